@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The Detour ABI: every layout, enum and limit that the XDP program, the DPDK engine and the
+ * control plane share. This is the only definition of these anywhere; nothing else may redefine a
+ * struct that lives here. Every struct has a fixed size (checked below) and explicit padding, so
+ * that a BPF map written by one build is read the same way by another.
+ *
+ * Byte order is in the type: __be* fields are network order, everything else host order.
+ */
+#ifndef DETOUR_ABI_H
+#define DETOUR_ABI_H
+
+#include <linux/types.h>
+
+/* ---- Limits ------------------------------------------------------------------------------- */
+
+#define DT_MAX_SITES 64 /* site ids are 0 .. DT_MAX_SITES - 1 */
+#define DT_SITE_NONE 0xffff /* "no site": counters row and flow-table sentinel */
+#define DT_FAILOVER_SLOTS 256 /* target slots per home site; a power of two */
+#define DT_FAILOVER_CANDIDATES 4 /* ordered candidates per slot tried per packet */
+#define DT_MAX_VLAN_DEPTH 2 /* 802.1Q / 802.1ad tags parsed */
+#define DT_MAX_IPV6_EXT_HDRS 6 /* extension headers walked before giving up */
+#define DT_MAX_PREFIXES_DEFAULT 16384 /* per address family */
+#define DT_FLOW_TABLE_DEFAULT 65536 /* entries in the LRU flow table */
+#define DT_MAX_EGRESS_PORTS 64 /* devmap size */
+#define DT_SITE_NAME_MAX 32 /* including the NUL */
+
+_Static_assert((DT_FAILOVER_SLOTS & (DT_FAILOVER_SLOTS - 1)) == 0, "slots must be a power of 2");
+_Static_assert(DT_MAX_SITES <= 255, "a candidate is stored in one byte");
+
+/* ---- Enums -------------------------------------------------------------------------------- */
+
+/*
+ * Site state as the dataplane sees it. Zero is UNKNOWN so that an array-map entry nobody wrote
+ * never looks healthy and never attracts traffic.
+ */
+enum dt_site_state {
+	DT_SITE_UNKNOWN = 0, /* not configured */
+	DT_SITE_UP = 1,
+	DT_SITE_DRAINING = 2, /* power warning or operator drain: new flows leave */
+	DT_SITE_DOWN = 3, /* heartbeats stopped or operator fail: every flow leaves */
+	DT_SITE_RECOVERING = 4, /* back, but moved flows stay away until idle */
+	DT_SITE_STATE_MAX,
+};
+
+/* How traffic is delivered to a site that takes over a flow. */
+enum dt_delivery {
+	DT_DELIVERY_NONE = 0,
+	DT_DELIVERY_ROUTE = 1, /* same anycast addresses behind a direct next hop: rewrite MACs */
+	DT_DELIVERY_IPIP = 2, /* encapsulate toward the site's tunnel endpoint */
+	DT_DELIVERY_MAX,
+};
+
+enum dt_family {
+	DT_FAMILY_NONE = 0,
+	DT_FAMILY_V4 = 4,
+	DT_FAMILY_V6 = 6,
+};
+
+/* What the packet path finally did; the XDP action is derived from it. */
+enum dt_verdict {
+	DT_VERDICT_PASS = 0, /* handed to the kernel untouched */
+	DT_VERDICT_REDIRECT = 1, /* rewritten and sent out of another port */
+	DT_VERDICT_TX = 2, /* rewritten and sent back out of the port it came in on */
+	DT_VERDICT_DROP = 3, /* never chosen by policy; reserved for the DPDK engine's failed TX */
+	DT_VERDICT_MAX,
+};
+
+/*
+ * Why. Every packet is counted exactly once, under one reason, at the single exit of the packet
+ * path. Parsers and helpers return the negative of a reason; the exit turns it into a counter.
+ * Values are stable: the control plane prints them by number.
+ */
+enum dt_reason {
+	DT_REASON_NONE = 0,
+	/* passed, nothing for Detour to do */
+	DT_REASON_NOT_IP = 1, /* ARP, LLDP, anything not IPv4/IPv6 */
+	DT_REASON_NO_PREFIX = 2, /* destination in no configured prefix */
+	DT_REASON_HOME_UP = 3, /* home site healthy (or flow stays home) */
+	DT_REASON_FRAGMENT = 4, /* non-first fragment: no ports, left to the kernel */
+	/* passed because something is wrong with the packet */
+	DT_REASON_TRUNCATED = 5, /* a header runs past the end of the packet */
+	DT_REASON_BAD_HEADER = 6, /* version, IHL, length fields impossible */
+	DT_REASON_EXT_HDR_LIMIT = 7, /* more IPv6 extension headers than we walk */
+	DT_REASON_VLAN_LIMIT = 8, /* more VLAN tags than we parse */
+	/* passed so that the kernel can answer with the right ICMP */
+	DT_REASON_TTL_EXPIRED = 9,
+	DT_REASON_MTU_EXCEEDED = 10,
+	/* rerouted */
+	DT_REASON_REROUTED_ROUTE = 11,
+	DT_REASON_REROUTED_IPIP = 12,
+	/* could not reroute: failed open */
+	DT_REASON_NO_HEALTHY_SITE = 13,
+	DT_REASON_FLOW_INSERT_FAILED = 14, /* rerouted anyway; only stickiness is lost */
+	DT_REASON_NO_SITE_CONFIG = 15, /* target site has no delivery data */
+	DT_REASON_ADJUST_FAILED = 16, /* bpf_xdp_adjust_head / mbuf prepend refused */
+	DT_REASON_MAX,
+};
+
+/* ---- Flow key ----------------------------------------------------------------------------- */
+
+/*
+ * A flow, as the parser extracts it. IPv4 addresses live in addr[0] with addr[1..3] zero, so one
+ * layout serves both families and a hash over the whole struct is well defined. For ICMP echo the
+ * identifier stands in both ports; for other ICMP, and non-first fragments, the ports are zero.
+ */
+struct dt_flow_key {
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto; /* IPPROTO_* */
+	__u8 family; /* enum dt_family */
+	__u8 pad[2]; /* always zero: it is hashed and used as a map key */
+};
+
+/*
+ * What the parser hands back besides the key: where the headers are and what the rewrite needs.
+ * It is part of the ABI because the in-kernel tests read it back out of a map.
+ */
+enum dt_frag {
+	DT_FRAG_NONE = 0,
+	DT_FRAG_FIRST = 1, /* offset 0, more fragments: has the L4 header */
+	DT_FRAG_LATER = 2, /* offset > 0: no L4 header, ports are zero */
+};
+
+#define DT_PKT_F_ICMP_ERROR (1u << 0) /* key is the flow the ICMP error is about (reversed inner) */
+#define DT_PKT_F_IPV4_OPTIONS (1u << 1)
+#define DT_PKT_F_IPV6_EXT (1u << 2) /* at least one extension header was walked */
+
+struct dt_packet {
+	struct dt_flow_key key;
+	__u16 l3_off; /* frame start to the IPv4/IPv6 header */
+	__u16 l4_off; /* frame start to the TCP/UDP/ICMP header; 0 if none (later fragment) */
+	__u16 l3_proto; /* ETH_P_IP or ETH_P_IPV6, host order */
+	__u16 l3_len; /* IPv4 total length or IPv6 40 + payload length, from the header */
+	__u8 vlan_depth;
+	__u8 frag; /* enum dt_frag */
+	__u8 ttl; /* TTL or hop limit */
+	__u8 tcp_flags; /* byte 13 of the TCP header, 0 for other protocols */
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u8 flags; /* DT_PKT_F_* */
+	__u8 pad;
+};
+
+/* ---- Maps: the layouts of every key and value ----------------------------------------------- */
+
+/* dt_prefix_v4 / dt_prefix_v6 (LPM tries): destination prefix -> home site. */
+struct dt_lpm_v4_key {
+	__u32 prefixlen;
+	__be32 addr;
+};
+
+struct dt_lpm_v6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+#define DT_PREFIX_F_STATELESS (1u << 0) /* flows may all move at once on drain */
+
+struct dt_prefix_info {
+	__u16 home_site;
+	__u16 flags; /* DT_PREFIX_F_* */
+};
+
+/*
+ * dt_site_state (array, key = site id): the one value the control plane writes to fail, drain
+ * or restore a site. Kept apart from dt_site so that failing a site is a single 4-byte write.
+ */
+struct dt_site_state_val {
+	__u32 state; /* enum dt_site_state */
+};
+
+/* dt_site (array, key = site id): how to deliver a flow to this site when it takes one over. */
+struct dt_site {
+	__u8 delivery; /* enum dt_delivery */
+	__u8 tunnel_family; /* enum dt_family of the outer header, ipip only */
+	__u16 mtu; /* egress MTU toward the site's next hop */
+	__u32 egress_port; /* key into dt_egress (devmap) */
+	__u32 egress_ifindex; /* same port, for XDP_TX detection */
+	__u8 src_mac[6]; /* our MAC on the egress port */
+	__u8 dst_mac[6]; /* the next hop's MAC */
+	__be32 tunnel_src[4]; /* outer source (v4 in [0]) */
+	__be32 tunnel_dst[4]; /* the site's tunnel endpoint (v4 in [0]) */
+};
+
+/*
+ * dt_failover (array, key = home site id): for each of DT_FAILOVER_SLOTS hash slots, the ordered
+ * candidate target sites. Computed by the control plane from the home site's weighted failover
+ * list by weighted rendezvous hashing, independently of which sites are healthy: the packet path
+ * takes the first candidate that is UP. So failing a site never rewrites this table, and when a
+ * second site fails only the slots whose first healthy candidate it was move.
+ */
+#define DT_CANDIDATE_NONE 0xff
+
+struct dt_failover_slots {
+	__u8 cand[DT_FAILOVER_SLOTS][DT_FAILOVER_CANDIDATES];
+};
+
+/* dt_flows (LRU hash, key = struct dt_flow_key): flows that left home, or were seen in a drain. */
+#define DT_FLOW_F_HOME (1u << 0) /* recorded during a drain as established: stays home */
+
+struct dt_flow_state {
+	__u64 last_seen_ns; /* bpf_ktime_get_ns(); refreshed at most every DT_FLOW_REFRESH_NS */
+	__u16 home_site;
+	__u16 target_site;
+	__u8 flags; /* DT_FLOW_F_* */
+	__u8 pad[3];
+};
+
+#define DT_FLOW_REFRESH_NS 100000000ull /* 100 ms: bounds flow-table writes per flow */
+
+/* dt_counters (per-CPU array, key = dt_counter_index()): one row per site plus one for none. */
+struct dt_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+#define DT_COUNTER_ROWS (DT_MAX_SITES + 1)
+#define DT_COUNTER_ENTRIES (DT_COUNTER_ROWS * DT_REASON_MAX)
+
+static inline __u32 dt_counter_index(__u32 site, __u32 reason)
+{
+	__u32 row = site < DT_MAX_SITES ? site : DT_MAX_SITES;
+
+	return row * DT_REASON_MAX + (reason < DT_REASON_MAX ? reason : DT_REASON_NONE);
+}
+
+/* Names under the bpffs root (default /sys/fs/bpf/detour) where every map is pinned. */
+#define DT_PIN_ROOT_DEFAULT "/sys/fs/bpf/detour"
+
+/* ---- Size checks: a layout change must be deliberate ---------------------------------------- */
+
+_Static_assert(sizeof(struct dt_flow_key) == 40, "dt_flow_key layout");
+_Static_assert(sizeof(struct dt_packet) == 56, "dt_packet layout");
+_Static_assert(sizeof(struct dt_lpm_v4_key) == 8, "dt_lpm_v4_key layout");
+_Static_assert(sizeof(struct dt_lpm_v6_key) == 20, "dt_lpm_v6_key layout");
+_Static_assert(sizeof(struct dt_prefix_info) == 4, "dt_prefix_info layout");
+_Static_assert(sizeof(struct dt_site_state_val) == 4, "dt_site_state_val layout");
+_Static_assert(sizeof(struct dt_site) == 56, "dt_site layout");
+_Static_assert(sizeof(struct dt_failover_slots) == DT_FAILOVER_SLOTS * DT_FAILOVER_CANDIDATES,
+	       "dt_failover_slots layout");
+_Static_assert(sizeof(struct dt_flow_state) == 16, "dt_flow_state layout");
+_Static_assert(sizeof(struct dt_counter) == 16, "dt_counter layout");
+
+#endif /* DETOUR_ABI_H */

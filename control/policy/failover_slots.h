@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Failover slots: the control plane's precomputation of where a dead site's flows go.
+ *
+ * For every home site and every one of DT_FAILOVER_SLOTS hash slots, the candidate target sites
+ * are ranked by weighted rendezvous hashing (highest random weight) over the home's failover list.
+ * The ranking depends only on the configuration (sites, weights, seed), never on which sites are
+ * healthy: the packet path takes the first candidate that is UP. Hence
+ *   - every edge router with the same configuration computes the same table (no coordination);
+ *   - a site's share of the first-choice slots is proportional to its weight;
+ *   - when a candidate fails, only the slots that ranked it first among the healthy ones move,
+ *     each to its next candidate; no other slot changes (minimal disruption);
+ *   - failing or restoring a site never rewrites this table: it is one state write.
+ */
+#ifndef DT_FAILOVER_SLOTS_H
+#define DT_FAILOVER_SLOTS_H
+
+#include <stdint.h>
+#include "dataplane/core/detour_abi.h"
+
+struct dt_failover_entry {
+	uint32_t site; /* site id, < DT_MAX_SITES, never the home itself */
+	uint32_t weight; /* > 0 */
+};
+
+/*
+ * Fill @out for home site @home from its failover list. Returns 0, or -EINVAL for an empty list,
+ * a zero weight, an out-of-range or duplicate site, or the home listed as its own failover.
+ */
+int dt_failover_slots__compute(struct dt_failover_slots *out, uint32_t home,
+			       const struct dt_failover_entry *list, unsigned int n, uint64_t seed);
+
+#endif /* DT_FAILOVER_SLOTS_H */

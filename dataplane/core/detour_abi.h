@@ -16,7 +16,7 @@
 
 #define DT_MAX_SITES 64 /* site ids are 0 .. DT_MAX_SITES - 1 */
 #define DT_SITE_NONE 0xffff /* "no site": counters row and flow-table sentinel */
-#define DT_FAILOVER_SLOTS 256 /* target slots per home site; a power of two */
+#define DT_FAILOVER_SLOTS 1024 /* target slots per home site; a power of two */
 #define DT_FAILOVER_CANDIDATES 4 /* ordered candidates per slot tried per packet */
 #define DT_MAX_VLAN_DEPTH 2 /* 802.1Q / 802.1ad tags parsed */
 #define DT_MAX_IPV6_EXT_HDRS 6 /* extension headers walked before giving up */
@@ -91,7 +91,7 @@ enum dt_reason {
 	DT_REASON_REROUTED_IPIP = 12,
 	/* could not reroute: failed open */
 	DT_REASON_NO_HEALTHY_SITE = 13,
-	DT_REASON_FLOW_INSERT_FAILED = 14, /* rerouted anyway; only stickiness is lost */
+	DT_REASON_FLOW_INSERT_FAILED = 14, /* an event counted besides the packet's reason */
 	DT_REASON_NO_SITE_CONFIG = 15, /* target site has no delivery data */
 	DT_REASON_ADJUST_FAILED = 16, /* bpf_xdp_adjust_head / mbuf prepend refused */
 	DT_REASON_MAX,

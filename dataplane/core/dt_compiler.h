@@ -55,7 +55,13 @@
  * loops the verifier accepts, but unrolled code verifies faster and runs faster); on the host the
  * pragma is harmless.
  */
+#if defined(__clang__)
 #define DT_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define DT_UNROLL _Pragma("GCC unroll 16")
+#else
+#define DT_UNROLL
+#endif
 
 /* Tell clang-bpf that a scalar came from a bounded source so it keeps the bound in a register. */
 #ifdef __bpf__

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The decision: given a parsed packet, where does its flow go?
+ *
+ * This is the one copy of Detour's policy, shared by the XDP program and the DPDK engine. It reads
+ * the tables through five functions that the including program defines before including this
+ * header (BPF map lookups in ebpf/detour.bpf.c, RCU-published tables in the DPDK engine, plain
+ * arrays in unit tests):
+ *
+ *   const struct dt_prefix_info *dt_tables_prefix(struct dt_tables *t, const struct dt_flow_key *k);
+ *   __u32 dt_tables_site_state(struct dt_tables *t, __u32 site);
+ *   const struct dt_failover_slots *dt_tables_failover(struct dt_tables *t, __u32 home);
+ *   struct dt_flow_state *dt_tables_flow(struct dt_tables *t, const struct dt_flow_key *k);
+ *   int dt_tables_flow_record(struct dt_tables *t, const struct dt_flow_key *k,
+ *                             const struct dt_flow_state *v);
+ *   __u64 dt_tables_now(struct dt_tables *t);          (monotonic ns)
+ *
+ * The healthy path (no prefix, or home UP) does two lookups and no writes. The flow table is
+ * written only when a flow leaves its home, and while its home drains; refreshing last_seen is
+ * rate-limited to once per DT_FLOW_REFRESH_NS per flow.
+ */
+#ifndef DT_DECIDE_H
+#define DT_DECIDE_H
+
+#include "dt_compiler.h"
+#include "detour_abi.h"
+#include "flow_hash.h"
+
+struct dt_tables;
+
+struct dt_decision {
+	__u32 home; /* home site, DT_SITE_NONE when no prefix matched */
+	__u32 target; /* site the flow goes to; == home when it stays */
+	__u32 hash; /* flow hash; computed only when the home is not UP */
+	int reason; /* enum dt_reason to count under */
+	bool record_failed; /* the flow table refused an insert: counted on its own */
+};
+
+DT_INLINE bool dt_site_takes_new_flows(struct dt_tables *t, __u32 site)
+{
+	return dt_tables_site_state(t, site) == DT_SITE_UP;
+}
+
+/* A site that still serves flows it already has: UP, or a drain/recovery in progress. */
+DT_INLINE bool dt_site_serves_flows(struct dt_tables *t, __u32 site)
+{
+	__u32 st = dt_tables_site_state(t, site);
+
+	return st == DT_SITE_UP || st == DT_SITE_DRAINING || st == DT_SITE_RECOVERING;
+}
+
+/*
+ * The first candidate of the flow's slot that takes new flows. The candidates were ordered by the
+ * control plane (weighted rendezvous hashing over the home's failover list), so this is weighted,
+ * identical on every edge, and moves only the flows of a site that fails.
+ */
+DT_INLINE __u32 dt_choose_target(struct dt_tables *t, __u32 home, __u32 hash)
+{
+	const struct dt_failover_slots *slots = dt_tables_failover(t, home);
+	__u32 slot = hash & (DT_FAILOVER_SLOTS - 1);
+	int i;
+
+	if (!slots)
+		return DT_SITE_NONE;
+	DT_UNROLL
+	for (i = 0; i < DT_FAILOVER_CANDIDATES; i++) {
+		__u32 cand = slots->cand[slot][i];
+
+		if (cand == DT_CANDIDATE_NONE || cand >= DT_MAX_SITES)
+			break;
+		if (cand != home && dt_site_takes_new_flows(t, cand))
+			return cand;
+	}
+	return DT_SITE_NONE;
+}
+
+/* A new flow is a TCP SYN without ACK, or any non-TCP flow the table does not know. */
+DT_INLINE bool dt_packet_starts_flow(const struct dt_packet *pkt)
+{
+	const __u8 syn = 0x02, ack = 0x10;
+
+	if (pkt->key.proto != 6 /* IPPROTO_TCP */)
+		return true;
+	return (pkt->tcp_flags & (syn | ack)) == syn;
+}
+
+DT_INLINE void dt_flow_touch(struct dt_tables *t, const struct dt_flow_key *key,
+			     struct dt_flow_state *flow, __u64 now)
+{
+	if (now - flow->last_seen_ns < DT_FLOW_REFRESH_NS)
+		return;
+	flow->last_seen_ns = now; /* a racy write of a timestamp: the last writer wins, fine */
+}
+
+DT_INLINE void dt_flow_record(struct dt_tables *t, const struct dt_packet *pkt,
+			      struct dt_decision *d, __u8 flags, __u64 now)
+{
+	struct dt_flow_state v = {
+		.last_seen_ns = now,
+		.home_site = (__u16)d->home,
+		.target_site = (__u16)d->target,
+		.flags = flags,
+	};
+
+	if (dt_tables_flow_record(t, &pkt->key, &v))
+		d->record_failed = true;
+}
+
+/* Send the flow to a freshly chosen target, or fail open when there is none. */
+DT_INLINE void dt_decide_move(struct dt_tables *t, const struct dt_packet *pkt,
+			      struct dt_decision *d, bool record, __u64 now)
+{
+	d->target = dt_choose_target(t, d->home, d->hash);
+	if (d->target == DT_SITE_NONE) {
+		d->target = d->home;
+		d->reason = DT_REASON_NO_HEALTHY_SITE;
+		return;
+	}
+	d->reason = DT_REASON_NONE; /* the caller's rewrite sets the rerouted reason */
+	if (record)
+		dt_flow_record(t, pkt, d, 0, now);
+}
+
+/* A flow the table knows: keep it where it went while that site still serves it. */
+DT_INLINE bool dt_decide_known(struct dt_tables *t, const struct dt_packet *pkt,
+			       struct dt_flow_state *flow, struct dt_decision *d, __u64 now)
+{
+	if (flow->flags & DT_FLOW_F_HOME) {
+		dt_flow_touch(t, &pkt->key, flow, now);
+		d->reason = DT_REASON_HOME_UP;
+		return true;
+	}
+	if (flow->home_site != d->home || !dt_site_serves_flows(t, flow->target_site))
+		return false;
+	dt_flow_touch(t, &pkt->key, flow, now);
+	d->target = flow->target_site;
+	d->reason = DT_REASON_NONE;
+	return true;
+}
+
+DT_INLINE void dt_decide_down(struct dt_tables *t, const struct dt_packet *pkt, bool stateless,
+			      struct dt_decision *d, __u64 now)
+{
+	struct dt_flow_state *flow = stateless ? NULL : dt_tables_flow(t, &pkt->key);
+
+	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d, now))
+		return;
+	dt_decide_move(t, pkt, d, !stateless, now);
+}
+
+DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *pkt, bool stateless,
+				  struct dt_decision *d, __u64 now)
+{
+	struct dt_flow_state *flow;
+
+	if (stateless) {
+		dt_decide_move(t, pkt, d, false, now);
+		return;
+	}
+	flow = dt_tables_flow(t, &pkt->key);
+	if (flow && dt_decide_known(t, pkt, flow, d, now))
+		return;
+	if (dt_packet_starts_flow(pkt)) {
+		dt_decide_move(t, pkt, d, true, now);
+		return;
+	}
+	/* Established before the drain began: it stays home, and the table remembers that. */
+	d->reason = DT_REASON_HOME_UP;
+	dt_flow_record(t, pkt, d, DT_FLOW_F_HOME, now);
+}
+
+DT_INLINE void dt_decide_recovering(struct dt_tables *t, const struct dt_packet *pkt,
+				    bool stateless, struct dt_decision *d, __u64 now)
+{
+	struct dt_flow_state *flow = stateless ? NULL : dt_tables_flow(t, &pkt->key);
+
+	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d, now))
+		return;
+	d->reason = DT_REASON_HOME_UP; /* new flows, and flows whose target died, go home */
+}
+
+/*
+ * Decide for one parsed packet. On return d->reason is DT_REASON_NONE when the packet must be
+ * rewritten toward d->target, or the reason it passes to the kernel untouched. The flow hash is
+ * seeded with the fleet-wide seed from the configuration, so every edge decides alike.
+ */
+DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
+			 struct dt_decision *d)
+{
+	const struct dt_prefix_info *prefix = dt_tables_prefix(t, &pkt->key);
+	bool stateless;
+	__u32 state;
+	__u64 now;
+
+	d->home = DT_SITE_NONE;
+	d->target = DT_SITE_NONE;
+	d->hash = 0;
+	d->reason = DT_REASON_NO_PREFIX;
+	d->record_failed = false;
+	if (!prefix || prefix->home_site >= DT_MAX_SITES)
+		return;
+	d->home = prefix->home_site;
+	d->target = d->home;
+	d->reason = DT_REASON_HOME_UP;
+	state = dt_tables_site_state(t, d->home);
+	if (state == DT_SITE_UP || state == DT_SITE_UNKNOWN)
+		return;
+	if (pkt->frag == DT_FRAG_LATER) {
+		d->reason = DT_REASON_FRAGMENT; /* no ports, cannot follow its flow */
+		return;
+	}
+	/* Only a flow whose home is not UP pays for the hash and the clock. */
+	d->hash = dt_flow_hash(&pkt->key, seed);
+	now = dt_tables_now(t);
+	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
+	if (state == DT_SITE_DOWN)
+		dt_decide_down(t, pkt, stateless, d, now);
+	else if (state == DT_SITE_DRAINING)
+		dt_decide_draining(t, pkt, stateless, d, now);
+	else if (state == DT_SITE_RECOVERING)
+		dt_decide_recovering(t, pkt, stateless, d, now);
+}
+
+#endif /* DT_DECIDE_H */

@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The decision policy of dataplane/core/decide.h on the host, with the tables in plain arrays:
+ * every state of the home site, flow-table stickiness, drain and recovery rules, fail open, and
+ * the weighted, minimally disruptive choice of a target. The same behaviours are proven in the
+ * kernel by tests/bpf/test_detour.c with real packets.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <endian.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/core/detour_abi.h"
+#include "dataplane/core/flow_hash.h"
+#include "failover_slots.h"
+
+#define TEST_FLOWS 4096
+#define SEED 0x12345678u
+
+/* One /24 prefix per test, home site HOME; failover sites A (weight 1), B (1) and C (2). */
+enum { HOME = 1, SITE_A = 2, SITE_B = 3, SITE_C = 4 };
+
+struct host_flow {
+	bool used;
+	struct dt_flow_key key;
+	struct dt_flow_state v;
+};
+
+struct dt_tables {
+	__be32 prefix_addr; /* one IPv4 /24 is enough for the policy */
+	struct dt_prefix_info prefix;
+	__u32 state[DT_MAX_SITES];
+	struct dt_failover_slots failover[DT_MAX_SITES];
+	struct host_flow flows[TEST_FLOWS];
+	bool flows_full; /* make inserts fail */
+	__u64 now;
+	unsigned int flow_lookups, flow_writes;
+};
+
+static const struct dt_prefix_info *dt_tables_prefix(struct dt_tables *t,
+						     const struct dt_flow_key *k)
+{
+	if (k->family != DT_FAMILY_V4 || (k->daddr[0] & htobe32(0xffffff00)) != t->prefix_addr)
+		return NULL;
+	return &t->prefix;
+}
+
+static __u32 dt_tables_site_state(struct dt_tables *t, __u32 site)
+{
+	return site < DT_MAX_SITES ? t->state[site] : DT_SITE_UNKNOWN;
+}
+
+static const struct dt_failover_slots *dt_tables_failover(struct dt_tables *t, __u32 home)
+{
+	return home < DT_MAX_SITES ? &t->failover[home] : NULL;
+}
+
+static struct host_flow *host_flow_find(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	unsigned int i;
+
+	for (i = 0; i < TEST_FLOWS; i++)
+		if (t->flows[i].used && !memcmp(&t->flows[i].key, k, sizeof(*k)))
+			return &t->flows[i];
+	return NULL;
+}
+
+static struct dt_flow_state *dt_tables_flow(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	struct host_flow *f = host_flow_find(t, k);
+
+	t->flow_lookups++;
+	return f ? &f->v : NULL;
+}
+
+static int dt_tables_flow_record(struct dt_tables *t, const struct dt_flow_key *k,
+				 const struct dt_flow_state *v)
+{
+	struct host_flow *f = host_flow_find(t, k);
+	unsigned int i;
+
+	t->flow_writes++;
+	for (i = 0; !f && !t->flows_full && i < TEST_FLOWS; i++)
+		if (!t->flows[i].used)
+			f = &t->flows[i];
+	if (!f)
+		return -1;
+	f->used = true;
+	f->key = *k;
+	f->v = *v;
+	return 0;
+}
+
+static __u64 dt_tables_now(struct dt_tables *t)
+{
+	return t->now;
+}
+
+#include "dataplane/core/decide.h"
+
+static struct dt_tables *tables_new(void)
+{
+	const struct dt_failover_entry list[] = { { SITE_A, 1 }, { SITE_B, 1 }, { SITE_C, 2 } };
+	struct dt_tables *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	t->prefix_addr = htobe32(0xc6120a00); /* 198.18.10.0/24 */
+	t->prefix.home_site = HOME;
+	t->state[HOME] = t->state[SITE_A] = t->state[SITE_B] = t->state[SITE_C] = DT_SITE_UP;
+	assert_int_equal(dt_failover_slots__compute(&t->failover[HOME], HOME, list, 3, SEED), 0);
+	t->now = 1000000000ull;
+	return t;
+}
+
+static int setup(void **state)
+{
+	*state = tables_new();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+/* Client 198.19.x.y:port -> service 198.18.10.1:443 */
+static struct dt_packet flow_packet(unsigned int n, __u8 proto, __u8 tcp_flags)
+{
+	struct dt_packet p = { 0 };
+
+	p.key.family = DT_FAMILY_V4;
+	p.key.proto = proto;
+	p.key.saddr[0] = htobe32(0xc6130000 | (n >> 8));
+	p.key.daddr[0] = htobe32(0xc6120a01);
+	p.key.sport = htobe16((__u16)(1024 + (n & 0xff) * 97));
+	p.key.dport = htobe16(443);
+	p.l3_proto = 0x0800;
+	p.ttl = 64;
+	p.tcp_flags = tcp_flags;
+	return p;
+}
+
+#define TCP_SYN 0x02
+#define TCP_ACK 0x10
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+
+static struct dt_decision decide(struct dt_tables *t, const struct dt_packet *p)
+{
+	struct dt_decision d;
+
+	dt_decide(t, p, SEED, &d);
+	return d;
+}
+
+static void test_no_prefix_passes_without_touching_flows(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(1, PROTO_TCP, TCP_SYN);
+	struct dt_decision d;
+
+	p.key.daddr[0] = htobe32(0xc6120b01); /* 198.18.11.1: no prefix */
+	t->state[HOME] = DT_SITE_DOWN;
+	d = decide(t, &p);
+	assert_int_equal(d.reason, DT_REASON_NO_PREFIX);
+	assert_int_equal(d.home, DT_SITE_NONE);
+	assert_int_equal(t->flow_lookups + t->flow_writes, 0);
+}
+
+static void test_home_up_passes_without_touching_flows(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(1, PROTO_TCP, TCP_SYN);
+	struct dt_decision d = decide(t, &p);
+
+	assert_int_equal(d.reason, DT_REASON_HOME_UP);
+	assert_int_equal(d.home, HOME);
+	assert_int_equal(d.target, HOME);
+	assert_int_equal(t->flow_lookups + t->flow_writes, 0);
+}
+
+static void test_home_down_moves_to_first_healthy_candidate(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(7, PROTO_TCP, TCP_ACK);
+	struct dt_decision d;
+	struct dt_flow_state *f;
+	__u32 slot;
+
+	t->state[HOME] = DT_SITE_DOWN;
+	d = decide(t, &p);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_int_equal(d.hash, dt_flow_hash(&p.key, SEED));
+	slot = d.hash & (DT_FAILOVER_SLOTS - 1);
+	assert_int_equal(d.target, t->failover[HOME].cand[slot][0]);
+	f = dt_tables_flow(t, &p.key);
+	assert_non_null(f);
+	assert_int_equal(f->target_site, d.target);
+	assert_int_equal(f->home_site, HOME);
+	assert_int_equal(f->flags, 0);
+	assert_int_equal(f->last_seen_ns, t->now);
+}
+
+static void test_unknown_home_passes(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(7, PROTO_UDP, 0);
+
+	t->state[HOME] = DT_SITE_UNKNOWN;
+	assert_int_equal(decide(t, &p).reason, DT_REASON_HOME_UP);
+}
+
+/* Once moved, a flow stays on its target even when a better-ranked candidate comes back. */
+static void test_moved_flow_is_sticky(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(11, PROTO_TCP, TCP_SYN);
+	__u32 slot = dt_flow_hash(&p.key, SEED) & (DT_FAILOVER_SLOTS - 1);
+	__u32 first = t->failover[HOME].cand[slot][0];
+	__u32 second = t->failover[HOME].cand[slot][1];
+	struct dt_decision d;
+
+	t->state[HOME] = DT_SITE_DOWN;
+	t->state[first] = DT_SITE_DOWN;
+	assert_int_equal(decide(t, &p).target, second);
+	t->state[first] = DT_SITE_UP;
+	d = decide(t, &p);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_int_equal(d.target, second);
+}
+
+/* A moved flow whose target dies is chosen again, and the table updated. */
+static void test_flow_whose_target_died_is_moved_again(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(12, PROTO_TCP, TCP_SYN);
+	struct dt_decision d1, d2;
+
+	t->state[HOME] = DT_SITE_DOWN;
+	d1 = decide(t, &p);
+	t->state[d1.target] = DT_SITE_DOWN;
+	d2 = decide(t, &p);
+	assert_int_equal(d2.reason, DT_REASON_NONE);
+	assert_int_not_equal(d2.target, d1.target);
+	assert_int_equal(dt_tables_flow(t, &p.key)->target_site, d2.target);
+}
+
+static void test_no_healthy_site_fails_open(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(13, PROTO_UDP, 0);
+	struct dt_decision d;
+
+	t->state[HOME] = t->state[SITE_A] = t->state[SITE_B] = DT_SITE_DOWN;
+	t->state[SITE_C] = DT_SITE_DRAINING; /* serves its own flows, takes no new ones */
+	d = decide(t, &p);
+	assert_int_equal(d.reason, DT_REASON_NO_HEALTHY_SITE);
+	assert_int_equal(d.target, HOME);
+	assert_int_equal(t->flow_writes, 0);
+}
+
+static void test_draining_moves_new_tcp_and_keeps_established(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet syn = flow_packet(20, PROTO_TCP, TCP_SYN);
+	struct dt_packet est = flow_packet(21, PROTO_TCP, TCP_ACK);
+	struct dt_packet synack = flow_packet(22, PROTO_TCP, TCP_SYN | TCP_ACK);
+	struct dt_decision d;
+
+	t->state[HOME] = DT_SITE_DRAINING;
+	d = decide(t, &syn);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_int_not_equal(d.target, HOME);
+	assert_int_equal(dt_tables_flow(t, &syn.key)->flags, 0);
+	/* the rest of the moved connection follows it */
+	syn.tcp_flags = TCP_ACK;
+	assert_int_equal(decide(t, &syn).target, d.target);
+
+	d = decide(t, &est);
+	assert_int_equal(d.reason, DT_REASON_HOME_UP);
+	assert_int_equal(dt_tables_flow(t, &est.key)->flags, DT_FLOW_F_HOME);
+	/* even a later SYN-looking packet of an established flow stays home */
+	est.tcp_flags = TCP_SYN;
+	assert_int_equal(decide(t, &est).reason, DT_REASON_HOME_UP);
+
+	assert_int_equal(decide(t, &synack).reason, DT_REASON_HOME_UP);
+}
+
+static void test_draining_moves_unknown_udp(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(30, PROTO_UDP, 0);
+	struct dt_decision d;
+
+	t->state[HOME] = DT_SITE_DRAINING;
+	d = decide(t, &p);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_non_null(dt_tables_flow(t, &p.key));
+}
+
+static void test_draining_stateless_moves_everything_without_records(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet est = flow_packet(31, PROTO_TCP, TCP_ACK);
+
+	t->prefix.flags = DT_PREFIX_F_STATELESS;
+	t->state[HOME] = DT_SITE_DRAINING;
+	assert_int_equal(decide(t, &est).reason, DT_REASON_NONE);
+	assert_int_equal(t->flow_lookups + t->flow_writes, 0);
+}
+
+static void test_recovering_keeps_moved_flows_and_sends_new_home(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet moved = flow_packet(40, PROTO_TCP, TCP_SYN);
+	struct dt_packet fresh = flow_packet(41, PROTO_TCP, TCP_SYN);
+	struct dt_decision d1, d2;
+	unsigned int writes;
+
+	t->state[HOME] = DT_SITE_DOWN;
+	d1 = decide(t, &moved);
+	t->state[HOME] = DT_SITE_RECOVERING;
+	writes = t->flow_writes;
+	moved.tcp_flags = TCP_ACK;
+	d2 = decide(t, &moved);
+	assert_int_equal(d2.reason, DT_REASON_NONE);
+	assert_int_equal(d2.target, d1.target);
+	assert_int_equal(decide(t, &fresh).reason, DT_REASON_HOME_UP);
+	assert_int_equal(t->flow_writes, writes); /* recovery records nothing new */
+	/* the target of a moved flow dies during recovery: the flow goes home */
+	t->state[d1.target] = DT_SITE_DOWN;
+	assert_int_equal(decide(t, &moved).reason, DT_REASON_HOME_UP);
+}
+
+static void test_last_seen_refresh_is_rate_limited(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(50, PROTO_UDP, 0);
+	__u64 start = t->now;
+
+	t->state[HOME] = DT_SITE_DOWN;
+	decide(t, &p);
+	t->now += DT_FLOW_REFRESH_NS - 1;
+	decide(t, &p);
+	assert_int_equal(dt_tables_flow(t, &p.key)->last_seen_ns, start);
+	t->now += 1;
+	decide(t, &p);
+	assert_int_equal(dt_tables_flow(t, &p.key)->last_seen_ns, t->now);
+}
+
+static void test_later_fragment_is_left_to_the_kernel(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(60, PROTO_UDP, 0);
+
+	p.frag = DT_FRAG_LATER;
+	p.key.sport = p.key.dport = 0;
+	t->state[HOME] = DT_SITE_DOWN;
+	assert_int_equal(decide(t, &p).reason, DT_REASON_FRAGMENT);
+}
+
+static void test_flow_table_full_still_moves(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(70, PROTO_UDP, 0);
+	struct dt_decision d;
+
+	t->flows_full = true;
+	t->state[HOME] = DT_SITE_DOWN;
+	d = decide(t, &p);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_true(d.record_failed);
+}
+
+/* Over many flows the targets split by weight (1:1:2) within the stated tolerance. */
+static void test_split_follows_weights(void **state)
+{
+	struct dt_tables *t = *state;
+	unsigned int n, count[DT_MAX_SITES] = { 0 };
+	const unsigned int flows = 40000;
+
+	t->prefix.flags = DT_PREFIX_F_STATELESS; /* no flow table: measure the choice itself */
+	t->state[HOME] = DT_SITE_DOWN;
+	for (n = 0; n < flows; n++) {
+		struct dt_packet p = flow_packet(n, PROTO_UDP, 0);
+
+		count[decide(t, &p).target]++;
+	}
+	/* +-3 percentage points: the slot table quantises to 1/1024 and sampling adds the rest. */
+	assert_in_range(count[SITE_A], flows / 4 - flows * 3 / 100, flows / 4 + flows * 3 / 100);
+	assert_in_range(count[SITE_B], flows / 4 - flows * 3 / 100, flows / 4 + flows * 3 / 100);
+	assert_in_range(count[SITE_C], flows / 2 - flows * 3 / 100, flows / 2 + flows * 3 / 100);
+}
+
+/* When a second site fails, only the flows that were on it move; the rest stay put. */
+static void test_second_failure_moves_only_its_flows(void **state)
+{
+	struct dt_tables *t = *state;
+	static __u32 before[20000];
+	unsigned int n, moved = 0;
+
+	t->prefix.flags = DT_PREFIX_F_STATELESS;
+	t->state[HOME] = DT_SITE_DOWN;
+	for (n = 0; n < 20000; n++) {
+		struct dt_packet p = flow_packet(n, PROTO_UDP, 0);
+
+		before[n] = decide(t, &p).target;
+	}
+	t->state[SITE_C] = DT_SITE_DOWN;
+	for (n = 0; n < 20000; n++) {
+		struct dt_packet p = flow_packet(n, PROTO_UDP, 0);
+		__u32 after = decide(t, &p).target;
+
+		if (before[n] == SITE_C) {
+			assert_true(after == SITE_A || after == SITE_B);
+			moved++;
+		} else {
+			assert_int_equal(after, before[n]);
+		}
+	}
+	assert_true(moved > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_no_prefix_passes_without_touching_flows),
+		T(test_home_up_passes_without_touching_flows),
+		T(test_home_down_moves_to_first_healthy_candidate),
+		T(test_unknown_home_passes),
+		T(test_moved_flow_is_sticky),
+		T(test_flow_whose_target_died_is_moved_again),
+		T(test_no_healthy_site_fails_open),
+		T(test_draining_moves_new_tcp_and_keeps_established),
+		T(test_draining_moves_unknown_udp),
+		T(test_draining_stateless_moves_everything_without_records),
+		T(test_recovering_keeps_moved_flows_and_sends_new_home),
+		T(test_last_seen_refresh_is_rate_limited),
+		T(test_later_fragment_is_left_to_the_kernel),
+		T(test_flow_table_full_still_moves),
+		T(test_split_follows_weights),
+		T(test_second_failure_moves_only_its_flows),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("decide", tests, NULL, NULL);
+}

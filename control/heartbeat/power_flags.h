@@ -22,7 +22,7 @@ enum dt_power_flag {
 };
 
 /* Flags that mean the site may lose power soon: the state machine drains it. */
-#define DT_POWER_WARNING_MASK                                                                 \
+#define DT_POWER_WARNING_MASK \
 	(DT_POWER_ON_BATTERY | DT_POWER_LOW_BATTERY | DT_POWER_FORCED_SHUTDOWN | DT_POWER_ALARM)
 
 #endif /* DT_POWER_FLAGS_H */

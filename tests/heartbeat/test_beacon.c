@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * detour-beacon's parts that need no network namespace: the NUT status-word mapping, the
+ * status file and command, the upsd client against fake servers that answer, refuse, stay
+ * silent or say ERR, and the command line / config file.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "beacon.h"
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void test_status_words(void **state)
+{
+	static const struct {
+		const char *status;
+		uint32_t flags;
+	} cases[] = {
+		{ "OL", DT_POWER_MAINS },
+		{ "OL CHRG", DT_POWER_MAINS | DT_POWER_CHARGING },
+		{ "OB DISCHRG", DT_POWER_ON_BATTERY },
+		{ "OB LB", DT_POWER_ON_BATTERY | DT_POWER_LOW_BATTERY },
+		{ "FSD OB LB",
+		  DT_POWER_FORCED_SHUTDOWN | DT_POWER_ON_BATTERY | DT_POWER_LOW_BATTERY },
+		{ "OL ALARM RB", DT_POWER_MAINS | DT_POWER_ALARM | DT_POWER_REPLACE_BATTERY },
+		{ "OL OVER BYPASS", DT_POWER_MAINS | DT_POWER_OVERLOAD | DT_POWER_BYPASS },
+		{ "OL GEN", DT_POWER_MAINS | DT_POWER_GENERATOR },
+		{ "  OL\tTRIM  \n", DT_POWER_MAINS },
+		{ "", DT_POWER_UNKNOWN },
+		{ "WAIT", DT_POWER_UNKNOWN },
+		{ "ol", DT_POWER_UNKNOWN }, /* NUT words are upper case */
+		{ "LB", DT_POWER_LOW_BATTERY | DT_POWER_UNKNOWN },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t got = power_status_parse(cases[i].status);
+
+		if (got != cases[i].flags)
+			fail_msg("\"%s\": 0x%x, want 0x%x", cases[i].status, got, cases[i].flags);
+	}
+}
+
+static void test_status_file(void **state)
+{
+	char path[] = "/tmp/hb-status-XXXXXX";
+	int fd = mkstemp(path);
+	uint32_t flags;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "OB LB\nOL\n", 9), 9);
+	close(fd);
+	assert_int_equal(power_status_file(path, &flags), 0);
+	assert_int_equal(flags, DT_POWER_ON_BATTERY | DT_POWER_LOW_BATTERY);
+	truncate(path, 0);
+	assert_int_equal(power_status_file(path, &flags), -EINVAL);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+	unlink(path);
+	assert_int_equal(power_status_file(path, &flags), -ENOENT);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+}
+
+static void test_status_command(void **state)
+{
+	uint64_t t0;
+	uint32_t flags;
+
+	assert_int_equal(power_status_command("echo 'OL CHRG'; echo OB", 2000, &flags), 0);
+	assert_int_equal(flags, DT_POWER_MAINS | DT_POWER_CHARGING);
+	assert_int_equal(power_status_command("echo OL; exit 3", 2000, &flags), -ECHILD);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+	assert_int_equal(power_status_command("true", 2000, &flags), -EINVAL);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+	/* A command that hangs is killed at the timeout, and the answer is UNKNOWN. */
+	t0 = mono_ms();
+	assert_int_equal(power_status_command("sleep 20", 150, &flags), -ETIMEDOUT);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+	assert_true(mono_ms() - t0 < 1500);
+	/* Output then hang: the output does not count when the command never finishes. */
+	t0 = mono_ms();
+	assert_int_equal(power_status_command("echo OL; exec sleep 20", 150, &flags), -ETIMEDOUT);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+	assert_true(mono_ms() - t0 < 1500);
+}
+
+/* ---- upsd client against fake servers ----------------------------------------------------- */
+
+struct fake_upsd {
+	int listen_fd;
+	uint16_t port;
+	const char *reply; /* NULL: accept, read, never answer */
+	char request[128];
+	pthread_t thread;
+};
+
+static void *fake_upsd_main(void *arg)
+{
+	struct fake_upsd *u = arg;
+	int fd = accept(u->listen_fd, NULL, NULL);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, u->request, sizeof(u->request) - 1);
+	if (n > 0 && u->reply)
+		(void)!write(fd, u->reply, strlen(u->reply));
+	/* Hold the connection until the client is done with it. */
+	while (recv(fd, &n, 1, 0) > 0)
+		;
+	close(fd);
+	return NULL;
+}
+
+static void fake_upsd_start(struct fake_upsd *u, const char *reply, bool serve)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	socklen_t len = sizeof(sin);
+
+	memset(u, 0, sizeof(*u));
+	u->reply = reply;
+	u->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(u->listen_fd >= 0);
+	assert_int_equal(bind(u->listen_fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(u->listen_fd, 4), 0);
+	assert_int_equal(getsockname(u->listen_fd, (struct sockaddr *)&sin, &len), 0);
+	u->port = ntohs(sin.sin_port);
+	if (serve)
+		assert_int_equal(pthread_create(&u->thread, NULL, fake_upsd_main, u), 0);
+}
+
+static void fake_upsd_stop(struct fake_upsd *u, bool served)
+{
+	shutdown(u->listen_fd, SHUT_RDWR);
+	if (served)
+		pthread_join(u->thread, NULL);
+	close(u->listen_fd);
+}
+
+static int query_fake(const char *reply, uint32_t *flags, struct fake_upsd *u)
+{
+	struct nut_client nc;
+	int err;
+
+	fake_upsd_start(u, reply, true);
+	assert_int_equal(nut_client__init(&nc, "rack1", "127.0.0.1", u->port), 0);
+	err = nut_client__query(&nc, 1000, flags);
+	nut_client__close(&nc);
+	fake_upsd_stop(u, true);
+	return err;
+}
+
+static void test_nut_answers(void **state)
+{
+	struct fake_upsd u;
+	uint32_t flags;
+
+	assert_int_equal(query_fake("VAR rack1 ups.status \"OB LB\"\n", &flags, &u), 0);
+	assert_string_equal(u.request, "GET VAR rack1 ups.status\n");
+	assert_int_equal(flags, DT_POWER_ON_BATTERY | DT_POWER_LOW_BATTERY);
+	assert_int_equal(query_fake("VAR rack1 ups.status \"OL\"\r\n", &flags, &u), 0);
+	assert_int_equal(flags, DT_POWER_MAINS);
+}
+
+static void test_nut_err_and_garbage(void **state)
+{
+	struct fake_upsd u;
+	uint32_t flags;
+
+	assert_int_equal(query_fake("ERR UNKNOWN-UPS\n", &flags, &u), -EPROTO);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+	assert_int_equal(query_fake("ERR DATA-STALE\n", &flags, &u), -EPROTO);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+	assert_int_equal(query_fake("VAR other ups.status \"OL\"\n", &flags, &u), -EPROTO);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+	assert_int_equal(query_fake("VAR rack1 ups.status \"OL\n", &flags, &u), -EPROTO);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+}
+
+static void test_nut_refused(void **state)
+{
+	struct fake_upsd u;
+	struct nut_client nc;
+	uint32_t flags = 0;
+
+	fake_upsd_start(&u, NULL, false);
+	close(u.listen_fd); /* nobody listens on that port any more */
+	assert_int_equal(nut_client__init(&nc, "rack1", "127.0.0.1", u.port), 0);
+	assert_int_equal(nut_client__query(&nc, 500, &flags), -ECONNREFUSED);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+	nut_client__close(&nc);
+}
+
+/* Connected (the kernel's backlog accepts) but upsd never answers: UNKNOWN at the timeout. */
+static void test_nut_silent(void **state)
+{
+	struct fake_upsd u;
+	struct nut_client nc;
+	uint32_t flags = 0;
+	uint64_t t0;
+
+	fake_upsd_start(&u, NULL, false);
+	assert_int_equal(nut_client__init(&nc, "rack1", "127.0.0.1", u.port), 0);
+	t0 = mono_ms();
+	assert_int_equal(nut_client__query(&nc, 200, &flags), -ETIMEDOUT);
+	assert_int_equal(flags, DT_POWER_UNKNOWN);
+	assert_true(mono_ms() - t0 >= 150 && mono_ms() - t0 < 1500);
+	nut_client__close(&nc);
+	fake_upsd_stop(&u, false);
+}
+
+/* ---- configuration ------------------------------------------------------------------------ */
+
+static int load_args(struct beacon_config *cfg, const char *const *args, int n)
+{
+	char *argv[32];
+
+	argv[0] = "detour-beacon";
+	for (int i = 0; i < n; i++)
+		argv[i + 1] = (char *)args[i];
+	argv[n + 1] = NULL;
+	return beacon_config__load(cfg, n + 1, argv);
+}
+
+#define LOAD(cfg, ...)                                       \
+	load_args(cfg, (const char *const[]){ __VA_ARGS__ }, \
+		  sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
+
+static void test_durations(void **state)
+{
+	uint64_t us;
+
+	assert_int_equal(parse_duration_us("5ms", &us), 0);
+	assert_int_equal(us, 5000);
+	assert_int_equal(parse_duration_us("1500us", &us), 0);
+	assert_int_equal(us, 1500);
+	assert_int_equal(parse_duration_us("2s", &us), 0);
+	assert_int_equal(us, 2000000);
+	assert_int_equal(parse_duration_us("3", &us), 0);
+	assert_int_equal(us, 3000);
+	assert_int_equal(parse_duration_us("2000ns", &us), 0);
+	assert_int_equal(us, 2);
+	assert_int_equal(parse_duration_us("5 ms", &us), -EINVAL);
+	assert_int_equal(parse_duration_us("-5ms", &us), -EINVAL);
+	assert_int_equal(parse_duration_us("ms", &us), -EINVAL);
+	assert_int_equal(parse_duration_us("5h", &us), -EINVAL);
+}
+
+static void test_command_line(void **state)
+{
+	struct beacon_config cfg;
+
+	assert_int_equal(LOAD(&cfg, "--site", "4", "--key-file", "/k", "--target",
+			      "198.18.0.1:7600", "-t", "[2001:db8::2]:9", "--ups",
+			      "rack1@198.18.0.9", "--interval", "1ms"),
+			 0);
+	assert_int_equal(cfg.site_id, 4);
+	assert_int_equal(cfg.n_targets, 2);
+	assert_int_equal(cfg.targets[0].addr.ss_family, AF_INET);
+	assert_int_equal(cfg.targets[1].addr.ss_family, AF_INET6);
+	assert_int_equal(cfg.source, POWER_SOURCE_UPS);
+	assert_string_equal(cfg.ups_name, "rack1");
+	assert_string_equal(cfg.ups_host, "198.18.0.9");
+	assert_int_equal(cfg.ups_port, NUT_DEFAULT_PORT);
+	assert_int_equal(cfg.interval_us, 1000);
+	assert_int_equal(cfg.jitter_us, 100); /* default: a tenth of the interval */
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "198.18.0.1", "-u",
+			      "u@[2001:db8::9]:3500"),
+			 0);
+	assert_string_equal(cfg.ups_host, "2001:db8::9");
+	assert_int_equal(cfg.ups_port, 3500);
+	assert_int_equal(cfg.interval_us, BEACON_INTERVAL_DEFAULT_US);
+}
+
+static void test_bad_arguments(void **state)
+{
+	struct beacon_config cfg;
+
+	assert_int_equal(LOAD(&cfg, "-k", "/k", "-t", "198.18.0.1"), -EINVAL); /* no site */
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k"), -EINVAL); /* no target */
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "198.18.0.1:99999"), -EINVAL);
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "[2001:db8::1"), -EINVAL);
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "198.18.0.1", "-i", "500us"),
+			 -EINVAL);
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "198.18.0.1", "-j", "3ms"),
+			 -EINVAL);
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "198.18.0.1", "-u", "noat"),
+			 -EINVAL);
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "198.18.0.1", "-u", "a@h", "-f",
+			      "/x"),
+			 -EINVAL);
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "198.18.0.1", "stray"), -EINVAL);
+	assert_int_equal(LOAD(&cfg, "--bogus"), -EINVAL);
+	assert_int_equal(LOAD(&cfg, "--help"), -ECANCELED);
+}
+
+static void test_config_file(void **state)
+{
+	char path[] = "/tmp/hb-beacon-conf-XXXXXX";
+	struct beacon_config cfg;
+	int fd = mkstemp(path);
+	const char text[] = "# site 2\n[beacon]\nsite = 2\nkey-file = /etc/detour/keys\n"
+			    "target = 198.18.0.1:7600\ntarget = 198.18.0.2:7600\n"
+			    "interval = 2ms\nstatus-file = /run/power\n";
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	assert_int_equal(LOAD(&cfg, "-c", path), 0);
+	assert_int_equal(cfg.site_id, 2);
+	assert_int_equal(cfg.n_targets, 2);
+	assert_int_equal(cfg.interval_us, 2000);
+	assert_int_equal(cfg.source, POWER_SOURCE_FILE);
+	assert_string_equal(cfg.status_path, "/run/power");
+	/* The command line wins, and its targets replace the file's rather than adding to them. */
+	assert_int_equal(LOAD(&cfg, "-c", path, "-s", "3", "-t", "198.18.0.3", "--status-command",
+			      "upsc x"),
+			 0);
+	assert_int_equal(cfg.site_id, 3);
+	assert_int_equal(cfg.n_targets, 1);
+	assert_int_equal(cfg.source, POWER_SOURCE_COMMAND);
+	unlink(path);
+	assert_int_equal(LOAD(&cfg, "-c", path), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_words),	    cmocka_unit_test(test_status_file),
+		cmocka_unit_test(test_status_command),	    cmocka_unit_test(test_nut_answers),
+		cmocka_unit_test(test_nut_err_and_garbage), cmocka_unit_test(test_nut_refused),
+		cmocka_unit_test(test_nut_silent),	    cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_command_line),	    cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_config_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The site state machine. Each site is driven by two kinds of input: heartbeats (with their
+ * kernel arrival time) and deadlines that the library computes from them. A deadline is processed
+ * at its own time, never at the time someone noticed it, so the outcome does not depend on how
+ * late the caller's timer fired. docs/detector.md pins down every transition.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/heartbeat/power_flags.h"
+#include "damping.h"
+#include "health.h"
+
+/* Durations beyond this (about 36 years) are configuration mistakes. */
+#define HEALTH_MAX_NS (1ull << 60)
+/*
+ * A site takes at most a few deadline steps per call (RECOVERING -> DOWN is the longest chain);
+ * the bound only keeps a logic error from turning into a hang.
+ */
+#define HEALTH_MAX_STEPS (8 * DT_MAX_SITES)
+
+struct health_site {
+	struct health_site_config cfg;
+	bool configured;
+	bool heard;
+	bool clean_run;
+	bool power_unknown;
+	enum dt_site_state state;
+	enum health_override override;
+	__u32 power_flags;
+	__u64 detect_ns; /* interval x multiplier */
+	__u64 last_arrival_ns;
+	__u64 clean_since_ns;
+	__u64 recovering_since_ns;
+	__u64 down_since_ns;
+	__u64 grace_end_ns;
+	__u64 restored_ns; /* when a fail override was last cleared */
+	struct damping damping;
+	__u64 flaps;
+	__u64 stale_heartbeats;
+};
+
+struct health {
+	struct health_opts opts;
+	__u64 now_ns;
+	bool all_down;
+	struct health_site sites[DT_MAX_SITES];
+};
+
+void health_site_config__init(struct health_site_config *cfg, __u16 id, const char *name)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->id = id;
+	snprintf(cfg->name, sizeof(cfg->name), "%s", name ? name : "");
+	cfg->interval_ns = 5000000; /* 5 ms */
+	cfg->multiplier = 3;
+	cfg->hold_down_ns = 1000000000; /* 1 s */
+	cfg->recovery_timeout_ns = 30000000000ull; /* 30 s */
+	/* RFC 2439's recommended thresholds, with times scaled to power events. */
+	cfg->damping.penalty_per_flap = 1000;
+	cfg->damping.suppress_threshold = 2000;
+	cfg->damping.reuse_threshold = 750;
+	cfg->damping.half_life_ns = 60000000000ull; /* 1 min */
+	cfg->damping.max_hold_down_ns = 300000000000ull; /* 5 min */
+}
+
+static int site_config__validate(const struct health_site_config *cfg)
+{
+	if (cfg->id >= DT_MAX_SITES)
+		return -EINVAL;
+	if (!cfg->name[0] || !memchr(cfg->name, '\0', sizeof(cfg->name)))
+		return -EINVAL;
+	if (!cfg->interval_ns || !cfg->multiplier ||
+	    cfg->interval_ns > HEALTH_MAX_NS / cfg->multiplier)
+		return -EINVAL;
+	if (cfg->hold_down_ns > HEALTH_MAX_NS)
+		return -EINVAL;
+	if (!cfg->recovery_timeout_ns || cfg->recovery_timeout_ns > HEALTH_MAX_NS)
+		return -EINVAL;
+	return damping_config__validate(&cfg->damping, cfg->hold_down_ns);
+}
+
+int health__new(const struct health_opts *opts, struct health **hp)
+{
+	struct health *h;
+
+	if (!opts || !hp || opts->startup_grace_ns > HEALTH_MAX_NS)
+		return -EINVAL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->opts = *opts;
+	h->now_ns = opts->start_ns;
+	*hp = h;
+	return 0;
+}
+
+void health__free(struct health *h)
+{
+	free(h);
+}
+
+int health__add_site(struct health *h, const struct health_site_config *cfg)
+{
+	struct health_site *s;
+	__u64 grace;
+	int err;
+
+	if (!h || !cfg)
+		return -EINVAL;
+	err = site_config__validate(cfg);
+	if (err)
+		return err;
+	s = &h->sites[cfg->id];
+	if (s->configured)
+		return -EEXIST;
+	memset(s, 0, sizeof(*s));
+	s->cfg = *cfg;
+	s->configured = true;
+	s->state = DT_SITE_UNKNOWN;
+	s->detect_ns = cfg->interval_ns * cfg->multiplier;
+	grace = h->opts.startup_grace_ns > s->detect_ns ? h->opts.startup_grace_ns : s->detect_ns;
+	s->grace_end_ns = sat_add(h->now_ns, grace);
+	h->all_down = false;
+	return 0;
+}
+
+static struct health_site *health__site(struct health *h, __u16 id)
+{
+	if (!h || id >= DT_MAX_SITES || !h->sites[id].configured)
+		return NULL;
+	return &h->sites[id];
+}
+
+/* ---- Site facts ---------------------------------------------------------------------------- */
+
+static bool state_healthy(enum dt_site_state state)
+{
+	return state == DT_SITE_UP || state == DT_SITE_RECOVERING;
+}
+
+static bool state_serving(enum dt_site_state state)
+{
+	return state_healthy(state) || state == DT_SITE_DRAINING;
+}
+
+static bool site__warning(const struct health_site *s, __u32 power_flags)
+{
+	if (power_flags & DT_POWER_WARNING_MASK)
+		return true;
+	return s->cfg.drain_on_unknown_power && (power_flags & DT_POWER_UNKNOWN);
+}
+
+/* Alive on [last arrival, last arrival + detect): a heartbeat exactly at the deadline is late. */
+static __u64 site__alive_until(const struct health_site *s)
+{
+	return sat_add(s->last_arrival_ns, s->detect_ns);
+}
+
+static __u64 site__hold_down_end(const struct health_site *s)
+{
+	return damping__hold_down_end(&s->damping, &s->cfg.damping, s->cfg.hold_down_ns,
+				      s->clean_since_ns);
+}
+
+/*
+ * DOWN -> RECOVERING happens at the end of the hold-down, provided the clean run is still alive
+ * then (no gap of detect_ns yet), and not before a fail override was cleared.
+ */
+static __u64 site__recover_deadline(const struct health_site *s)
+{
+	__u64 at;
+
+	if (s->override == HEALTH_OVERRIDE_FAIL || !s->clean_run)
+		return HEALTH_NO_DEADLINE;
+	at = site__hold_down_end(s);
+	if (at < s->restored_ns)
+		at = s->restored_ns;
+	return at < site__alive_until(s) ? at : HEALTH_NO_DEADLINE;
+}
+
+static __u64 site__next_deadline(const struct health_site *s)
+{
+	__u64 alive = site__alive_until(s);
+	__u64 recovered;
+
+	switch (s->state) {
+	case DT_SITE_UNKNOWN:
+		return s->grace_end_ns;
+	case DT_SITE_UP:
+	case DT_SITE_DRAINING:
+		return alive;
+	case DT_SITE_RECOVERING:
+		recovered = sat_add(s->recovering_since_ns, s->cfg.recovery_timeout_ns);
+		return alive < recovered ? alive : recovered;
+	case DT_SITE_DOWN:
+		return site__recover_deadline(s);
+	default:
+		return HEALTH_NO_DEADLINE;
+	}
+}
+
+/* ---- Events and transitions ---------------------------------------------------------------- */
+
+static struct health_event event_at(enum dt_site_state to, enum health_cause cause, __u64 at_ns,
+				    __u64 detected_ns)
+{
+	struct health_event ev = {
+		.to = to,
+		.cause = cause,
+		.deadline_ns = at_ns,
+		.detected_ns = detected_ns > at_ns ? detected_ns : at_ns,
+	};
+
+	return ev;
+}
+
+static bool health__every_site_down(const struct health *h)
+{
+	bool any = false;
+	int i;
+
+	for (i = 0; i < DT_MAX_SITES; i++) {
+		if (!h->sites[i].configured)
+			continue;
+		if (h->sites[i].state != DT_SITE_DOWN)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+static void health__emit(struct health *h, const struct health_site *s, struct health_event *ev)
+{
+	ev->site = s->cfg.id;
+	ev->site_name = s->cfg.name;
+	ev->power_flags = s->power_flags;
+	ev->last_heartbeat_ns = s->heard ? s->last_arrival_ns : 0;
+	ev->penalty = damping__penalty(&s->damping, &s->cfg.damping, ev->deadline_ns);
+	if (s->power_unknown)
+		ev->flags |= HEALTH_EVENT_F_POWER_UNKNOWN;
+	if (h->opts.on_event)
+		h->opts.on_event(ev, h->opts.ctx);
+}
+
+static void site__transition(struct health *h, struct health_site *s, struct health_event *ev)
+{
+	ev->from = s->state;
+	s->state = ev->to;
+	if (ev->to == DT_SITE_RECOVERING)
+		s->recovering_since_ns = ev->deadline_ns;
+	if (ev->to == DT_SITE_DOWN)
+		s->down_since_ns = ev->deadline_ns;
+	h->all_down = health__every_site_down(h);
+	if (h->all_down && ev->to == DT_SITE_DOWN)
+		ev->flags |= HEALTH_EVENT_F_ALL_SITES_DOWN;
+	health__emit(h, s, ev);
+}
+
+/* Heartbeats stopped: the only transition that counts as a flap. */
+static void site__lose(struct health *h, struct health_site *s, __u64 at_ns, __u64 detected_ns)
+{
+	struct health_event ev =
+		event_at(DT_SITE_DOWN, HEALTH_CAUSE_HEARTBEAT_TIMEOUT, at_ns, detected_ns);
+
+	s->clean_run = false;
+	s->flaps++;
+	damping__flap(&s->damping, &s->cfg.damping, at_ns);
+	site__transition(h, s, &ev);
+}
+
+static void site__recover(struct health *h, struct health_site *s, __u64 at_ns, __u64 detected_ns)
+{
+	bool by_restore = at_ns == s->restored_ns && site__hold_down_end(s) < at_ns;
+	enum dt_site_state to = s->override == HEALTH_OVERRIDE_DRAIN ? DT_SITE_DRAINING :
+								       DT_SITE_RECOVERING;
+	struct health_event ev = event_at(
+		to, by_restore ? HEALTH_CAUSE_OPERATOR_RESTORE : HEALTH_CAUSE_HOLD_DOWN_PASSED,
+		at_ns, detected_ns);
+
+	ev.hold_down_ns = at_ns - s->clean_since_ns;
+	site__transition(h, s, &ev);
+}
+
+/* Process one deadline of @s, due at @at_ns, that the caller noticed at @detected_ns. */
+static void site__fire(struct health *h, struct health_site *s, __u64 at_ns, __u64 detected_ns)
+{
+	struct health_event ev;
+
+	if (s->state == DT_SITE_UNKNOWN) {
+		ev = event_at(DT_SITE_DOWN, HEALTH_CAUSE_NO_HEARTBEAT, at_ns, detected_ns);
+		site__transition(h, s, &ev);
+	} else if (s->state == DT_SITE_DOWN) {
+		site__recover(h, s, at_ns, detected_ns);
+	} else if (at_ns >= site__alive_until(s)) {
+		/* when both are due at once, lost heartbeats win over the recovery timeout */
+		site__lose(h, s, at_ns, detected_ns);
+	} else {
+		ev = event_at(DT_SITE_UP, HEALTH_CAUSE_RECOVERY_TIMEOUT, at_ns, detected_ns);
+		site__transition(h, s, &ev);
+	}
+}
+
+/* ---- Time ---------------------------------------------------------------------------------- */
+
+static int health__step_site(struct health *h, struct health_site *s, __u64 to_ns,
+			     __u64 detected_ns)
+{
+	__u64 at;
+	int i;
+
+	for (i = 0; i < HEALTH_MAX_STEPS; i++) {
+		at = site__next_deadline(s);
+		if (at == HEALTH_NO_DEADLINE || at > to_ns)
+			return 0;
+		site__fire(h, s, at, detected_ns);
+	}
+	return -ELOOP;
+}
+
+static struct health_site *health__earliest(struct health *h, __u64 *at_ns)
+{
+	struct health_site *earliest = NULL;
+	__u64 at, best = HEALTH_NO_DEADLINE;
+	int i;
+
+	for (i = 0; i < DT_MAX_SITES; i++) {
+		if (!h->sites[i].configured)
+			continue;
+		at = site__next_deadline(&h->sites[i]);
+		if (at < best) {
+			best = at;
+			earliest = &h->sites[i];
+		}
+	}
+	*at_ns = best;
+	return earliest;
+}
+
+/* Deadlines of all sites are processed in time order, so events come out in time order too. */
+int health__advance(struct health *h, __u64 now_ns)
+{
+	struct health_site *s;
+	__u64 at;
+	int i;
+
+	if (!h || now_ns < h->now_ns)
+		return -EINVAL;
+	h->now_ns = now_ns;
+	for (i = 0; i < HEALTH_MAX_STEPS; i++) {
+		s = health__earliest(h, &at);
+		if (!s || at > now_ns)
+			return 0;
+		site__fire(h, s, at, now_ns);
+	}
+	return -ELOOP;
+}
+
+__u64 health__next_deadline(const struct health *h)
+{
+	__u64 at, best = HEALTH_NO_DEADLINE;
+	int i;
+
+	for (i = 0; h && i < DT_MAX_SITES; i++) {
+		if (!h->sites[i].configured)
+			continue;
+		at = site__next_deadline(&h->sites[i]);
+		if (at < best)
+			best = at;
+	}
+	return best;
+}
+
+__u64 health__now(const struct health *h)
+{
+	return h ? h->now_ns : 0;
+}
+
+/* ---- Heartbeats ---------------------------------------------------------------------------- */
+
+/*
+ * Called before last_arrival_ns moves: a gap of detect_ns or more starts a new run. A DOWN site
+ * whose heartbeats came back and stopped again has flapped although its state did not change:
+ * like a withdrawal of a suppressed route in RFC 2439, the bounce adds to the penalty.
+ */
+static void site__track_clean_run(struct health_site *s, __u64 arrival_ns, bool warning)
+{
+	bool gap = s->heard && arrival_ns >= site__alive_until(s);
+
+	if (gap && s->state == DT_SITE_DOWN && s->override != HEALTH_OVERRIDE_FAIL &&
+	    s->last_arrival_ns >= s->down_since_ns) {
+		s->flaps++;
+		damping__flap(&s->damping, &s->cfg.damping, site__alive_until(s));
+	}
+	if (warning) {
+		s->clean_run = false;
+		return;
+	}
+	if (!s->clean_run || !s->heard || gap) {
+		s->clean_run = true;
+		s->clean_since_ns = arrival_ns;
+	}
+}
+
+static void site__apply_power(struct health *h, struct health_site *s, bool warning, __u64 at_ns,
+			      __u64 detected_ns)
+{
+	struct health_event ev;
+
+	switch (s->state) {
+	case DT_SITE_UNKNOWN:
+		ev = event_at(s->override == HEALTH_OVERRIDE_DRAIN || warning ? DT_SITE_DRAINING :
+										DT_SITE_UP,
+			      HEALTH_CAUSE_FIRST_HEARTBEAT, at_ns, detected_ns);
+		break;
+	case DT_SITE_UP:
+	case DT_SITE_RECOVERING:
+		if (!warning)
+			return;
+		ev = event_at(DT_SITE_DRAINING, HEALTH_CAUSE_POWER_WARNING, at_ns, detected_ns);
+		break;
+	case DT_SITE_DRAINING:
+		if (warning || s->override != HEALTH_OVERRIDE_NONE)
+			return;
+		ev = event_at(DT_SITE_UP, HEALTH_CAUSE_POWER_RESTORED, at_ns, detected_ns);
+		break;
+	default:
+		return; /* DOWN leaves only through the hold-down */
+	}
+	site__transition(h, s, &ev);
+}
+
+/* Without drain_on_unknown_power an unknown UPS is not a transition, but it must be seen. */
+static void site__note_power_unknown(struct health *h, struct health_site *s, __u32 power_flags,
+				     __u64 at_ns, __u64 detected_ns)
+{
+	bool unknown = power_flags & DT_POWER_UNKNOWN;
+	struct health_event ev;
+
+	if (unknown == s->power_unknown)
+		return;
+	s->power_unknown = unknown;
+	ev = event_at(s->state, unknown ? HEALTH_CAUSE_POWER_UNKNOWN : HEALTH_CAUSE_POWER_KNOWN,
+		      at_ns, detected_ns);
+	ev.from = s->state;
+	ev.flags = HEALTH_EVENT_F_NOTICE;
+	health__emit(h, s, &ev);
+}
+
+int health__heartbeat(struct health *h, __u16 site, __u64 arrival_ns, __u32 power_flags)
+{
+	struct health_site *s = health__site(h, site);
+	__u64 detected_ns;
+	bool warning;
+	int err;
+
+	if (!s)
+		return -ENOENT;
+	/* Reordered on the way: older than what we hold, so its power flags are stale too. */
+	if (s->heard && arrival_ns < s->last_arrival_ns) {
+		s->stale_heartbeats++;
+		return 0;
+	}
+	/* Deadlines that passed before it arrived happened: a late read must not hide them. */
+	detected_ns = arrival_ns > h->now_ns ? arrival_ns : h->now_ns;
+	err = health__step_site(h, s, arrival_ns, detected_ns);
+	if (err)
+		return err;
+	warning = site__warning(s, power_flags);
+	site__track_clean_run(s, arrival_ns, warning);
+	s->heard = true;
+	s->last_arrival_ns = arrival_ns;
+	s->power_flags = power_flags;
+	site__apply_power(h, s, warning, arrival_ns, detected_ns);
+	site__note_power_unknown(h, s, power_flags, arrival_ns, detected_ns);
+	return 0;
+}
+
+/* ---- Operator requests and dataplane hints ------------------------------------------------- */
+
+static bool health__other_site(const struct health *h, const struct health_site *s,
+			       bool (*pred)(enum dt_site_state))
+{
+	int i;
+
+	for (i = 0; i < DT_MAX_SITES; i++) {
+		if (h->sites[i].configured && &h->sites[i] != s && pred(h->sites[i].state))
+			return true;
+	}
+	return false;
+}
+
+/* A drain or fail must not take away the last site that takes new flows (or, for fail, any). */
+static bool health__refuses(const struct health *h, const struct health_site *s, bool fail)
+{
+	if (state_healthy(s->state) && !health__other_site(h, s, state_healthy))
+		return true;
+	return fail && state_serving(s->state) && !health__other_site(h, s, state_serving);
+}
+
+static int health__operator_site(struct health *h, __u16 site, __u64 now_ns, __u32 flags,
+				 struct health_site **sp)
+{
+	if (flags & ~HEALTH_F_FORCE)
+		return -EINVAL;
+	*sp = health__site(h, site);
+	if (!*sp)
+		return -ENOENT;
+	return health__advance(h, now_ns);
+}
+
+int health__drain(struct health *h, __u16 site, __u64 now_ns, __u32 flags)
+{
+	struct health_event ev;
+	struct health_site *s;
+	bool refused;
+	int err;
+
+	err = health__operator_site(h, site, now_ns, flags, &s);
+	if (err)
+		return err;
+	refused = health__refuses(h, s, false);
+	if (refused && !(flags & HEALTH_F_FORCE))
+		return -EBUSY;
+	s->override = HEALTH_OVERRIDE_DRAIN;
+	if (!state_healthy(s->state))
+		return 0;
+	ev = event_at(DT_SITE_DRAINING, HEALTH_CAUSE_OPERATOR_DRAIN, now_ns, now_ns);
+	ev.flags = refused ? HEALTH_EVENT_F_FORCED : 0;
+	site__transition(h, s, &ev);
+	return 0;
+}
+
+int health__fail(struct health *h, __u16 site, __u64 now_ns, __u32 flags)
+{
+	struct health_event ev;
+	struct health_site *s;
+	bool refused;
+	int err;
+
+	err = health__operator_site(h, site, now_ns, flags, &s);
+	if (err)
+		return err;
+	refused = health__refuses(h, s, true);
+	if (refused && !(flags & HEALTH_F_FORCE))
+		return -EBUSY;
+	s->override = HEALTH_OVERRIDE_FAIL;
+	if (s->state == DT_SITE_DOWN)
+		return 0;
+	ev = event_at(DT_SITE_DOWN, HEALTH_CAUSE_OPERATOR_FAIL, now_ns, now_ns);
+	ev.flags = refused ? HEALTH_EVENT_F_FORCED : 0;
+	site__transition(h, s, &ev);
+	return 0;
+}
+
+/* Clears the override; the heartbeat-driven machine then decides, at once if it can. */
+int health__restore(struct health *h, __u16 site, __u64 now_ns)
+{
+	enum health_override was;
+	struct health_event ev;
+	struct health_site *s;
+	int err;
+
+	err = health__operator_site(h, site, now_ns, 0, &s);
+	if (err)
+		return err;
+	was = s->override;
+	s->override = HEALTH_OVERRIDE_NONE;
+	if (was == HEALTH_OVERRIDE_FAIL) {
+		s->restored_ns = now_ns;
+		return health__step_site(h, s, now_ns, now_ns);
+	}
+	if (s->state != DT_SITE_DRAINING || site__warning(s, s->power_flags))
+		return 0;
+	ev = event_at(DT_SITE_UP, HEALTH_CAUSE_OPERATOR_RESTORE, now_ns, now_ns);
+	site__transition(h, s, &ev);
+	return 0;
+}
+
+int health__flows_idle(struct health *h, __u16 site, __u64 now_ns)
+{
+	struct health_event ev;
+	struct health_site *s;
+	int err;
+
+	err = health__operator_site(h, site, now_ns, 0, &s);
+	if (err)
+		return err;
+	if (s->state != DT_SITE_RECOVERING)
+		return 0;
+	ev = event_at(DT_SITE_UP, HEALTH_CAUSE_FLOWS_IDLE, now_ns, now_ns);
+	site__transition(h, s, &ev);
+	return 0;
+}
+
+/* ---- Queries ------------------------------------------------------------------------------- */
+
+int health__site_status(const struct health *h, __u16 site, struct health_site_status *st)
+{
+	const struct health_site *s;
+
+	if (!h || !st || site >= DT_MAX_SITES || !h->sites[site].configured)
+		return !h || !st ? -EINVAL : -ENOENT;
+	s = &h->sites[site];
+	memset(st, 0, sizeof(*st));
+	st->state = s->state;
+	st->override = s->override;
+	st->power_flags = s->power_flags;
+	st->heard = s->heard;
+	st->clean_run = s->clean_run;
+	st->last_heartbeat_ns = s->heard ? s->last_arrival_ns : 0;
+	st->clean_since_ns = s->clean_since_ns;
+	st->next_deadline_ns = site__next_deadline(s);
+	st->penalty = damping__penalty(&s->damping, &s->cfg.damping, h->now_ns);
+	st->flaps = s->flaps;
+	st->stale_heartbeats = s->stale_heartbeats;
+	return 0;
+}
+
+bool health__all_sites_down(const struct health *h)
+{
+	return h && h->all_down;
+}

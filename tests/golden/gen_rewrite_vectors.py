@@ -1,0 +1,183 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Generate tests/golden/rewrite_vectors.h: input frames and the frames that dt_rewrite_route()
+and dt_encap_ipip() must turn them into, built independently of the C code by scapy (Debian
+package python3-scapy). Expected packets are assembled from scapy layers with every length and
+checksum left for scapy to compute; nothing here reuses the C logic.
+
+The build does not run this; rerun it by hand after changing a vector and commit its output:
+    /usr/bin/python3 tests/golden/gen_rewrite_vectors.py > tests/golden/rewrite_vectors.h
+"""
+
+import sys
+
+from scapy.all import IP, TCP, UDP, Dot1AD, Dot1Q, Ether, IPv6, raw  # noqa: E402
+
+CLIENT_MAC = "02:00:5e:10:00:01"
+ROUTER_MAC = "02:00:5e:10:00:02"
+SITE_SRC_MAC = "02:00:5e:20:00:01"  # our MAC on the egress port
+SITE_DST_MAC = "02:00:5e:20:00:02"  # the takeover site's next hop
+TUN4_SRC, TUN4_DST = "198.18.0.1", "198.19.0.1"
+TUN6_SRC, TUN6_DST = "2001:db8:ffff::1", "2001:db8:ffff::2"
+FLOW_HASH = 0x9E3779B9  # low 20 bits become the outer flow label
+SITE_MTU = 1500
+
+PAYLOAD = bytes(range(32))
+
+
+def inner_v4(df=True, tos=0xB8):
+    return (IP(src="198.18.1.10", dst="198.18.200.1", ttl=64, tos=tos, id=0x1234,
+               flags="DF" if df else 0)
+            / TCP(sport=40000, dport=443, seq=1, flags="S", window=65535) / PAYLOAD)
+
+
+def inner_v6(tc=0x28):
+    return (IPv6(src="2001:db8:1::10", dst="2001:db8:200::1", hlim=64, tc=tc, fl=0xABCDE)
+            / UDP(sport=50000, dport=53) / PAYLOAD)
+
+
+def l2(vlans, ethertype):
+    """Client Ethernet header with 0, 1 (802.1Q) or 2 (802.1ad outer, 802.1Q inner) tags."""
+    if vlans == 0:
+        return Ether(src=CLIENT_MAC, dst=ROUTER_MAC, type=ethertype)
+    if vlans == 1:
+        return Ether(src=CLIENT_MAC, dst=ROUTER_MAC) / Dot1Q(vlan=100, prio=3, type=ethertype)
+    return (Ether(src=CLIENT_MAC, dst=ROUTER_MAC) / Dot1AD(vlan=10)
+            / Dot1Q(vlan=100, type=ethertype))
+
+
+def decremented(inner):
+    """The inner packet as a router forwards it: TTL/hop limit - 1, IPv4 checksum redone."""
+    pkt = inner.__class__(raw(inner))
+    if isinstance(pkt, IP):
+        pkt.ttl -= 1
+        del pkt.chksum
+    else:
+        pkt.hlim -= 1
+    return pkt.__class__(raw(pkt))
+
+
+def ethertype_of(inner):
+    return 0x0800 if isinstance(inner, IP) else 0x86DD
+
+
+def tos_of(inner):
+    return inner.tos if isinstance(inner, IP) else inner.tc
+
+
+def route_vector(name, inner, vlans):
+    frame = l2(vlans, ethertype_of(inner)) / inner
+    out = Ether(src=SITE_SRC_MAC, dst=SITE_DST_MAC, type=ethertype_of(inner)) / decremented(inner)
+    return (name, "DT_DELIVERY_ROUTE", "DT_FAMILY_NONE", raw(frame), raw(out))
+
+
+def ipip_vector(name, inner, vlans, outer_family):
+    frame = l2(vlans, ethertype_of(inner)) / inner
+    inner_proto = 4 if isinstance(inner, IP) else 41
+    if outer_family == 4:
+        df = isinstance(inner, IPv6) or bool(inner.flags.DF)
+        outer = IP(src=TUN4_SRC, dst=TUN4_DST, ttl=64, id=0, tos=tos_of(inner),
+                   flags="DF" if df else 0, proto=inner_proto)
+        ethertype, family = 0x0800, "DT_FAMILY_V4"
+    else:
+        outer = IPv6(src=TUN6_SRC, dst=TUN6_DST, hlim=64, tc=tos_of(inner),
+                     fl=FLOW_HASH & 0xFFFFF, nh=inner_proto)
+        ethertype, family = 0x86DD, "DT_FAMILY_V6"
+    out = Ether(src=SITE_SRC_MAC, dst=SITE_DST_MAC, type=ethertype) / outer / decremented(inner)
+    return (name, "DT_DELIVERY_IPIP", family, raw(frame), raw(out))
+
+
+def vectors():
+    return [
+        route_vector("route_v4_vlan0", inner_v4(), 0),
+        route_vector("route_v4_vlan1", inner_v4(), 1),
+        route_vector("route_v4_vlan2", inner_v4(), 2),
+        route_vector("route_v6_vlan0", inner_v6(), 0),
+        route_vector("route_v6_vlan1", inner_v6(), 1),
+        route_vector("route_v6_vlan2", inner_v6(), 2),
+        ipip_vector("ipip_v4_in_v4", inner_v4(), 0, 4),
+        ipip_vector("ipip_v4_in_v4_nodf_vlan1", inner_v4(df=False, tos=0x03), 1, 4),
+        ipip_vector("ipip_v6_in_v6", inner_v6(), 0, 6),
+        ipip_vector("ipip_v6_in_v6_vlan2", inner_v6(tc=0xFF), 2, 6),
+        ipip_vector("ipip_v6_in_v4", inner_v6(), 0, 4),
+        ipip_vector("ipip_v4_in_v6", inner_v4(), 1, 6),
+    ]
+
+
+def c_bytes(data):
+    lines = []
+    for i in range(0, len(data), 12):
+        lines.append("\t" + " ".join("0x%02x," % b for b in data[i:i + 12]))
+    return "\n".join(lines)
+
+
+def c_mac(mac):
+    return "{ " + ", ".join("0x" + x for x in mac.split(":")) + " }"
+
+
+def c_ip4(addr):
+    return "{ " + ", ".join(addr.split(".")) + " }"
+
+
+def c_ip6(addr):
+    from ipaddress import IPv6Address
+    octets = ["0x%02x" % b for b in IPv6Address(addr).packed]
+    return "{ " + ", ".join(octets[:8]) + ",\n\t\t\t\t\t\t" + ", ".join(octets[8:]) + " }"
+
+
+HEADER = """/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Golden frames for dt_rewrite_route() and dt_encap_ipip(). GENERATED by gen_rewrite_vectors.py
+ * (scapy) - do not edit; rerun the generator and commit both.
+ *
+ * Every vector uses the same site: MACs dt_rv_site_src_mac / dt_rv_site_dst_mac, MTU
+ * DT_RV_SITE_MTU, tunnel endpoints dt_rv_tun{4,6}_{src,dst} (network byte order), and ipip
+ * vectors are encapsulated with flow hash DT_RV_FLOW_HASH.
+ */
+#ifndef DT_REWRITE_VECTORS_H
+#define DT_REWRITE_VECTORS_H
+
+#include <linux/types.h>
+#include "dataplane/core/detour_abi.h"
+
+struct dt_rewrite_vector {
+	const char *name;
+	__u8 delivery; /* enum dt_delivery */
+	__u8 tunnel_family; /* enum dt_family */
+	const __u8 *in;
+	__u32 in_len;
+	const __u8 *out;
+	__u32 out_len;
+};
+"""
+
+
+def main():
+    out = [HEADER, "/* Generated, 12 octets a line for reading. */", "/* clang-format off */"]
+    out.append("static const __u8 dt_rv_site_src_mac[6] = %s;" % c_mac(SITE_SRC_MAC))
+    out.append("static const __u8 dt_rv_site_dst_mac[6] = %s;" % c_mac(SITE_DST_MAC))
+    out.append("static const __u8 dt_rv_tun4_src[4] = %s;" % c_ip4(TUN4_SRC))
+    out.append("static const __u8 dt_rv_tun4_dst[4] = %s;" % c_ip4(TUN4_DST))
+    out.append("static const __u8 dt_rv_tun6_src[16] = %s;" % c_ip6(TUN6_SRC))
+    out.append("static const __u8 dt_rv_tun6_dst[16] = %s;" % c_ip6(TUN6_DST))
+    out.append("#define DT_RV_SITE_MTU %d" % SITE_MTU)
+    out.append("#define DT_RV_FLOW_HASH 0x%08xu\n" % FLOW_HASH)
+    vecs = vectors()
+    for name, _, _, frame, expect in vecs:
+        out.append("static const __u8 dt_rv_%s_in[] = {\n%s\n};\n" % (name, c_bytes(frame)))
+        out.append("static const __u8 dt_rv_%s_out[] = {\n%s\n};\n" % (name, c_bytes(expect)))
+    out.append("#define DT_RV(n, delivery, family) \\\n"
+               "\t{ #n, delivery, family, dt_rv_##n##_in, sizeof(dt_rv_##n##_in), \\\n"
+               "\t  dt_rv_##n##_out, sizeof(dt_rv_##n##_out) }\n")
+    out.append("static const struct dt_rewrite_vector dt_rewrite_vectors[] = {")
+    for name, delivery, family, _, _ in vecs:
+        out.append("\tDT_RV(%s, %s, %s)," % (name, delivery, family))
+    out.append("};\n")
+    out.append("#undef DT_RV")
+    out.append("/* clang-format on */\n")
+    out.append("#endif /* DT_REWRITE_VECTORS_H */")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

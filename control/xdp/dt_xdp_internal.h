@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the loader's source files share and nobody else sees. */
+#ifndef DT_XDP_INTERNAL_H
+#define DT_XDP_INTERNAL_H
+
+#include <limits.h>
+
+#include "dt_xdp.h"
+
+#define DT_XDP_PROG_NAME "detour_xdp"
+#define DT_XDP_DISPATCHER_NAME "xdp_dispatcher" /* libxdp's multi-program dispatcher */
+
+/* Every map of detour.bpf.c, in the order of dt_xdp_map_names[]. */
+enum dt_xdp_map_id {
+	DT_MAP_PREFIX_V4,
+	DT_MAP_PREFIX_V6,
+	DT_MAP_SITE_STATE,
+	DT_MAP_SITE,
+	DT_MAP_FAILOVER,
+	DT_MAP_FLOWS,
+	DT_MAP_EGRESS,
+	DT_MAP_COUNTERS,
+	DT_MAP_COUNT,
+};
+
+extern const char *const dt_xdp_map_names[DT_MAP_COUNT];
+
+struct detour;
+
+struct dt_xdp {
+	struct detour *skel; /* loaded by dt_xdp__load(); only opened by dt_xdp__adopt() */
+	struct dt_xdp_opts opts; /* opts.pin_root points at pin_root below */
+	char pin_root[PATH_MAX];
+	int map_fd[DT_MAP_COUNT];
+	bool adopted; /* map_fd[] came from bpf_obj_get() and are ours to close */
+	int prog_fd; /* -1 when adopted */
+	__u32 prog_id;
+	__u32 flow_max_entries; /* bounds dt_xdp__for_each_flow() */
+	int freplace_probe; /* 0 not yet probed, 1 the kernel takes freplace, else -errno */
+};
+
+/* Open the skeleton with the pin root, the seed and the map sizes of opts; nothing is loaded. */
+int dt_xdp_open_skel(const struct dt_xdp_opts *opts, struct detour **out);
+/* Check every pin under pin_root against skel's map definitions before libbpf reuses them. */
+int dt_xdp_check_pins(struct detour *skel, const char *pin_root);
+/* -ENOENT with the mount hint unless pin_root's parent directory is on bpffs. */
+int dt_xdp_check_bpffs(const char *pin_root);
+/* Install the libbpf and libxdp print callbacks that feed the loader's sink. */
+void dt_xdp_hook_libs(void);
+/* While set, libbpf warnings become debug lines: for probes that are expected to fail. */
+void dt_xdp_quiet_libs(bool quiet);
+
+__attribute__((format(printf, 2, 3))) void dt_xdp_pr(enum dt_xdp_print_level level, const char *fmt,
+						     ...);
+#define pr_warn(...) dt_xdp_pr(DT_XDP_WARN, __VA_ARGS__)
+#define pr_info(...) dt_xdp_pr(DT_XDP_INFO, __VA_ARGS__)
+#define pr_debug(...) dt_xdp_pr(DT_XDP_DEBUG, __VA_ARGS__)
+
+#endif /* DT_XDP_INTERNAL_H */

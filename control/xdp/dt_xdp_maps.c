@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The map writers the daemon drives. Each is one syscall on a pinned map, so each works the same
+ * on a freshly loaded object and on an adopted one, and each is O(1) whatever the traffic.
+ * Arguments are checked before the syscall: a bad site id is -EINVAL with a line saying so, never
+ * an out-of-bounds write the kernel would refuse less clearly.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dt_xdp_internal.h"
+
+static int map__update(struct dt_xdp *x, int id, const void *key, const void *val)
+{
+	int err = bpf_map_update_elem(x->map_fd[id], key, val, BPF_ANY);
+
+	if (err)
+		pr_warn("map %s: update: %s", dt_xdp_map_names[id], strerror(-err));
+	return err;
+}
+
+static int check_site(const char *what, __u32 site)
+{
+	if (site < DT_MAX_SITES)
+		return 0;
+	pr_warn("%s %u: site ids are 0..%u", what, site, DT_MAX_SITES - 1);
+	return -EINVAL;
+}
+
+int dt_xdp__set_site_state(struct dt_xdp *x, __u32 site, enum dt_site_state state)
+{
+	struct dt_site_state_val v = { .state = state };
+	int err = check_site("site", site);
+
+	if (!err && (unsigned int)state >= DT_SITE_STATE_MAX) {
+		pr_warn("site %u: state %u is not a site state", site, (unsigned int)state);
+		err = -EINVAL;
+	}
+	return err ?: map__update(x, DT_MAP_SITE_STATE, &site, &v);
+}
+
+int dt_xdp__site_state(struct dt_xdp *x, __u32 site, enum dt_site_state *state)
+{
+	struct dt_site_state_val v;
+	int err = check_site("site", site);
+
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(x->map_fd[DT_MAP_SITE_STATE], &site, &v)) {
+		err = -errno;
+		pr_warn("map dt_site_state: read site %u: %s", site, strerror(-err));
+		return err;
+	}
+	*state = (enum dt_site_state)v.state;
+	return 0;
+}
+
+int dt_xdp__set_site(struct dt_xdp *x, __u32 site, const struct dt_site *cfg)
+{
+	int err = check_site("site", site);
+
+	if (!err && (cfg->delivery >= DT_DELIVERY_MAX || cfg->egress_port >= DT_MAX_EGRESS_PORTS)) {
+		pr_warn("site %u: delivery %u / egress port %u out of range", site, cfg->delivery,
+			cfg->egress_port);
+		err = -EINVAL;
+	}
+	return err ?: map__update(x, DT_MAP_SITE, &site, cfg);
+}
+
+int dt_xdp__set_failover(struct dt_xdp *x, __u32 home, const struct dt_failover_slots *slots)
+{
+	int err = check_site("home site", home);
+	unsigned int s, c;
+
+	for (s = 0; !err && s < DT_FAILOVER_SLOTS; s++) {
+		for (c = 0; c < DT_FAILOVER_CANDIDATES; c++) {
+			__u8 cand = slots->cand[s][c];
+
+			if (cand == DT_CANDIDATE_NONE || cand < DT_MAX_SITES)
+				continue;
+			pr_warn("home site %u: slot %u candidate %u is site %u, not a site id",
+				home, s, c, cand);
+			err = -EINVAL;
+			break;
+		}
+	}
+	return err ?: map__update(x, DT_MAP_FAILOVER, &home, slots);
+}
+
+static int check_prefix(const struct dt_prefix_info *info, __u32 prefixlen, __u32 max_len)
+{
+	if (prefixlen > max_len) {
+		pr_warn("prefix: length /%u is longer than /%u", prefixlen, max_len);
+		return -EINVAL;
+	}
+	return info ? check_site("prefix home site", info->home_site) : 0;
+}
+
+/*
+ * Clear host bits. The trie itself compares only prefixlen bits, but it stores the key as given:
+ * without this a listing of the prefixes would show 198.18.0.77/24 for 198.18.0.0/24.
+ */
+static void mask_bytes(__u8 *addr, size_t len, __u32 prefixlen)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		__u32 bits = prefixlen > i * 8 ? prefixlen - i * 8 : 0;
+
+		addr[i] &= bits >= 8 ? 0xff : (__u8)(0xff00 >> bits);
+	}
+}
+
+static int prefix__write(struct dt_xdp *x, int id, const void *key,
+			 const struct dt_prefix_info *info)
+{
+	int err;
+
+	if (info)
+		return map__update(x, id, key, info);
+	err = bpf_map_delete_elem(x->map_fd[id], key);
+	if (err)
+		pr_warn("map %s: delete prefix: %s", dt_xdp_map_names[id], strerror(-err));
+	return err;
+}
+
+static int prefix_v4(struct dt_xdp *x, __be32 addr, __u32 prefixlen,
+		     const struct dt_prefix_info *info)
+{
+	struct dt_lpm_v4_key key = { .prefixlen = prefixlen, .addr = addr };
+	int err = check_prefix(info, prefixlen, 32);
+
+	if (err)
+		return err;
+	mask_bytes((__u8 *)&key.addr, sizeof(key.addr), prefixlen);
+	return prefix__write(x, DT_MAP_PREFIX_V4, &key, info);
+}
+
+static int prefix_v6(struct dt_xdp *x, const __u8 addr[16], __u32 prefixlen,
+		     const struct dt_prefix_info *info)
+{
+	struct dt_lpm_v6_key key = { .prefixlen = prefixlen };
+	int err = check_prefix(info, prefixlen, 128);
+
+	if (err)
+		return err;
+	memcpy(key.addr, addr, sizeof(key.addr));
+	mask_bytes(key.addr, sizeof(key.addr), prefixlen);
+	return prefix__write(x, DT_MAP_PREFIX_V6, &key, info);
+}
+
+int dt_xdp__add_prefix_v4(struct dt_xdp *x, __be32 addr, __u32 prefixlen,
+			  const struct dt_prefix_info *info)
+{
+	return info ? prefix_v4(x, addr, prefixlen, info) : -EINVAL;
+}
+
+int dt_xdp__del_prefix_v4(struct dt_xdp *x, __be32 addr, __u32 prefixlen)
+{
+	return prefix_v4(x, addr, prefixlen, NULL);
+}
+
+int dt_xdp__add_prefix_v6(struct dt_xdp *x, const __u8 addr[16], __u32 prefixlen,
+			  const struct dt_prefix_info *info)
+{
+	return info ? prefix_v6(x, addr, prefixlen, info) : -EINVAL;
+}
+
+int dt_xdp__del_prefix_v6(struct dt_xdp *x, const __u8 addr[16], __u32 prefixlen)
+{
+	return prefix_v6(x, addr, prefixlen, NULL);
+}
+
+int dt_xdp__set_egress(struct dt_xdp *x, __u32 port, const char *ifname)
+{
+	__u32 ifindex;
+
+	if (port >= DT_MAX_EGRESS_PORTS) {
+		pr_warn("egress port %u: ports are 0..%u", port, DT_MAX_EGRESS_PORTS - 1);
+		return -EINVAL;
+	}
+	ifindex = ifname ? if_nametoindex(ifname) : 0;
+	if (!ifindex) {
+		pr_warn("interface %s: no such interface", ifname ? ifname : "(null)");
+		return -ENODEV;
+	}
+	return map__update(x, DT_MAP_EGRESS, &port, &ifindex);
+}
+
+int dt_xdp__read_counter(struct dt_xdp *x, __u32 site, __u32 reason, struct dt_counter *sum)
+{
+	__u32 idx = dt_counter_index(site, reason);
+	struct dt_counter *per_cpu;
+	int ncpu, i, err = 0;
+
+	if (reason >= DT_REASON_MAX) {
+		pr_warn("counters: reason %u is not a reason", reason);
+		return -EINVAL;
+	}
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return ncpu ?: -EINVAL;
+	per_cpu = calloc((size_t)ncpu, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(x->map_fd[DT_MAP_COUNTERS], &idx, per_cpu)) {
+		err = -errno;
+		pr_warn("map dt_counters: read row %u: %s", idx, strerror(-err));
+	}
+	for (i = 0; !err && i < ncpu; i++) {
+		sum->packets += per_cpu[i].packets;
+		sum->bytes += per_cpu[i].bytes;
+	}
+	free(per_cpu);
+	return err;
+}
+
+int dt_xdp__for_each_flow(struct dt_xdp *x, dt_xdp_flow_fn fn, void *ctx)
+{
+	/* The LRU evicts while we walk; a deleted cursor restarts the walk, so bound it. */
+	__u64 budget = 2ull * x->flow_max_entries + 1;
+	struct dt_flow_key key, next;
+	struct dt_flow_state val;
+	const void *cursor = NULL;
+	int fd = x->map_fd[DT_MAP_FLOWS];
+	int ret;
+
+	for (;;) {
+		if (!budget--)
+			return 0;
+		ret = bpf_map_get_next_key(fd, cursor, &next);
+		if (ret)
+			break;
+		if (!bpf_map_lookup_elem(fd, &next, &val)) {
+			ret = fn(&next, &val, ctx);
+			if (ret)
+				return ret;
+		}
+		key = next;
+		cursor = &key;
+	}
+	if (ret == -ENOENT)
+		return 0;
+	pr_warn("map dt_flows: walk: %s", strerror(-ret));
+	return ret;
+}
+
+int dt_xdp__delete_flow(struct dt_xdp *x, const struct dt_flow_key *key)
+{
+	int ret = bpf_map_delete_elem(x->map_fd[DT_MAP_FLOWS], key);
+
+	return ret == -ENOENT ? 0 : ret; /* the LRU may have evicted it first */
+}

@@ -18,17 +18,6 @@
 
 #define STATUS_LINE_MAX 256
 
-static const struct {
-	const char *word;
-	uint32_t flag;
-} status_words[] = {
-	{ "OL", DT_POWER_MAINS },	{ "OB", DT_POWER_ON_BATTERY },
-	{ "LB", DT_POWER_LOW_BATTERY }, { "FSD", DT_POWER_FORCED_SHUTDOWN },
-	{ "ALARM", DT_POWER_ALARM },	{ "GEN", DT_POWER_GENERATOR },
-	{ "OVER", DT_POWER_OVERLOAD },	{ "RB", DT_POWER_REPLACE_BATTERY },
-	{ "BYPASS", DT_POWER_BYPASS },	{ "CHRG", DT_POWER_CHARGING },
-};
-
 /*
  * Unknown words (DISCHRG, TRIM, BOOST, CAL, ...) are ignored. A status naming neither OL nor OB
  * says nothing about where the power comes from, so it also carries UNKNOWN.
@@ -39,11 +28,8 @@ uint32_t power_status_parse(const char *status)
 	uint32_t flags = 0;
 
 	snprintf(buf, sizeof(buf), "%s", status);
-	for (tok = strtok_r(buf, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
-		for (size_t i = 0; i < sizeof(status_words) / sizeof(status_words[0]); i++)
-			if (!strcmp(tok, status_words[i].word))
-				flags |= status_words[i].flag;
-	}
+	for (tok = strtok_r(buf, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save))
+		flags |= dt_power_word_flag(tok) & ~DT_POWER_UNKNOWN;
 	if (!(flags & (DT_POWER_MAINS | DT_POWER_ON_BATTERY)))
 		flags |= DT_POWER_UNKNOWN;
 	return flags;

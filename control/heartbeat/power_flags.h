@@ -25,4 +25,11 @@ enum dt_power_flag {
 #define DT_POWER_WARNING_MASK \
 	(DT_POWER_ON_BATTERY | DT_POWER_LOW_BATTERY | DT_POWER_FORCED_SHUTDOWN | DT_POWER_ALARM)
 
+#include <stdint.h>
+
+/* "OL" -> DT_POWER_MAINS ...; 0 for a word that means nothing here (DISCHRG, TRIM, ...). */
+uint32_t dt_power_word_flag(const char *word);
+/* DT_POWER_MAINS -> "OL" ...; NULL for a value that is not exactly one known flag. */
+const char *dt_power_flag_word(uint32_t flag);
+
 #endif /* DT_POWER_FLAGS_H */

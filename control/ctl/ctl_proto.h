@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The control protocol between detourctl and detourd (docs/control-protocol.md).
+ *
+ * A Unix stream socket; each message is one JSON object on one line, at most CTL_MAX_MSG bytes.
+ *   request:  {"command": "drain", "args": {"site": "pangyo"}}
+ *   response: {"ok": true, "result": {...}}
+ *          or {"ok": false, "error": "site \"x\" is not configured", "errno": 2}
+ * A request for "events" with {"follow": true} keeps the connection open after the response and
+ * receives {"event": {...}} lines as transitions happen.
+ */
+#ifndef DT_CTL_PROTO_H
+#define DT_CTL_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <json-c/json.h>
+
+#define CTL_MAX_MSG (1u << 20)
+#define CTL_SOCKET_DEFAULT "/run/detour/detourd.sock"
+
+/* ---- server side (in detourd) ---- */
+
+/* A handler fills *result (a new object it hands over) or returns -errno with a message in err. */
+typedef int (*ctl_handler_fn)(void *ctx, struct json_object *args, struct json_object **result,
+			      char *err, size_t err_len);
+
+struct ctl_command {
+	const char *name;
+	ctl_handler_fn handler;
+};
+
+struct ctl_server;
+
+int ctl_server__open(struct ctl_server **out, const char *path, unsigned int mode, int gid,
+		     const struct ctl_command *commands, void *ctx);
+/* The fd to poll for readability; then call ctl_server__process(). */
+int ctl_server__fd(const struct ctl_server *s);
+/* Serve what is ready, without blocking; at most a bounded amount of work per call. */
+void ctl_server__process(struct ctl_server *s);
+/* Send one event line to every client following events. */
+void ctl_server__publish_event(struct ctl_server *s, struct json_object *event);
+void ctl_server__close(struct ctl_server *s);
+
+/* ---- client side (in detourctl and tests) ---- */
+
+enum ctl_client_err {
+	CTL_CLIENT_OK = 0,
+	CTL_CLIENT_NO_DAEMON = -1, /* no socket, or nobody listening */
+	CTL_CLIENT_DENIED = -2, /* permission denied on the socket */
+	CTL_CLIENT_IO = -3, /* the daemon went away or sent garbage */
+};
+
+struct ctl_client {
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
+int ctl_client__connect(struct ctl_client *c, const char *path, char *err, size_t err_len);
+int ctl_client__send(struct ctl_client *c, const char *command, struct json_object *args, char *err,
+		     size_t err_len);
+/* Read one message; *msg is a new object. Returns 0, or a ctl_client_err with err filled. */
+int ctl_client__recv(struct ctl_client *c, struct json_object **msg, int timeout_ms, char *err,
+		     size_t err_len);
+void ctl_client__close(struct ctl_client *c);
+
+#endif /* DT_CTL_PROTO_H */

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Pass 3: the rules that involve more than one value. Failover lists refer to sites by name;
+ * prefixes must not overlap with different homes; every site needs a heartbeat key.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config_internal.h"
+#include "hb.h"
+
+#define WEIGHT_MAX 1000000u
+
+static int raw_site_index(const struct cfg_parser *p, const char *name)
+{
+	for (unsigned int i = 0; i < p->n_sites; i++)
+		if (!strcmp(p->site[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int failover_weight(struct cfg_parser *p, unsigned int line, const char *ctx,
+			   const char *tok, const char *colon, uint64_t *weight)
+{
+	struct cfg_raw rv = { .line = line };
+	char w[160];
+
+	*weight = 1;
+	if (!colon)
+		return 0;
+	rv.text = (char *)colon + 1;
+	snprintf(w, sizeof(w), "%sfailover \"%s\": weight", ctx, tok);
+	return cfg_parse_u64(p, &rv, w, 1, WEIGHT_MAX, weight);
+}
+
+/* One "NAME[:WEIGHT]" of site i's list; seen[] marks the sites already in it. */
+static void failover_add(struct cfg_parser *p, unsigned int i, char *tok, bool seen[])
+{
+	struct dt_config_site *s = &p->cfg->sites[i];
+	unsigned int line = p->site[i].key[SK_FAILOVER].line;
+	char *colon = strchr(tok, ':'), ctx[DT_SITE_NAME_MAX + 16];
+	uint64_t weight;
+	int j;
+
+	snprintf(ctx, sizeof(ctx), "site \"%s\": ", s->name);
+	if (failover_weight(p, line, ctx, tok, colon, &weight))
+		return;
+	if (colon)
+		*colon = '\0';
+	j = raw_site_index(p, tok);
+	if (j < 0)
+		cfg_error(p, line, "%sfailover site \"%s\" is not defined", ctx, tok);
+	else if ((unsigned int)j == i)
+		cfg_error(p, line, "%sa site cannot fail over to itself", ctx);
+	else if (seen[j])
+		cfg_error(p, line, "%sfailover site \"%s\" is listed twice", ctx, tok);
+	else if (p->site[j].id_valid)
+		s->failover[s->n_failover++] =
+			(struct dt_failover_entry){ p->cfg->sites[j].id, (uint32_t)weight };
+	if (j >= 0)
+		seen[j] = true;
+}
+
+void cfg_check_failover(struct cfg_parser *p, unsigned int i)
+{
+	const struct cfg_raw *rv = &p->site[i].key[SK_FAILOVER];
+	bool seen[DT_MAX_SITES] = { false };
+	const char *s = rv->text;
+	char tok[DT_SITE_NAME_MAX + 16];
+	int n;
+
+	if (!s)
+		return;
+	while ((n = cfg_token(&s, tok, sizeof(tok))) != 0) {
+		if (n < 0)
+			cfg_error(p, rv->line,
+				  "site \"%s\": failover \"%s...\" is not NAME[:WEIGHT]",
+				  p->site[i].name, tok);
+		else
+			failover_add(p, i, tok, seen);
+	}
+}
+
+static const char *site_name_of(const struct cfg_parser *p, uint16_t id)
+{
+	for (unsigned int i = 0; i < p->n_sites; i++)
+		if (p->site[i].id_valid && p->cfg->sites[i].id == id)
+			return p->site[i].name;
+	return "?";
+}
+
+/* "PREFIX SITE [stateless]". 0 when out is a prefix to keep. */
+static int prefix_line(struct cfg_parser *p, const struct cfg_raw *rv, struct dt_config_prefix *out)
+{
+	char pfx[64], site[64], flag[64], extra[8];
+	const char *s = rv->text;
+	int j;
+
+	if (cfg_token(&s, pfx, sizeof(pfx)) <= 0 || cfg_token(&s, site, sizeof(site)) <= 0) {
+		cfg_error(p, rv->line, "prefix: expected \"ADDRESS/LENGTH SITE [stateless]\"");
+		return -EINVAL;
+	}
+	if (cfg_parse_prefix(p, rv->line, pfx, out))
+		return -EINVAL;
+	if (cfg_token(&s, flag, sizeof(flag)) && strcmp(flag, "stateless")) {
+		cfg_error(p, rv->line,
+			  "prefix %s: unknown flag \"%s\" (the only one is \"stateless\")", pfx,
+			  flag);
+		return -EINVAL;
+	}
+	if (flag[0] && !strcmp(flag, "stateless"))
+		out->flags |= DT_PREFIX_F_STATELESS;
+	if (cfg_token(&s, extra, sizeof(extra))) {
+		cfg_error(p, rv->line, "prefix %s: unexpected text after the flags", pfx);
+		return -EINVAL;
+	}
+	j = raw_site_index(p, site);
+	if (j < 0) {
+		cfg_error(p, rv->line, "prefix %s: site \"%s\" is not defined", pfx, site);
+		return -EINVAL;
+	}
+	out->home_site = p->cfg->sites[j].id;
+	return p->site[j].id_valid ? 0 : -EINVAL;
+}
+
+static int prefix_cmp(const void *a, const void *b)
+{
+	const struct dt_config_prefix *x = a, *y = b;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	c = memcmp(x->addr, y->addr, 16);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static bool prefix_contains(const struct dt_config_prefix *outer,
+			    const struct dt_config_prefix *inner)
+{
+	unsigned int full = outer->len / 8, rest = outer->len % 8;
+	uint8_t mask = (uint8_t)(0xff00 >> rest);
+
+	if (outer->family != inner->family || outer->len > inner->len)
+		return false;
+	if (memcmp(outer->addr, inner->addr, full))
+		return false;
+	return !rest || !((outer->addr[full] ^ inner->addr[full]) & mask);
+}
+
+static const char *prefix_str(const struct dt_config_prefix *x, char *buf, size_t len)
+{
+	char a[64];
+
+	inet_ntop(x->family == DT_FAMILY_V4 ? AF_INET : AF_INET6, x->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, x->len);
+	return buf;
+}
+
+static void prefix_conflict(struct cfg_parser *p, const struct dt_config_prefix *outer,
+			    const struct dt_config_prefix *inner)
+{
+	const struct dt_config_prefix *first = outer->line < inner->line ? outer : inner;
+	const struct dt_config_prefix *later = first == outer ? inner : outer;
+	char o[80], i[80];
+
+	prefix_str(outer, o, sizeof(o));
+	prefix_str(inner, i, sizeof(i));
+	if (outer->len == inner->len)
+		cfg_error(p, later->line, "prefix %s is listed twice (first on line %u)", o,
+			  first->line);
+	else if (outer->home_site != inner->home_site)
+		cfg_error(p, later->line,
+			  "prefix %s (site \"%s\", line %u) lies inside %s (site \"%s\", line %u): "
+			  "overlapping prefixes must have the same home",
+			  i, site_name_of(p, inner->home_site), inner->line, o,
+			  site_name_of(p, outer->home_site), outer->line);
+}
+
+/*
+ * Sorted by address then length, nested prefixes follow the one that holds them, so a stack of
+ * the enclosing prefixes finds every overlap in one pass instead of comparing every pair.
+ */
+static void prefixes_overlap(struct cfg_parser *p, const struct dt_config_prefix *v, unsigned int n)
+{
+	const struct dt_config_prefix *stack[129];
+	unsigned int depth = 0, count[2] = { 0, 0 };
+
+	for (unsigned int k = 0; k < n; k++) {
+		while (depth && !prefix_contains(stack[depth - 1], &v[k]))
+			depth--;
+		if (depth)
+			prefix_conflict(p, stack[depth - 1], &v[k]);
+		if (depth < 129)
+			stack[depth++] = &v[k];
+		count[v[k].family == DT_FAMILY_V6]++;
+	}
+	for (int f = 0; f < 2; f++)
+		if (count[f] > DT_MAX_PREFIXES_DEFAULT)
+			cfg_error(p, 0, "more than %d IPv%d prefixes", DT_MAX_PREFIXES_DEFAULT,
+				  f ? 6 : 4);
+}
+
+void cfg_check_prefixes(struct cfg_parser *p)
+{
+	struct dt_config_prefix *v;
+	unsigned int n = 0;
+
+	if (!p->n_prefixes)
+		return;
+	v = calloc(p->n_prefixes, sizeof(*v));
+	if (!v) {
+		p->oom = true;
+		return;
+	}
+	for (unsigned int k = 0; k < p->n_prefixes; k++)
+		if (!prefix_line(p, &p->prefix[k], &v[n]))
+			n++;
+	qsort(v, n, sizeof(*v), prefix_cmp);
+	prefixes_overlap(p, v, n);
+	p->cfg->prefixes = v;
+	p->cfg->n_prefixes = n;
+}
+
+/*
+ * hb_keyring__load() checks the same on the open descriptor and refuses an unsafe file; this
+ * is here so that the refusal reaches the operator as a "FILE:LINE:" message.
+ */
+static int key_file_secure(struct cfg_parser *p, unsigned int line, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st)) {
+		cfg_error(p, line, "key_file %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode))
+		cfg_error(p, line, "key_file %s: not a regular file", path);
+	else if (st.st_uid != 0)
+		cfg_error(p, line, "key_file %s: owned by uid %u; it must belong to root", path,
+			  (unsigned int)st.st_uid);
+	else if (st.st_mode & (S_IRWXG | S_IRWXO))
+		cfg_error(p, line,
+			  "key_file %s: mode %04o lets group or others at the keys (chmod 600 %s)",
+			  path, (unsigned int)(st.st_mode & 07777), path);
+	else
+		return 0;
+	return -EPERM;
+}
+
+void cfg_check_keys(struct cfg_parser *p)
+{
+	unsigned int line = p->global[GK_KEY_FILE].line;
+	const char *path = p->cfg->key_file;
+	struct hb_keyring *kr = NULL;
+	int err;
+
+	if ((p->flags & DT_CONFIG_F_SKIP_KEYS) || key_file_secure(p, line, path))
+		return;
+	err = hb_keyring__load(path, &kr);
+	if (err) {
+		cfg_error(p, line, "key_file %s: cannot be loaded: %s (the heartbeat log says why)",
+			  path, strerror(-err));
+		return;
+	}
+	for (unsigned int i = 0; i < p->n_sites; i++) {
+		const struct dt_config_site *s = &p->cfg->sites[i];
+
+		if (p->site[i].id_valid && !hb_keyring__key(kr, s->id))
+			cfg_error(p, s->line, "site \"%s\": no key for site id %u in key_file %s",
+				  s->name, s->id, path);
+	}
+	hb_keyring__free(kr);
+}

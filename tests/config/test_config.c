@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Configurations that must be accepted, and what they parse to: the complete example of
+ * docs/config.md (read out of the document, so the two cannot drift apart), the defaults, the
+ * INI corners operators hit, and loading real files with a real key file.
+ *
+ * argv[1] is docs/config.md.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dt_config.h"
+
+#define MS 1000000ull
+
+static const char *doc_path;
+static char doc_example[8192];
+static char tmp_dir[64];
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+/* The first ```ini block of docs/config.md. */
+static int read_doc_example(void)
+{
+	static char doc[65536];
+	const char *start, *end;
+	FILE *f = fopen(doc_path, "r");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	start = strstr(doc, "```ini\n");
+	end = start ? strstr(start + 7, "\n```") : NULL;
+	if (!end || (size_t)(end - start) >= sizeof(doc_example))
+		return -EINVAL;
+	snprintf(doc_example, sizeof(doc_example), "%.*s\n", (int)(end - start - 7), start + 7);
+	return 0;
+}
+
+/* 1-based line of the first line of text that contains needle, 0 if none. */
+static unsigned int line_of(const char *text, const char *needle)
+{
+	const char *at = strstr(text, needle);
+	unsigned int line = 1;
+
+	if (!at)
+		return 0;
+	for (; text < at; text++)
+		line += *text == '\n';
+	return line;
+}
+
+static void addr(const char *s, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET, s, out) != 1)
+		assert_int_equal(inet_pton(AF_INET6, s, out), 1);
+}
+
+static void assert_addr(const uint8_t *got, const char *want)
+{
+	uint8_t a[16];
+
+	addr(want, a);
+	assert_memory_equal(got, a, 16);
+}
+
+static void assert_mac(const uint8_t *got, uint8_t b0, uint8_t b1, uint8_t b2, uint8_t b3,
+		       uint8_t b4, uint8_t b5)
+{
+	const uint8_t want[6] = { b0, b1, b2, b3, b4, b5 };
+
+	assert_memory_equal(got, want, 6);
+}
+
+static struct dt_config *parse_ok(const char *text, unsigned int flags)
+{
+	struct dt_config *cfg = NULL;
+	struct dt_config_error err;
+	int ret = dt_config__parse_string(text, "t.conf", flags, &cfg, &err);
+
+	if (ret)
+		dt_config_error__print(&err, stdout);
+	assert_int_equal(ret, 0);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+/* ---- the documented example ---------------------------------------------------------------- */
+
+static void check_doc_global(const struct dt_config *c)
+{
+	assert_int_equal(c->n_interfaces, 2);
+	assert_string_equal(c->interfaces[0], "edge0");
+	assert_string_equal(c->interfaces[1], "edge1");
+	assert_int_equal(c->xdp_mode, DT_CONFIG_XDP_NATIVE);
+	assert_int_equal(c->n_listen, 2);
+	assert_string_equal(c->listen[0].spec, "198.18.0.1:7447");
+	assert_int_equal(c->listen[0].family, DT_FAMILY_V4);
+	assert_int_equal(c->listen[0].port, 7447);
+	assert_addr(c->listen[0].addr, "198.18.0.1");
+	assert_string_equal(c->listen[1].spec, "[2001:db8::1]:7447");
+	assert_int_equal(c->listen[1].family, DT_FAMILY_V6);
+	assert_int_equal(c->listen[1].port, 7447);
+	assert_addr(c->listen[1].addr, "2001:db8::1");
+	assert_int_equal(c->listen[1].line, line_of(doc_example, "heartbeat_listen"));
+	assert_string_equal(c->key_file, "/etc/detour/detour.keys");
+	assert_int_equal(c->interval_ns, 5 * MS);
+	assert_int_equal(c->multiplier, 3);
+	assert_int_equal(c->hold_down_ns, 2000 * MS);
+	assert_int_equal(c->recovery_timeout_ns, 30000 * MS);
+	assert_int_equal(c->flow_idle_ns, 10000 * MS);
+	assert_int_equal(c->flow_table_size, 65536);
+	assert_int_equal(c->hash_seed, 0x5eed);
+	assert_string_equal(c->control_socket, "/run/detour/detourd.sock");
+	assert_string_equal(c->control_group, "");
+	assert_string_equal(c->pin_root, "/sys/fs/bpf/detour");
+	assert_string_equal(c->event_log, "/var/log/detour/events.jsonl");
+}
+
+static void check_doc_pangyo(const struct dt_config_site *s)
+{
+	assert_string_equal(s->name, "pangyo");
+	assert_int_equal(s->id, 1);
+	assert_int_equal(s->line, line_of(doc_example, "[site pangyo]"));
+	assert_int_equal(s->delivery, DT_DELIVERY_ROUTE);
+	assert_int_equal(s->tunnel_family, DT_FAMILY_NONE);
+	assert_string_equal(s->interface, "edge-pg");
+	assert_mac(s->next_hop_mac, 0x02, 0, 0, 0, 0x01, 0x01);
+	assert_false(s->has_source_mac);
+	assert_int_equal(s->mtu, 1500);
+	assert_int_equal(s->n_failover, 2);
+	assert_int_equal(s->failover[0].site, 2);
+	assert_int_equal(s->failover[0].weight, 1);
+	assert_int_equal(s->failover[1].site, 3);
+	assert_int_equal(s->failover[1].weight, 2);
+	assert_int_equal(s->interval_ns, 5 * MS);
+	assert_int_equal(s->multiplier, 3);
+	assert_int_equal(s->hold_down_ns, 2000 * MS);
+	assert_int_equal(s->recovery_timeout_ns, 30000 * MS);
+}
+
+static void check_doc_ansan(const struct dt_config_site *s)
+{
+	assert_string_equal(s->name, "ansan");
+	assert_int_equal(s->id, 2);
+	assert_int_equal(s->delivery, DT_DELIVERY_IPIP);
+	assert_int_equal(s->tunnel_family, DT_FAMILY_V4);
+	assert_string_equal(s->interface, "edge-up");
+	assert_mac(s->next_hop_mac, 0x02, 0, 0, 0, 0x02, 0x01);
+	assert_true(s->has_source_mac);
+	assert_mac(s->source_mac, 0x02, 0, 0, 0, 0, 0x02);
+	assert_int_equal(s->mtu, 9000);
+	assert_addr(s->tunnel_remote, "198.18.202.1");
+	assert_addr(s->tunnel_local, "198.18.100.1");
+	assert_int_equal(s->n_failover, 2);
+	assert_int_equal(s->failover[0].site, 1);
+	assert_int_equal(s->failover[0].weight, 1);
+	assert_int_equal(s->failover[1].site, 3);
+	assert_int_equal(s->failover[1].weight, 1);
+	assert_int_equal(s->hold_down_ns, 2000 * MS);
+}
+
+static void check_doc_sihung(const struct dt_config_site *s)
+{
+	assert_string_equal(s->name, "sihung");
+	assert_int_equal(s->id, 3);
+	assert_int_equal(s->delivery, DT_DELIVERY_IPIP);
+	assert_int_equal(s->tunnel_family, DT_FAMILY_V6);
+	assert_false(s->has_source_mac);
+	assert_int_equal(s->mtu, 1500);
+	assert_addr(s->tunnel_remote, "2001:db8:203::1");
+	assert_addr(s->tunnel_local, "2001:db8:100::1");
+	/* "pangyo:3" then, on the indented next line, "ansan:1" */
+	assert_int_equal(s->n_failover, 2);
+	assert_int_equal(s->failover[0].site, 1);
+	assert_int_equal(s->failover[0].weight, 3);
+	assert_int_equal(s->failover[1].site, 2);
+	assert_int_equal(s->failover[1].weight, 1);
+	assert_int_equal(s->interval_ns, 2500000);
+	assert_int_equal(s->multiplier, 3);
+	assert_int_equal(s->hold_down_ns, 500 * MS);
+	assert_int_equal(s->recovery_timeout_ns, 30000 * MS);
+}
+
+static void check_prefix(const struct dt_config_prefix *p, const char *a, unsigned int len,
+			 uint16_t home, uint16_t flags, const char *line_text)
+{
+	assert_int_equal(p->family, strchr(a, ':') ? DT_FAMILY_V6 : DT_FAMILY_V4);
+	assert_addr(p->addr, a);
+	assert_int_equal(p->len, len);
+	assert_int_equal(p->home_site, home);
+	assert_int_equal(p->flags, flags);
+	assert_int_equal(p->line, line_of(doc_example, line_text));
+}
+
+/* Canonical order: IPv4 before IPv6, then by address, then by length. */
+static void check_doc_prefixes(const struct dt_config *c)
+{
+	assert_int_equal(c->n_prefixes, 5);
+	check_prefix(&c->prefixes[0], "198.18.10.0", 24, 1, 0, "198.18.10.0/24");
+	check_prefix(&c->prefixes[1], "198.18.10.128", 25, 1, DT_PREFIX_F_STATELESS,
+		     "198.18.10.128/25");
+	check_prefix(&c->prefixes[2], "198.18.20.0", 24, 2, 0, "198.18.20.0/24");
+	check_prefix(&c->prefixes[3], "2001:db8:10::", 48, 1, DT_PREFIX_F_STATELESS,
+		     "2001:db8:10::/48");
+	check_prefix(&c->prefixes[4], "2001:db8:30::", 48, 3, 0, "2001:db8:30::/48");
+}
+
+static void test_doc_example(void **state)
+{
+	struct dt_config *c;
+
+	assert_int_equal(read_doc_example(), 0);
+	c = parse_ok(doc_example, DT_CONFIG_F_SKIP_KEYS);
+	check_doc_global(c);
+	assert_int_equal(c->n_sites, 3);
+	check_doc_pangyo(&c->sites[0]);
+	check_doc_ansan(&c->sites[1]);
+	check_doc_sihung(&c->sites[2]);
+	check_doc_prefixes(c);
+	assert_ptr_equal(dt_config__site_by_name(c, "ansan"), &c->sites[1]);
+	assert_ptr_equal(dt_config__site_by_id(c, 3), &c->sites[2]);
+	assert_null(dt_config__site_by_id(c, 4));
+	assert_null(dt_config__site_by_name(c, "seoul"));
+	dt_config__free(c);
+}
+
+/* The failover lists go to the policy library as they are, and it accepts every one. */
+static void test_doc_failover_slots(void **state)
+{
+	static struct dt_failover_slots slots;
+	struct dt_config *c;
+
+	assert_int_equal(read_doc_example(), 0);
+	c = parse_ok(doc_example, DT_CONFIG_F_SKIP_KEYS);
+	for (unsigned int i = 0; i < c->n_sites; i++)
+		assert_int_equal(dt_failover_slots__compute(&slots, c->sites[i].id,
+							    c->sites[i].failover,
+							    c->sites[i].n_failover, c->hash_seed),
+				 0);
+	dt_config__free(c);
+}
+
+/* ---- defaults and INI corners --------------------------------------------------------------- */
+
+static const char minimal[] = "[detour]\n"
+			      "interfaces = eth0\n"
+			      "heartbeat_listen = 198.18.0.1\n"
+			      "[site a]\n"
+			      "id = 0\n"
+			      "delivery = route\n"
+			      "interface = eth1\n"
+			      "next_hop_mac = 02:AB:cd:00:00:01\n";
+
+static void test_defaults(void **state)
+{
+	struct dt_config *c = parse_ok(minimal, DT_CONFIG_F_SKIP_KEYS);
+
+	assert_int_equal(c->xdp_mode, DT_CONFIG_XDP_NATIVE);
+	assert_int_equal(c->listen[0].port, 7600); /* HB_DEFAULT_PORT, as documented */
+	assert_string_equal(c->key_file, "/etc/detour/detour.keys");
+	assert_int_equal(c->interval_ns, 5 * MS);
+	assert_int_equal(c->multiplier, 3);
+	assert_int_equal(c->hold_down_ns, 1000 * MS);
+	assert_int_equal(c->recovery_timeout_ns, 30000 * MS);
+	assert_int_equal(c->flow_idle_ns, 10000 * MS);
+	assert_int_equal(c->flow_table_size, 65536);
+	assert_int_equal(c->hash_seed, 0);
+	assert_string_equal(c->control_socket, "/run/detour/detourd.sock");
+	assert_string_equal(c->control_group, "");
+	assert_string_equal(c->pin_root, "/sys/fs/bpf/detour");
+	assert_string_equal(c->event_log, "-");
+	assert_int_equal(c->n_sites, 1);
+	assert_int_equal(c->sites[0].id, 0);
+	assert_int_equal(c->sites[0].mtu, 1500);
+	assert_int_equal(c->sites[0].n_failover, 0);
+	assert_int_equal(c->sites[0].hold_down_ns, 1000 * MS);
+	assert_mac(c->sites[0].next_hop_mac, 0x02, 0xab, 0xcd, 0, 0, 0x01);
+	assert_int_equal(c->n_prefixes, 0);
+	assert_null(c->prefixes);
+	dt_config__free(c);
+}
+
+/* CRLF line endings, a byte-order mark, "key: value", tabs, blank lines, comments of both kinds. */
+static void test_ini_corners(void **state)
+{
+	const char *text = "\xEF\xBB\xBF; written on Windows\r\n"
+			   "[ detour ]\r\n"
+			   "interfaces:\teth0\r\n"
+			   "\r\n"
+			   "# a comment\r\n"
+			   "heartbeat_listen = [2001:db8::1] 2001:db8::2 198.18.0.2:9\r\n"
+			   "hash_seed = 18446744073709551615\r\n"
+			   "[site x-1_b]\r\n"
+			   "id = 63\r\n"
+			   "delivery = route\r\n"
+			   "interface = eth1\r\n"
+			   "next_hop_mac = 02:00:00:00:00:01 ; inline comment\r\n";
+	struct dt_config *c = parse_ok(text, DT_CONFIG_F_SKIP_KEYS);
+
+	assert_string_equal(c->interfaces[0], "eth0");
+	assert_int_equal(c->n_listen, 3);
+	assert_int_equal(c->listen[0].port, 7600);
+	assert_addr(c->listen[1].addr, "2001:db8::2");
+	assert_int_equal(c->listen[2].port, 9);
+	assert_int_equal(c->hash_seed, UINT64_MAX);
+	assert_string_equal(c->sites[0].name, "x-1_b");
+	assert_int_equal(c->sites[0].id, 63);
+	assert_int_equal(c->sites[0].line, 8);
+	dt_config__free(c);
+}
+
+/* Sites come out sorted by id and prefixes in canonical order, whatever the file's order. */
+static void test_canonical_order(void **state)
+{
+	char text[2048];
+	struct dt_config *c;
+
+	snprintf(text, sizeof(text),
+		 "%s[site b]\nid = 9\ndelivery = route\ninterface = eth1\n"
+		 "next_hop_mac = 02:00:00:00:00:09\nfailover = a:7\n"
+		 "[prefixes]\nprefix = 2001:db8::/32 b\nprefix = 198.18.0.0/15 a\n"
+		 "prefix = 198.18.1.0/24 a\nprefix = 198.18.0.0/24 a\nprefix = 0.0.0.0/0 a\n",
+		 minimal);
+	c = parse_ok(text, DT_CONFIG_F_SKIP_KEYS);
+	assert_int_equal(c->n_sites, 2);
+	assert_string_equal(c->sites[0].name, "a");
+	assert_string_equal(c->sites[1].name, "b");
+	assert_int_equal(c->sites[1].failover[0].site, 0);
+	assert_int_equal(c->sites[1].failover[0].weight, 7);
+	assert_int_equal(c->n_prefixes, 5);
+	assert_int_equal(c->prefixes[0].len, 0);
+	assert_int_equal(c->prefixes[1].len, 15);
+	assert_int_equal(c->prefixes[2].len, 24);
+	assert_addr(c->prefixes[3].addr, "198.18.1.0");
+	assert_int_equal(c->prefixes[4].family, DT_FAMILY_V6);
+	assert_int_equal(c->prefixes[4].home_site, 9);
+	dt_config__free(c);
+}
+
+/* Fractions of a millisecond, down to the nanosecond, and a site's own timers. */
+static void test_fractional_ms(void **state)
+{
+	char text[1024];
+	struct dt_config *c;
+
+	snprintf(text, sizeof(text),
+		 "%sinterval_ms = 1.000001\nmultiplier = 2\nhold_down_ms = 2.000002\n"
+		 "recovery_timeout_ms = 2.000002\n",
+		 minimal);
+	c = parse_ok(text, DT_CONFIG_F_SKIP_KEYS);
+	assert_int_equal(c->interval_ns, 5 * MS); /* [detour] untouched */
+	assert_int_equal(c->sites[0].interval_ns, 1000001);
+	assert_int_equal(c->sites[0].multiplier, 2);
+	assert_int_equal(c->sites[0].hold_down_ns, 2000002);
+	assert_int_equal(c->sites[0].recovery_timeout_ns, 2000002);
+	dt_config__free(c);
+}
+
+/* ---- files and the key file ------------------------------------------------------------------ */
+
+static void tmp_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", tmp_dir, name);
+}
+
+static void test_load_missing_file(void **state)
+{
+	struct dt_config *c = NULL;
+	struct dt_config_error err;
+	char path[128], want[160];
+
+	tmp_path(path, sizeof(path), "nonexistent.conf");
+	assert_int_equal(dt_config__load(path, &c, &err), -ENOENT);
+	assert_null(c);
+	assert_int_equal(err.count, 1);
+	snprintf(want, sizeof(want), "%s: No such file or directory", path);
+	assert_string_equal(err.item[0].msg, want);
+}
+
+static void test_load_nul_byte(void **state)
+{
+	struct dt_config *c = NULL;
+	struct dt_config_error err;
+	char path[128], want[160];
+	int fd;
+
+	tmp_path(path, sizeof(path), "nul.conf");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(write(fd, "[detour]\nint\0erfaces = x\n", 25), 25);
+	close(fd);
+	assert_int_equal(dt_config__load(path, &c, &err), -EINVAL);
+	snprintf(want, sizeof(want), "%s:2: a NUL byte", path);
+	assert_non_null(strstr(err.item[0].msg, want));
+}
+
+static const char key_a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+static const char key_b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+/* minimal + site "b" (id 5) with key_file = keys_path; writes it to conf.conf. */
+static void write_conf_with_keys(char *conf, size_t len, const char *keys_path)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "[detour]\ninterfaces = eth0\nheartbeat_listen = 198.18.0.1\nkey_file = %s\n"
+		 "[site a]\nid = 0\ndelivery = route\ninterface = eth1\n"
+		 "next_hop_mac = 02:00:00:00:00:01\n"
+		 "[site b]\nid = 5\ndelivery = route\ninterface = eth1\n"
+		 "next_hop_mac = 02:00:00:00:00:05\n",
+		 keys_path);
+	tmp_path(conf, len, "conf.conf");
+	write_file(conf, text, 0600);
+}
+
+/* Load conf; expect -EINVAL and a message "conf:LINE: " containing want. */
+static void expect_key_error(const char *conf, unsigned int line, const char *want)
+{
+	struct dt_config *c = NULL;
+	struct dt_config_error err;
+	char prefix[160];
+
+	assert_int_equal(dt_config__load(conf, &c, &err), -EINVAL);
+	assert_null(c);
+	snprintf(prefix, sizeof(prefix), "%s:%u: ", conf, line);
+	for (unsigned int i = 0; i < err.count; i++)
+		if (!strncmp(err.item[i].msg, prefix, strlen(prefix)) &&
+		    strstr(err.item[i].msg, want))
+			return;
+	print_message("wanted %s...%s, got:\n", prefix, want);
+	dt_config_error__print(&err, stdout);
+	fail();
+}
+
+static int need_root(void)
+{
+	if (geteuid() != 0)
+		skip(); /* the key file must belong to root */
+	return 0;
+}
+
+static void test_keys_all_present(void **state)
+{
+	char conf[128], keys[128], text[256];
+	struct dt_config *c = NULL;
+	struct dt_config_error err;
+
+	need_root();
+	tmp_path(keys, sizeof(keys), "good.keys");
+	snprintf(text, sizeof(text), "# site keys\n0 %s\n5 %s\n", key_a, key_b);
+	write_file(keys, text, 0600);
+	write_conf_with_keys(conf, sizeof(conf), keys);
+	assert_int_equal(dt_config__load(conf, &c, &err), 0);
+	assert_string_equal(c->source, conf);
+	assert_string_equal(c->key_file, keys);
+	dt_config__free(c);
+}
+
+static void test_keys_site_missing(void **state)
+{
+	char conf[128], keys[128], text[256];
+
+	need_root();
+	tmp_path(keys, sizeof(keys), "partial.keys");
+	snprintf(text, sizeof(text), "0 %s\n", key_a);
+	write_file(keys, text, 0600);
+	write_conf_with_keys(conf, sizeof(conf), keys);
+	expect_key_error(conf, 10, "site \"b\": no key for site id 5");
+}
+
+static void test_keys_file_missing(void **state)
+{
+	char conf[128], keys[128];
+
+	need_root();
+	tmp_path(keys, sizeof(keys), "absent.keys");
+	write_conf_with_keys(conf, sizeof(conf), keys);
+	expect_key_error(conf, 4, "No such file or directory");
+}
+
+static void test_keys_file_insecure_mode(void **state)
+{
+	char conf[128], keys[128], text[256];
+
+	need_root();
+	tmp_path(keys, sizeof(keys), "open.keys");
+	snprintf(text, sizeof(text), "0 %s\n5 %s\n", key_a, key_b);
+	write_file(keys, text, 0644);
+	write_conf_with_keys(conf, sizeof(conf), keys);
+	expect_key_error(conf, 4, "mode 0644 lets group or others at the keys");
+}
+
+static void test_keys_file_not_root(void **state)
+{
+	char conf[128], keys[128], text[256];
+
+	need_root();
+	tmp_path(keys, sizeof(keys), "nobody.keys");
+	snprintf(text, sizeof(text), "0 %s\n5 %s\n", key_a, key_b);
+	write_file(keys, text, 0600);
+	assert_int_equal(chown(keys, 65534, 65534), 0);
+	write_conf_with_keys(conf, sizeof(conf), keys);
+	expect_key_error(conf, 4, "owned by uid 65534; it must belong to root");
+}
+
+static void test_keys_file_garbled(void **state)
+{
+	char conf[128], keys[128];
+
+	need_root();
+	tmp_path(keys, sizeof(keys), "garbled.keys");
+	write_file(keys, "0 not-hex\n", 0600);
+	write_conf_with_keys(conf, sizeof(conf), keys);
+	expect_key_error(conf, 4, "cannot be loaded");
+}
+
+static int make_tmp_dir(void **state)
+{
+	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/dt-config-test-XXXXXX");
+	return mkdtemp(tmp_dir) ? 0 : -1;
+}
+
+static int remove_tmp_dir(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", tmp_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_doc_example),
+		cmocka_unit_test(test_doc_failover_slots),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_ini_corners),
+		cmocka_unit_test(test_canonical_order),
+		cmocka_unit_test(test_fractional_ms),
+		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_load_nul_byte),
+		cmocka_unit_test(test_keys_all_present),
+		cmocka_unit_test(test_keys_site_missing),
+		cmocka_unit_test(test_keys_file_missing),
+		cmocka_unit_test(test_keys_file_insecure_mode),
+		cmocka_unit_test(test_keys_file_not_root),
+		cmocka_unit_test(test_keys_file_garbled),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s docs/config.md\n", argv[0]);
+		return 2;
+	}
+	doc_path = argv[1];
+	return cmocka_run_group_tests(tests, make_tmp_dir, remove_tmp_dir);
+}

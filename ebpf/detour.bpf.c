@@ -92,7 +92,7 @@ struct dt_tables {
 };
 
 static __always_inline const struct dt_prefix_info *dt_tables_prefix(struct dt_tables *t,
-								   const struct dt_flow_key *k)
+								     const struct dt_flow_key *k)
 {
 	struct dt_lpm_v6_key k6 = { .prefixlen = 128 };
 	struct dt_lpm_v4_key k4 = { .prefixlen = 32 };
@@ -113,7 +113,7 @@ static __always_inline __u32 dt_tables_site_state(struct dt_tables *t, __u32 sit
 }
 
 static __always_inline const struct dt_failover_slots *dt_tables_failover(struct dt_tables *t,
-									 __u32 home)
+									  __u32 home)
 {
 	return bpf_map_lookup_elem(&dt_failover, &home);
 }
@@ -160,8 +160,9 @@ static __always_inline int finish(__u32 site, int reason, __u32 bytes, int actio
 }
 
 /* Rewrite toward the target site and pick the XDP action that sends it there. */
-static __always_inline int deliver(struct xdp_md *ctx, struct dt_buf *b, const struct dt_packet *pkt,
-				   const struct dt_decision *d, __u32 bytes)
+static __always_inline int deliver(struct xdp_md *ctx, struct dt_buf *b,
+				   const struct dt_packet *pkt, const struct dt_decision *d,
+				   __u32 bytes)
 {
 	__u32 target = d->target;
 	const struct dt_site *site = bpf_map_lookup_elem(&dt_site, &target);
@@ -182,8 +183,10 @@ static __always_inline int deliver(struct xdp_md *ctx, struct dt_buf *b, const s
 	if (err < 0)
 		return finish(d->home, -err, bytes, XDP_PASS);
 
-	count(d->home, site->delivery == DT_DELIVERY_ROUTE ? DT_REASON_REROUTED_ROUTE :
-							      DT_REASON_REROUTED_IPIP, bytes);
+	count(d->home,
+	      site->delivery == DT_DELIVERY_ROUTE ? DT_REASON_REROUTED_ROUTE :
+						    DT_REASON_REROUTED_IPIP,
+	      bytes);
 	if (site->egress_ifindex == ctx->ingress_ifindex)
 		return XDP_TX;
 	return bpf_redirect_map(&dt_egress, port, XDP_DROP);

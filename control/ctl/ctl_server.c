@@ -20,6 +20,7 @@
 
 #define CTL_MAX_CONNS 64
 #define CTL_EVENTS_PER_CALL 16
+#define CTL_MAX_REQUEST 65536 /* requests are small; replies may be up to CTL_MAX_MSG */
 
 struct ctl_conn {
 	int fd;
@@ -127,7 +128,7 @@ static void conn_accept(struct ctl_server *s)
 		;
 	c = i < CTL_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
 	if (c)
-		c->in = malloc(CTL_MAX_MSG);
+		c->in = malloc(CTL_MAX_REQUEST);
 	if (!c || !c->in) {
 		free(c);
 		close(fd); /* too many clients: the newcomer is refused, nobody else suffers */
@@ -154,7 +155,8 @@ static void conn_queue(struct ctl_server *s, struct ctl_conn *c, struct json_obj
 
 	if (!buf)
 		return;
-	memcpy(buf, c->out + c->out_off, pending);
+	if (pending)
+		memcpy(buf, c->out + c->out_off, pending);
 	memcpy(buf + pending, text, n);
 	buf[pending + n] = '\n';
 	free(c->out);
@@ -230,7 +232,7 @@ static void conn_handle_lines(struct ctl_server *s, struct ctl_conn *c)
 
 static void conn_read(struct ctl_server *s, struct ctl_conn *c)
 {
-	ssize_t n = read(c->fd, c->in + c->in_len, CTL_MAX_MSG - 1 - c->in_len);
+	ssize_t n = read(c->fd, c->in + c->in_len, CTL_MAX_REQUEST - 1 - c->in_len);
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		conn_close(s, c);
@@ -240,7 +242,7 @@ static void conn_read(struct ctl_server *s, struct ctl_conn *c)
 		return;
 	c->in_len += (size_t)n;
 	conn_handle_lines(s, c);
-	if (c->in_len >= CTL_MAX_MSG - 1) /* a line longer than any request may be */
+	if (c->in_len >= CTL_MAX_REQUEST - 1) /* a line longer than any request may be */
 		conn_close(s, c);
 }
 

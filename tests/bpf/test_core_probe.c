@@ -81,8 +81,8 @@ static void check_golden(struct core_probe *skel, const struct dt_golden_packet 
 	assert_int_equal(probe_run(skel->progs.core_probe_parse, g->bytes, g->len), XDP_PASS);
 
 	if (skel->bss->probe_ret != g->expect_ret)
-		fail_msg("%s: kernel parse returned %d, golden says %d", g->name, skel->bss->probe_ret,
-			 g->expect_ret);
+		fail_msg("%s: kernel parse returned %d, golden says %d", g->name,
+			 skel->bss->probe_ret, g->expect_ret);
 	if (g->expect_ret == 0 && memcmp(got, &g->expect, sizeof(*got))) {
 		print_key("kernel", &got->key);
 		print_key("golden", &g->expect.key);

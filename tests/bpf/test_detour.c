@@ -51,7 +51,9 @@ static int ncpus;
 
 static struct dt_site site_of(int id)
 {
-	struct dt_site s = { .delivery = DT_DELIVERY_ROUTE, .mtu = 1500, .egress_port = id,
+	struct dt_site s = { .delivery = DT_DELIVERY_ROUTE,
+			     .mtu = 1500,
+			     .egress_port = id,
 			     .egress_ifindex = 1000 + id };
 
 	memcpy(s.src_mac, (uint8_t[6]){ 0x02, 0xed, 0, 0, 0xee, (uint8_t)id }, 6);
@@ -223,7 +225,8 @@ static __u64 counter(__u32 site, __u32 reason)
 	__u64 total = 0;
 	int i;
 
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.dt_counters), &idx, per_cpu), 0);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.dt_counters), &idx, per_cpu),
+			 0);
 	for (i = 0; i < ncpus; i++)
 		total += per_cpu[i].packets;
 	free(per_cpu);
@@ -265,14 +268,25 @@ static unsigned int flow_count(void)
 
 static struct pkt_spec tcp4(const char *dst, uint16_t sport, uint8_t flags)
 {
-	return (struct pkt_spec){ .family = 4, .proto = 6, .tcp_flags = flags, .src = "198.19.1.2",
-				  .dst = dst, .sport = sport, .dport = 443, .payload = 32 };
+	return (struct pkt_spec){ .family = 4,
+				  .proto = 6,
+				  .tcp_flags = flags,
+				  .src = "198.19.1.2",
+				  .dst = dst,
+				  .sport = sport,
+				  .dport = 443,
+				  .payload = 32 };
 }
 
 static struct pkt_spec tcp6(const char *dst, uint16_t sport, uint8_t flags)
 {
-	return (struct pkt_spec){ .family = 6, .proto = 6, .tcp_flags = flags,
-				  .src = "2001:db8:ff::2", .dst = dst, .sport = sport, .dport = 443,
+	return (struct pkt_spec){ .family = 6,
+				  .proto = 6,
+				  .tcp_flags = flags,
+				  .src = "2001:db8:ff::2",
+				  .dst = dst,
+				  .sport = sport,
+				  .dport = 443,
 				  .payload = 32 };
 }
 
@@ -313,7 +327,8 @@ static void test_no_prefix_passes(void **state)
 static void test_home_up_passes(void **state)
 {
 	uint8_t pkt[PKT_MAX];
-	struct pkt_spec specs[] = { tcp4("198.18.10.1", 1000, SYN), tcp6("2001:db8:10::1", 1, SYN) };
+	struct pkt_spec specs[] = { tcp4("198.18.10.1", 1000, SYN),
+				    tcp6("2001:db8:10::1", 1, SYN) };
 	struct run_result r;
 	unsigned int i;
 
@@ -355,8 +370,10 @@ static void check_routed(const struct pkt_spec *s, const uint8_t *in, unsigned i
 static void test_home_down_reroutes_route_mode(void **state)
 {
 	struct pkt_spec specs[] = {
-		tcp4("198.18.10.1", 1000, SYN), tcp4("198.18.10.2", 1001, ACK),
-		tcp6("2001:db8:10::1", 1002, SYN), tcp6("2001:db8:10::2", 1003, ACK),
+		tcp4("198.18.10.1", 1000, SYN),
+		tcp4("198.18.10.2", 1001, ACK),
+		tcp6("2001:db8:10::1", 1002, SYN),
+		tcp6("2001:db8:10::2", 1003, ACK),
 	};
 	uint8_t pkt[PKT_MAX];
 	unsigned int i, vlans;
@@ -536,7 +553,8 @@ static void test_draining_stateless_moves_all_at_once(void **state)
 
 static void test_recovering_keeps_moved_flows_new_go_home(void **state)
 {
-	struct pkt_spec moved = tcp6("2001:db8:10::9", 7000, SYN), fresh = tcp6("2001:db8:10::9", 7001, SYN);
+	struct pkt_spec moved = tcp6("2001:db8:10::9", 7000, SYN),
+			fresh = tcp6("2001:db8:10::9", 7001, SYN);
 	uint8_t pkt[PKT_MAX];
 	struct run_result r;
 	int target;
@@ -605,7 +623,8 @@ static void test_too_big_after_rewrite_goes_to_the_kernel(void **state)
 
 static void test_icmp_error_follows_its_flow(void **state)
 {
-	struct pkt_spec specs[] = { tcp4("198.18.10.3", 9000, SYN), tcp6("2001:db8:10::3", 9001, SYN) };
+	struct pkt_spec specs[] = { tcp4("198.18.10.3", 9000, SYN),
+				    tcp6("2001:db8:10::3", 9001, SYN) };
 	uint8_t pkt[PKT_MAX];
 	unsigned int i;
 

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * From configuration to dataplane: site delivery data, egress ports, failover slots and the
+ * prefix tables; and SIGHUP reloads applied as a difference, new entries before removals, so that
+ * no packet finds a gap. Site states are never written here: only the state machine does that.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "detourd.h"
+#include "detourd_log.h"
+#include "failover_slots.h"
+
+static int interface_mac(const char *ifname, __u8 mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+static int site_delivery(const struct dt_config_site *s, struct dt_site *out)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->delivery = s->delivery;
+	out->tunnel_family = s->tunnel_family;
+	out->mtu = s->mtu;
+	out->egress_port = s->id;
+	out->egress_ifindex = if_nametoindex(s->interface);
+	if (!out->egress_ifindex) {
+		log_err("site %s: interface %s: %s", s->name, s->interface, strerror(errno));
+		return -ENODEV;
+	}
+	memcpy(out->dst_mac, s->next_hop_mac, 6);
+	if (s->has_source_mac) {
+		memcpy(out->src_mac, s->source_mac, 6);
+	} else if ((err = interface_mac(s->interface, out->src_mac))) {
+		log_err("site %s: interface %s: cannot read its MAC: %s", s->name, s->interface,
+			strerror(-err));
+		return err;
+	}
+	memcpy(out->tunnel_src, s->tunnel_local, 16);
+	memcpy(out->tunnel_dst, s->tunnel_remote, 16);
+	return 0;
+}
+
+static int apply_site(struct detourd *d, const struct dt_config *cfg,
+		      const struct dt_config_site *s)
+{
+	const struct dt_dataplane_ops *ops = d->dp.ops;
+	struct dt_failover_slots *slots;
+	struct dt_site site;
+	int err = site_delivery(s, &site);
+
+	err = err ?: ops->set_egress(d->dp.impl, s->id, s->interface);
+	err = err ?: ops->set_site(d->dp.impl, s->id, &site);
+	if (err || !s->n_failover)
+		return err;
+	slots = malloc(sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	err = dt_failover_slots__compute(slots, s->id, s->failover, s->n_failover, cfg->hash_seed);
+	err = err ?: ops->set_failover(d->dp.impl, s->id, slots);
+	free(slots);
+	if (err)
+		log_err("site %s: failover slots: %s", s->name, strerror(-err));
+	return err;
+}
+
+static int apply_prefix(struct detourd *d, const struct dt_config_prefix *p)
+{
+	struct dt_prefix_info info = { .home_site = p->home_site, .flags = p->flags };
+
+	return d->dp.ops->add_prefix(d->dp.impl, p->family, p->addr, p->len, &info);
+}
+
+int detourd_apply_config(struct detourd *d, const struct dt_config *cfg)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < cfg->n_sites; i++)
+		if ((err = apply_site(d, cfg, &cfg->sites[i])))
+			return err;
+	for (i = 0; i < cfg->n_prefixes; i++)
+		if ((err = apply_prefix(d, &cfg->prefixes[i]))) {
+			log_err("prefix at %s:%u: %s", cfg->source, cfg->prefixes[i].line,
+				strerror(-err));
+			return err;
+		}
+	return 0;
+}
+
+int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < cfg->n_sites; i++) {
+		const struct dt_config_site *s = &cfg->sites[i];
+		struct health_site_config hc;
+
+		health_site_config__init(&hc, s->id, s->name);
+		hc.interval_ns = s->interval_ns;
+		hc.multiplier = s->multiplier;
+		hc.hold_down_ns = s->hold_down_ns;
+		hc.recovery_timeout_ns = s->recovery_timeout_ns;
+		err = health__add_site(d->health, &hc);
+		if (err) {
+			log_err("site %s: detector: %s", s->name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* ---- SIGHUP ----------------------------------------------------------------------------- */
+
+static bool same_prefix(const struct dt_config_prefix *a, const struct dt_config_prefix *b)
+{
+	return a->family == b->family && a->len == b->len && !memcmp(a->addr, b->addr, 16);
+}
+
+static const struct dt_config_prefix *find_prefix(const struct dt_config *cfg,
+						  const struct dt_config_prefix *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_prefixes; i++)
+		if (same_prefix(&cfg->prefixes[i], p))
+			return &cfg->prefixes[i];
+	return NULL;
+}
+
+/* What a reload cannot change without a restart; NULL if nothing of it changed. */
+static const char *needs_restart(const struct dt_config *old, const struct dt_config *new)
+{
+	unsigned int i;
+
+	if (old->n_sites != new->n_sites)
+		return "the set of sites";
+	for (i = 0; i < old->n_sites; i++) {
+		const struct dt_config_site *a = &old->sites[i], *b = &new->sites[i];
+
+		if (a->id != b->id || strcmp(a->name, b->name))
+			return "the set of sites";
+		if (a->interval_ns != b->interval_ns || a->multiplier != b->multiplier ||
+		    a->hold_down_ns != b->hold_down_ns ||
+		    a->recovery_timeout_ns != b->recovery_timeout_ns)
+			return "a site's detector timers";
+	}
+	if (old->n_interfaces != new->n_interfaces ||
+	    memcmp(old->interfaces, new->interfaces, sizeof(old->interfaces)) ||
+	    old->xdp_mode != new->xdp_mode)
+		return "the interfaces or XDP mode";
+	if (old->n_listen != new->n_listen || memcmp(old->listen, new->listen, sizeof(old->listen)))
+		return "heartbeat_listen";
+	if (strcmp(old->pin_root, new->pin_root) || old->flow_table_size != new->flow_table_size)
+		return "pin_root or flow_table_size";
+	if (old->hash_seed != new->hash_seed)
+		return "hash_seed";
+	if (strcmp(old->control_socket, new->control_socket))
+		return "control_socket";
+	return NULL;
+}
+
+/* Prefixes: add and update first, then delete what is gone; LPM updates replace in place. */
+static int reload_prefixes(struct detourd *d, const struct dt_config *old,
+			   const struct dt_config *new, unsigned int *changed)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < new->n_prefixes; i++) {
+		const struct dt_config_prefix *p = &new->prefixes[i], *was = find_prefix(old, p);
+
+		if (was && was->home_site == p->home_site && was->flags == p->flags)
+			continue;
+		if ((err = apply_prefix(d, p)))
+			return err;
+		(*changed)++;
+	}
+	for (i = 0; i < old->n_prefixes; i++) {
+		const struct dt_config_prefix *p = &old->prefixes[i];
+
+		if (find_prefix(new, p))
+			continue;
+		err = d->dp.ops->del_prefix(d->dp.impl, p->family, p->addr, p->len);
+		if (err && err != -ENOENT)
+			return err;
+		(*changed)++;
+	}
+	return 0;
+}
+
+static int reload_keys(struct detourd *d, const char *path)
+{
+	struct hb_keyring *keys;
+	int err = hb_keyring__load(path, &keys);
+
+	if (err)
+		return err;
+	d->rx.keys = keys; /* windows and epochs per site are kept */
+	hb_keyring__free(d->keys);
+	d->keys = keys;
+	return 0;
+}
+
+int detourd_reload(struct detourd *d)
+{
+	struct dt_config_error err;
+	struct dt_config *new;
+	unsigned int i, prefixes = 0;
+	const char *what;
+	int ret = dt_config__load(d->config_path, &new, &err);
+
+	if (ret) {
+		log_err("reload: %s rejected, the running configuration stays:", d->config_path);
+		dt_config_error__print(&err, stderr);
+		return ret;
+	}
+	if ((what = needs_restart(d->cfg, new))) {
+		log_err("reload: %s changed; restart detourd to apply it. Nothing was changed.",
+			what);
+		dt_config__free(new);
+		return -EINVAL;
+	}
+	for (i = 0; i < new->n_sites && !ret; i++)
+		ret = apply_site(d, new, &new->sites[i]);
+	ret = ret ?: reload_prefixes(d, d->cfg, new, &prefixes);
+	ret = ret ?: reload_keys(d, new->key_file);
+	if (ret) {
+		log_err("reload: applying %s failed half way: %s; the dataplane holds a mix, "
+			"send SIGHUP again after fixing the cause",
+			d->config_path, strerror(-ret));
+		dt_config__free(new);
+		return ret;
+	}
+	log_info("reload: %s applied (%u prefix changes)", d->config_path, prefixes);
+	dt_config__free(d->cfg);
+	d->cfg = new;
+	return 0;
+}

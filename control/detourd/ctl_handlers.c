@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * detourd's control commands: one handler per command in one table. Read commands build JSON
+ * from the daemon's state and the dataplane's maps; write commands go through the state machine
+ * (overrides) or straight to the dataplane (prefixes). docs/control-protocol.md is the contract.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl_proto.h"
+#include "detourd.h"
+#include "detourd_log.h"
+#include "power_flags.h"
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static void human_age(char *buf, size_t len, __u64 ns)
+{
+	if (ns < 10000000ull)
+		snprintf(buf, len, "%.2f ms", ns / 1e6);
+	else if (ns < 60000000000ull)
+		snprintf(buf, len, "%.1f s", ns / 1e9);
+	else
+		snprintf(buf, len, "%llu min", (unsigned long long)(ns / 60000000000ull));
+}
+
+static struct json_object *power_json(__u32 flags)
+{
+	struct json_object *arr = json_object_new_array();
+	unsigned int bit;
+
+	for (bit = 0; bit < 32; bit++) {
+		const char *w = (flags >> bit) & 1 ? dt_power_flag_word(1u << bit) : NULL;
+
+		if (w)
+			json_object_array_add(arr, json_object_new_string(w));
+	}
+	return arr;
+}
+
+static const char *delivery_name(__u8 d)
+{
+	return d == DT_DELIVERY_ROUTE ? "route" : d == DT_DELIVERY_IPIP ? "ipip" : "none";
+}
+
+struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_site *s, __u64 now)
+{
+	struct json_object *o = json_object_new_object();
+	const struct detourd_site_rt *rt = &d->site_rt[s->id];
+	struct health_site_status st = { 0 };
+	char buf[32];
+
+	health__site_status(d->health, s->id, &st);
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "id", json_object_new_int(s->id));
+	json_object_object_add(o, "state", json_object_new_string(health_state_name(st.state)));
+	json_object_object_add(o, "cause",
+			       json_object_new_string(health_cause_name(rt->last_cause)));
+	human_age(buf, sizeof(buf), now - (rt->last_transition_ns ?: d->start_ns));
+	json_object_object_add(o, "since", json_object_new_string(buf));
+	json_object_object_add(
+		o, "since_ms",
+		json_object_new_int64((now - (rt->last_transition_ns ?: d->start_ns)) / 1000000));
+	if (st.heard) {
+		human_age(buf, sizeof(buf), now - st.last_heartbeat_ns);
+		strcat(buf, " ago");
+		json_object_object_add(o, "last_heartbeat", json_object_new_string(buf));
+		json_object_object_add(o, "last_heartbeat_us_ago",
+				       json_object_new_int64((now - st.last_heartbeat_ns) / 1000));
+	} else {
+		json_object_object_add(o, "last_heartbeat", json_object_new_string("never"));
+		json_object_object_add(o, "last_heartbeat_us_ago", NULL);
+	}
+	json_object_object_add(o, "power", power_json(st.power_flags));
+	json_object_object_add(o, "override",
+			       json_object_new_string(health_override_name(st.override)));
+	json_object_object_add(o, "delivery", json_object_new_string(delivery_name(s->delivery)));
+	json_object_object_add(o, "heartbeats", json_object_new_int64(rt->heartbeats));
+	json_object_object_add(o, "penalty", json_object_new_double(st.penalty));
+	json_object_object_add(o, "flaps", json_object_new_int64(st.flaps));
+	return o;
+}
+
+static struct json_object *sites_json(struct detourd *d)
+{
+	struct json_object *arr = json_object_new_array();
+	__u64 now = now_ns();
+	unsigned int i;
+
+	for (i = 0; i < d->cfg->n_sites; i++)
+		json_object_array_add(arr, detourd_site_json(d, &d->cfg->sites[i], now));
+	return arr;
+}
+
+static int do_status(void *ctx, struct json_object *args, struct json_object **res, char *err,
+		     size_t len)
+{
+	struct detourd *d = ctx;
+	struct json_object *daemon = json_object_new_object(), *dp = json_object_new_object();
+	char up[32];
+
+	human_age(up, sizeof(up), now_ns() - d->start_ns);
+	json_object_object_add(daemon, "version", json_object_new_string(DETOURD_VERSION));
+	json_object_object_add(daemon, "pid", json_object_new_int(getpid()));
+	json_object_object_add(daemon, "uptime", json_object_new_string(up));
+	json_object_object_add(daemon, "config", json_object_new_string(d->config_path));
+	json_object_object_add(dp, "mode", json_object_new_string(d->dp.ops->mode));
+	json_object_object_add(dp, "interfaces", d->dp.ops->describe(d->dp.impl));
+	*res = json_object_new_object();
+	json_object_object_add(*res, "daemon", daemon);
+	json_object_object_add(*res, "dataplane", dp);
+	json_object_object_add(*res, "all_sites_down",
+			       json_object_new_boolean(health__all_sites_down(d->health)));
+	json_object_object_add(*res, "sites", sites_json(d));
+	return 0;
+}
+
+static int do_sites(void *ctx, struct json_object *args, struct json_object **res, char *err,
+		    size_t len)
+{
+	*res = json_object_new_object();
+	json_object_object_add(*res, "sites", sites_json(ctx));
+	return 0;
+}
+
+/* The site named in args.site, or -ENOENT with a message. */
+static const struct dt_config_site *arg_site(struct detourd *d, struct json_object *args, char *err,
+					     size_t len)
+{
+	struct json_object *v;
+	const struct dt_config_site *s;
+
+	if (!args || !json_object_object_get_ex(args, "site", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		snprintf(err, len, "a site name is required");
+		return NULL;
+	}
+	s = dt_config__site_by_name(d->cfg, json_object_get_string(v));
+	if (!s)
+		snprintf(err, len, "site \"%s\" is not configured", json_object_get_string(v));
+	return s;
+}
+
+static int do_site(void *ctx, struct json_object *args, struct json_object **res, char *err,
+		   size_t len)
+{
+	struct detourd *d = ctx;
+	const struct dt_config_site *s = arg_site(d, args, err, len);
+	struct json_object *o, *fo;
+	unsigned int i;
+
+	if (!s)
+		return -ENOENT;
+	o = detourd_site_json(d, s, now_ns());
+	fo = json_object_new_array();
+	for (i = 0; i < s->n_failover; i++) {
+		const struct dt_config_site *t = dt_config__site_by_id(d->cfg, s->failover[i].site);
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "site", json_object_new_string(t ? t->name : "?"));
+		json_object_object_add(e, "weight", json_object_new_int64(s->failover[i].weight));
+		json_object_array_add(fo, e);
+	}
+	json_object_object_add(o, "failover", fo);
+	json_object_object_add(o, "interface", json_object_new_string(s->interface));
+	json_object_object_add(o, "mtu", json_object_new_int(s->mtu));
+	*res = json_object_new_object();
+	json_object_object_add(*res, "site", o);
+	return 0;
+}
+
+static bool arg_bool(struct json_object *args, const char *key)
+{
+	struct json_object *v;
+
+	return args && json_object_object_get_ex(args, key, &v) && json_object_get_boolean(v);
+}
+
+static int override_reply(struct detourd *d, const struct dt_config_site *s, int ret,
+			  struct json_object **res, char *err, size_t len, const char *verb)
+{
+	struct health_site_status st;
+
+	if (ret == -EBUSY) {
+		snprintf(err, len,
+			 "refusing to %s site \"%s\": no other site would be left to "
+			 "carry traffic (use --force)",
+			 verb, s->name);
+		return ret;
+	}
+	if (ret) {
+		snprintf(err, len, "%s site \"%s\": %s", verb, s->name, strerror(-ret));
+		return ret;
+	}
+	health__site_status(d->health, s->id, &st);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "site", json_object_new_string(s->name));
+	json_object_object_add(*res, "state", json_object_new_string(health_state_name(st.state)));
+	json_object_object_add(*res, "override",
+			       json_object_new_string(health_override_name(st.override)));
+	return 0;
+}
+
+static int do_drain(void *ctx, struct json_object *args, struct json_object **res, char *err,
+		    size_t len)
+{
+	struct detourd *d = ctx;
+	const struct dt_config_site *s = arg_site(d, args, err, len);
+
+	if (!s)
+		return -ENOENT;
+	return override_reply(d, s,
+			      health__drain(d->health, s->id, now_ns(),
+					    arg_bool(args, "force") ? HEALTH_F_FORCE : 0),
+			      res, err, len, "drain");
+}
+
+static int do_fail(void *ctx, struct json_object *args, struct json_object **res, char *err,
+		   size_t len)
+{
+	struct detourd *d = ctx;
+	const struct dt_config_site *s = arg_site(d, args, err, len);
+
+	if (!s)
+		return -ENOENT;
+	return override_reply(d, s,
+			      health__fail(d->health, s->id, now_ns(),
+					   arg_bool(args, "force") ? HEALTH_F_FORCE : 0),
+			      res, err, len, "fail");
+}
+
+static int do_restore(void *ctx, struct json_object *args, struct json_object **res, char *err,
+		      size_t len)
+{
+	struct detourd *d = ctx;
+	const struct dt_config_site *s = arg_site(d, args, err, len);
+
+	if (!s)
+		return -ENOENT;
+	return override_reply(d, s, health__restore(d->health, s->id, now_ns()), res, err, len,
+			      "restore");
+}
+
+/* undrain: only an operator drain can be undone this way; a failed site needs restore. */
+static int do_undrain(void *ctx, struct json_object *args, struct json_object **res, char *err,
+		      size_t len)
+{
+	struct detourd *d = ctx;
+	const struct dt_config_site *s = arg_site(d, args, err, len);
+	struct health_site_status st;
+
+	if (!s)
+		return -ENOENT;
+	health__site_status(d->health, s->id, &st);
+	if (st.override != HEALTH_OVERRIDE_DRAIN) {
+		snprintf(err, len, "site \"%s\" is not drained by an operator (override: %s)",
+			 s->name, health_override_name(st.override));
+		return -EINVAL;
+	}
+	return do_restore(ctx, args, res, err, len);
+}
+
+const struct ctl_command detourd_commands[] = {
+	{ "status", do_status },
+	{ "sites", do_sites },
+	{ "site", do_site },
+	{ "drain", do_drain },
+	{ "undrain", do_undrain },
+	{ "fail", do_fail },
+	{ "restore", do_restore },
+	{ "prefixes", detourd_ctl_prefixes },
+	{ "prefix-add", detourd_ctl_prefix_add },
+	{ "prefix-del", detourd_ctl_prefix_del },
+	{ "flows", detourd_ctl_flows },
+	{ "stats", detourd_ctl_stats },
+	{ "events", detourd_ctl_events },
+	{ NULL, NULL },
+};

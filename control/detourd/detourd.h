@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * detourd's state, kept in one struct passed down (no file-scope globals but the signal flag).
+ *
+ *   config ─▶ apply.c ─▶ dataplane (XDP maps or DPDK tables)
+ *   heartbeat sockets ─▶ health (detector + state machine) ─▶ events.c ─▶ dataplane, event log,
+ *                                                                       control-socket followers
+ *   control socket ─▶ ctl_handlers.c ─▶ health overrides, prefixes, reads
+ */
+#ifndef DT_DETOURD_H
+#define DT_DETOURD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "ctl_proto.h"
+#include "dataplane.h"
+#include "deadline_timer.h"
+#include "dt_config.h"
+#include "hb.h"
+#include "hb_socket.h"
+#include "health.h"
+#include "recovery.h"
+
+#define DETOURD_VERSION "0.1.0"
+#define DETOURD_EVENT_RING 512 /* transitions kept for `detourctl events` */
+#define DETOURD_HB_PER_WAKEUP 1024 /* most datagrams read per socket per wake-up */
+
+struct ctl_server;
+
+/* One transition as recorded: the library's event plus what the daemon added. */
+struct detourd_event {
+	__u64 seq;
+	struct health_event ev; /* site_name points into the config: copied below */
+	char site_name[DT_SITE_NAME_MAX];
+	int apply_err; /* 0, or the -errno of a failed dataplane write */
+};
+
+struct detourd_site_rt {
+	__u64 heartbeats; /* accepted */
+	__u64 last_transition_ns;
+	enum health_cause last_cause;
+};
+
+struct detourd {
+	const char *config_path;
+	struct dt_config *cfg;
+	struct dt_dataplane dp;
+	struct health *health;
+	struct hb_keyring *keys;
+	struct hb_receiver rx;
+	struct hb_socket *hb[DT_CONFIG_MAX_LISTEN];
+	unsigned int n_hb;
+	struct deadline_timer timer;
+	struct ctl_server *ctl;
+	int epfd;
+	int sigfd;
+	FILE *event_log;
+	__u64 start_ns;
+	__u64 event_seq;
+	struct detourd_event events[DETOURD_EVENT_RING];
+	struct detourd_site_rt site_rt[DT_MAX_SITES];
+	struct detourd_recovery recovery;
+	bool stop;
+};
+
+/* apply.c: configuration to dataplane */
+int detourd_apply_config(struct detourd *d, const struct dt_config *cfg);
+int detourd_reload(struct detourd *d);
+int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg);
+
+/* events.c */
+void detourd_on_health_event(const struct health_event *ev, void *ctx);
+struct json_object *detourd_event_json(const struct detourd_event *e);
+int detourd_open_event_log(struct detourd *d, const char *path);
+
+/* ctl_handlers.c (sites, overrides) and ctl_tables.c (prefixes, flows, counters, events) */
+struct json_object;
+extern const struct ctl_command detourd_commands[];
+#define DETOURD_CTL_HANDLER(name)                                                          \
+	int name(void *ctx, struct json_object *args, struct json_object **res, char *err, \
+		 size_t len)
+DETOURD_CTL_HANDLER(detourd_ctl_prefixes);
+DETOURD_CTL_HANDLER(detourd_ctl_prefix_add);
+DETOURD_CTL_HANDLER(detourd_ctl_prefix_del);
+DETOURD_CTL_HANDLER(detourd_ctl_flows);
+DETOURD_CTL_HANDLER(detourd_ctl_stats);
+DETOURD_CTL_HANDLER(detourd_ctl_events);
+struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_site *s, __u64 now);
+
+#endif /* DT_DETOURD_H */

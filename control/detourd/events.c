@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A site transition, from the state machine to the world: one O(1) dataplane write, then the
+ * record — the event ring that `detourctl events` reads, one JSON line in the event log, a line
+ * to every control-socket follower, and an ordinary log line.
+ *
+ * The dataplane write comes first and applied_ns is taken right after it, so the event log shows
+ * exactly when the packet path changed: last heartbeat, deadline, detection, application.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl_proto.h"
+#include "detourd.h"
+#include "detourd_log.h"
+
+static __u64 mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static void add_u64(struct json_object *o, const char *k, __u64 v)
+{
+	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
+}
+
+struct json_object *detourd_event_json(const struct detourd_event *e)
+{
+	const struct health_event *ev = &e->ev;
+	struct json_object *o = json_object_new_object();
+
+	add_u64(o, "seq", e->seq);
+	json_object_object_add(o, "site", json_object_new_string(e->site_name));
+	add_u64(o, "site_id", ev->site);
+	json_object_object_add(o, "from", json_object_new_string(health_state_name(ev->from)));
+	json_object_object_add(o, "to", json_object_new_string(health_state_name(ev->to)));
+	json_object_object_add(o, "cause", json_object_new_string(health_cause_name(ev->cause)));
+	add_u64(o, "last_heartbeat_ns", ev->last_heartbeat_ns);
+	add_u64(o, "deadline_ns", ev->deadline_ns);
+	add_u64(o, "detected_ns", ev->detected_ns);
+	add_u64(o, "applied_ns", ev->applied_ns);
+	/* derived, for people: how long after the last heartbeat, and how long to apply */
+	if (ev->last_heartbeat_ns && ev->detected_ns >= ev->last_heartbeat_ns)
+		add_u64(o, "detect_ms_x1000", (ev->detected_ns - ev->last_heartbeat_ns) / 1000);
+	if (ev->applied_ns >= ev->detected_ns && ev->applied_ns)
+		add_u64(o, "apply_us", (ev->applied_ns - ev->detected_ns) / 1000);
+	add_u64(o, "power_flags", ev->power_flags);
+	json_object_object_add(o, "penalty", json_object_new_double(ev->penalty));
+	json_object_object_add(o, "all_sites_down",
+			       json_object_new_boolean(ev->flags & HEALTH_EVENT_F_ALL_SITES_DOWN));
+	json_object_object_add(o, "forced",
+			       json_object_new_boolean(ev->flags & HEALTH_EVENT_F_FORCED));
+	json_object_object_add(o, "notice",
+			       json_object_new_boolean(ev->flags & HEALTH_EVENT_F_NOTICE));
+	if (e->apply_err)
+		json_object_object_add(o, "apply_error",
+				       json_object_new_string(strerror(-e->apply_err)));
+	return o;
+}
+
+int detourd_open_event_log(struct detourd *d, const char *path)
+{
+	if (!strcmp(path, "-")) {
+		d->event_log = stdout;
+		return 0;
+	}
+	d->event_log = fopen(path, "ae");
+	if (!d->event_log) {
+		log_err("event log %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void log_transition(const struct detourd_event *e)
+{
+	const struct health_event *ev = &e->ev;
+
+	if (ev->flags & HEALTH_EVENT_F_NOTICE) {
+		log_warn("site %s: %s", e->site_name, health_cause_name(ev->cause));
+		return;
+	}
+	log_msg(ev->to == DT_SITE_DOWN ? LOG_LVL_WARN : LOG_LVL_INFO, "site %s: %s -> %s (%s)%s",
+		e->site_name, health_state_name(ev->from), health_state_name(ev->to),
+		health_cause_name(ev->cause), e->apply_err ? ", DATAPLANE UPDATE FAILED" : "");
+	if (ev->flags & HEALTH_EVENT_F_ALL_SITES_DOWN)
+		log_err("every site is down: the dataplane fails open, traffic goes to the kernel");
+}
+
+void detourd_on_health_event(const struct health_event *ev, void *ctx)
+{
+	struct detourd *d = ctx;
+	struct detourd_event *e = &d->events[d->event_seq % DETOURD_EVENT_RING];
+	struct json_object *j;
+
+	memset(e, 0, sizeof(*e));
+	e->seq = d->event_seq++;
+	e->ev = *ev;
+	snprintf(e->site_name, sizeof(e->site_name), "%s", ev->site_name ? ev->site_name : "?");
+	e->ev.site_name = e->site_name;
+	if (!(ev->flags & HEALTH_EVENT_F_NOTICE) && ev->from != ev->to) {
+		e->apply_err = d->dp.ops->set_site_state(d->dp.impl, ev->site, ev->to);
+		e->ev.applied_ns = mono_now();
+	}
+	if (ev->site < DT_MAX_SITES && !(ev->flags & HEALTH_EVENT_F_NOTICE)) {
+		d->site_rt[ev->site].last_transition_ns = ev->detected_ns;
+		d->site_rt[ev->site].last_cause = ev->cause;
+	}
+	log_transition(e);
+	j = detourd_event_json(e);
+	if (d->event_log) {
+		fprintf(d->event_log, "%s\n",
+			json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		fflush(d->event_log);
+	}
+	if (d->ctl)
+		ctl_server__publish_event(d->ctl, j);
+	json_object_put(j);
+}

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * detourd: the control daemon of an edge router.
+ *
+ *   detourd [-c FILE] [--log-level LEVEL] [--no-realtime]   run
+ *   detourd --check -c FILE                                   validate a configuration, touch nothing
+ *   detourd --detach -c FILE                                  remove the XDP program and every pin
+ *
+ * The event loop waits on the heartbeat sockets, the detector's deadline timer, the control
+ * socket and signals. On every wake-up it first drains the heartbeat sockets (each datagram
+ * carries the kernel's arrival time), then advances the state machine to now: so a late wake-up
+ * can delay a detection but never cause a false one (docs/detector.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl_proto.h"
+#include "detourd.h"
+#include "detourd_log.h"
+#include "dt_xdp.h"
+
+/*
+ * The kernel stamps a datagram a few microseconds before it is queued on the socket: one stamped
+ * just before a deadline may not be readable yet when the timer fires. Deadlines are therefore
+ * processed GUARD_NS late (docs/detector.md).
+ */
+#define GUARD_NS 50000ull
+#define STARTUP_GRACE_NS 1000000000ull
+
+struct detourd_opts {
+	const char *config;
+	bool check;
+	bool detach;
+	bool realtime;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: detourd [-c FILE] [--log-level error|warn|info|debug] [--no-realtime]\n"
+		"       detourd --check -c FILE\n"
+		"       detourd --detach -c FILE\n"
+		"  -c, --config FILE   configuration (default %s)\n"
+		"      --check         validate the configuration and exit (0 valid, 1 not)\n"
+		"      --detach        remove detour_xdp from the interfaces and every map pin\n"
+		"      --no-realtime   do not ask for SCHED_FIFO and locked memory\n",
+		DT_CONFIG_PATH_DEFAULT);
+}
+
+static int parse_args(int argc, char **argv, struct detourd_opts *o)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "no-realtime", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum log_level lvl;
+	int c;
+
+	o->config = DT_CONFIG_PATH_DEFAULT;
+	o->realtime = true;
+	while ((c = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'k':
+			o->check = true;
+			break;
+		case 'd':
+			o->detach = true;
+			break;
+		case 'r':
+			o->realtime = false;
+			break;
+		case 'l':
+			if (log_parse_level(optarg, &lvl)) {
+				fprintf(stderr, "detourd: unknown log level \"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			log_set_level(lvl);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "detourd: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_config(const char *path, struct dt_config **cfg)
+{
+	struct dt_config_error err;
+	int ret = dt_config__load(path, cfg, &err);
+
+	if (ret == -EINVAL)
+		dt_config_error__print(&err, stderr);
+	else if (ret)
+		fprintf(stderr, "detourd: %s: %s\n", path, strerror(-ret));
+	return ret;
+}
+
+static int do_check(const char *path)
+{
+	struct dt_config *cfg;
+
+	if (load_config(path, &cfg))
+		return 1;
+	printf("%s: valid: %u sites, %u prefixes, %u interfaces\n", path, cfg->n_sites,
+	       cfg->n_prefixes, cfg->n_interfaces);
+	dt_config__free(cfg);
+	return 0;
+}
+
+static int do_detach(const char *path)
+{
+	struct dt_config *cfg;
+	unsigned int i;
+	int ret, status = 0;
+
+	if (load_config(path, &cfg))
+		return 1;
+	for (i = 0; i < cfg->n_interfaces; i++) {
+		ret = dt_xdp_detach(cfg->interfaces[i]);
+		if (ret && ret != -ENOENT)
+			status = 1;
+		printf("interface %s: %s\n", cfg->interfaces[i],
+		       !ret	      ? "detached" :
+		       ret == -ENOENT ? "nothing attached" :
+					strerror(-ret));
+	}
+	ret = dt_xdp_unpin(cfg->pin_root);
+	printf("pins under %s: %s\n", cfg->pin_root,
+	       ret && ret != -ENOENT ? strerror(-ret) : "removed");
+	dt_config__free(cfg);
+	return status || (ret && ret != -ENOENT);
+}
+
+/* ---- start-up ----------------------------------------------------------------------------- */
+
+static int epoll_add(struct detourd *d, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int open_heartbeat_sockets(struct detourd *d)
+{
+	unsigned int i;
+	int err;
+
+	hb_receiver__init(&d->rx, d->keys);
+	for (i = 0; i < d->cfg->n_listen; i++) {
+		err = hb_socket__open(d->cfg->listen[i].spec, &d->rx, &d->hb[i]);
+		if (err) {
+			log_err("heartbeat_listen %s: %s", d->cfg->listen[i].spec, strerror(-err));
+			return err;
+		}
+		d->n_hb = i + 1;
+		if ((err = epoll_add(d, hb_socket__fd(d->hb[i]))))
+			return err;
+	}
+	return 0;
+}
+
+static int open_control_socket(struct detourd *d)
+{
+	char dir[DT_CONFIG_SOCKET_PATH_MAX];
+	int gid = d->cfg->control_group[0] ? (int)d->cfg->control_gid : -1;
+	int err;
+
+	snprintf(dir, sizeof(dir), "%s", d->cfg->control_socket);
+	mkdir(dirname(dir), 0755);
+	err = ctl_server__open(&d->ctl, d->cfg->control_socket, gid >= 0 ? 0660 : 0600, gid,
+			       detourd_commands, d);
+	if (err) {
+		log_err("control socket %s: %s", d->cfg->control_socket, strerror(-err));
+		return err;
+	}
+	return epoll_add(d, ctl_server__fd(d->ctl));
+}
+
+static int open_signals(struct detourd *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return d->sigfd < 0 ? -errno : epoll_add(d, d->sigfd);
+}
+
+static int open_health(struct detourd *d)
+{
+	struct health_opts ho = {
+		.start_ns = monotonic_now_ns(),
+		.startup_grace_ns = STARTUP_GRACE_NS,
+		.on_event = detourd_on_health_event,
+		.ctx = d,
+	};
+	int err = health__new(&ho, &d->health);
+
+	err = err ?: detourd_add_health_sites(d, d->cfg);
+	err = err ?: deadline_timer__open(&d->timer);
+	return err ?: epoll_add(d, deadline_timer__fd(&d->timer));
+}
+
+/* After start-up only map access and the already open sockets are needed. */
+static void drop_privileges(void)
+{
+	const cap_value_t keep[] = { CAP_BPF, CAP_NET_ADMIN };
+	cap_t caps = cap_init();
+
+	if (caps && !cap_set_flag(caps, CAP_PERMITTED, 2, keep, CAP_SET) &&
+	    !cap_set_flag(caps, CAP_EFFECTIVE, 2, keep, CAP_SET) && !cap_set_proc(caps))
+		log_info("capabilities dropped to CAP_BPF and CAP_NET_ADMIN");
+	else
+		log_warn("could not drop capabilities: %s", strerror(errno));
+	if (caps)
+		cap_free(caps);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+static void go_realtime(void)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+	const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+
+	/* Locked memory stays allowed after CAP_IPC_LOCK is dropped, or every later malloc fails. */
+	setrlimit(RLIMIT_MEMLOCK, &unlimited);
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		log_warn("SCHED_FIFO refused (%s): detection may be late under load",
+			 strerror(errno));
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		log_warn("mlockall refused: %s", strerror(errno));
+	prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
+}
+
+static int start(struct detourd *d, const struct detourd_opts *o)
+{
+	int err;
+
+	d->config_path = o->config;
+	d->start_ns = monotonic_now_ns();
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0 || load_config(o->config, &d->cfg))
+		return -EINVAL;
+	err = detourd_open_event_log(d, d->cfg->event_log);
+	if (!err && (err = hb_keyring__load(d->cfg->key_file, &d->keys)))
+		log_err("key file %s: %s", d->cfg->key_file, strerror(-err));
+	err = err ?: dt_dataplane_xdp__open(d->cfg, &d->dp);
+	err = err ?: detourd_apply_config(d, d->cfg);
+	err = err ?: open_health(d);
+	err = err ?: open_heartbeat_sockets(d);
+	err = err ?: open_control_socket(d);
+	err = err ?: open_signals(d);
+	err = err ?: detourd_recovery__start(&d->recovery, &d->dp, d->cfg->flow_idle_ns);
+	err = err ?: epoll_add(d, d->recovery.pipe[0]);
+	if (err)
+		return err;
+	if (o->realtime)
+		go_realtime(); /* the main thread only: the scanner thread stays ordinary */
+	drop_privileges();
+	log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,
+		 d->cfg->n_prefixes, d->cfg->n_interfaces, d->dp.ops->mode);
+	return 0;
+}
+
+/* ---- the loop ----------------------------------------------------------------------------- */
+
+static void on_heartbeat(const struct hb_heartbeat *hb, void *ctx)
+{
+	struct detourd *d = ctx;
+
+	if (health__heartbeat(d->health, hb->site_id, hb->arrival_ns, hb->power_flags))
+		return; /* a key for a site this configuration does not have */
+	if (hb->site_id < DT_MAX_SITES)
+		d->site_rt[hb->site_id].heartbeats++;
+}
+
+static void drain_heartbeats(struct detourd *d)
+{
+	unsigned int i, read;
+
+	for (i = 0; i < d->n_hb; i++)
+		for (read = 0; read < DETOURD_HB_PER_WAKEUP;) {
+			int n = hb_socket__receive(d->hb[i], HB_SOCKET_BATCH, on_heartbeat, d);
+
+			if (n <= 0)
+				break;
+			read += (unsigned int)n;
+			if (n < HB_SOCKET_BATCH)
+				break;
+		}
+}
+
+static void update_recovery(struct detourd *d, __u64 now, bool scanner_ready)
+{
+	__u64 idle = scanner_ready ? detourd_recovery__take_idle(&d->recovery) : 0;
+	__u64 recovering = 0, up = 0;
+	unsigned int i;
+
+	for (i = 0; i < d->cfg->n_sites; i++) {
+		__u16 id = d->cfg->sites[i].id;
+		struct health_site_status st;
+
+		if (idle & (1ull << id))
+			health__flows_idle(d->health, id, now);
+		if (health__site_status(d->health, id, &st))
+			continue;
+		if (st.state == DT_SITE_RECOVERING)
+			recovering |= 1ull << id;
+		else if (st.state == DT_SITE_UP)
+			up |= 1ull << id;
+	}
+	detourd_recovery__set_sites(&d->recovery, recovering, up);
+}
+
+static void handle_signals(struct detourd *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			detourd_reload(d);
+		} else {
+			log_info("signal %u: stopping; the XDP program keeps forwarding",
+				 si.ssi_signo);
+			d->stop = true;
+		}
+	}
+}
+
+static bool fd_ready(const struct epoll_event *evs, int n, int fd)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (evs[i].data.fd == fd)
+			return true;
+	return false;
+}
+
+static void run(struct detourd *d)
+{
+	struct epoll_event evs[16];
+
+	while (!d->stop) {
+		int n = epoll_wait(d->epfd, evs, 16, -1);
+		__u64 now, next;
+
+		/* heartbeats first, whatever woke us: their arrival times decide deadlines */
+		drain_heartbeats(d);
+		now = monotonic_now_ns();
+		health__advance(d->health, now > GUARD_NS ? now - GUARD_NS : 0);
+		update_recovery(d, now, fd_ready(evs, n, d->recovery.pipe[0]));
+		next = health__next_deadline(d->health);
+		deadline_timer__arm(&d->timer, next == HEALTH_NO_DEADLINE ? next : next + GUARD_NS);
+		if (fd_ready(evs, n, ctl_server__fd(d->ctl)))
+			ctl_server__process(d->ctl);
+		if (fd_ready(evs, n, d->sigfd))
+			handle_signals(d);
+	}
+}
+
+static void stop(struct detourd *d)
+{
+	unsigned int i;
+
+	detourd_recovery__stop(&d->recovery);
+	ctl_server__close(d->ctl);
+	for (i = 0; i < d->n_hb; i++)
+		hb_socket__close(d->hb[i]);
+	if (d->health)
+		health__free(d->health);
+	if (d->dp.ops)
+		d->dp.ops->close(d->dp.impl);
+	hb_keyring__free(d->keys);
+	if (d->event_log && d->event_log != stdout)
+		fclose(d->event_log);
+	dt_config__free(d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	static struct detourd d; /* large (event ring): not on the stack */
+	struct detourd_opts o = { 0 };
+	int err;
+
+	if (parse_args(argc, argv, &o))
+		return 2;
+	if (o.check)
+		return do_check(o.config);
+	if (o.detach)
+		return do_detach(o.config);
+	err = start(&d, &o);
+	if (!err)
+		run(&d);
+	stop(&d);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Recovery and flow-table hygiene, off the event loop.
+ *
+ * A RECOVERING site becomes UP once the flows that moved away from it are idle. Finding that out
+ * means walking the flow table, which for a large table takes milliseconds of system calls: far
+ * too long to do on the thread that detects power cuts. So a scanner thread walks the table every
+ * DETOURD_SCAN_INTERVAL_NS, and reports through a pipe which recovering sites have no moved flow
+ * seen within flow_idle; the event loop then tells the state machine. The same walk deletes
+ * entries of sites that are UP and idle longer than flow_idle (a later drain or failure must not
+ * find a stale "established" mark).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "detourd.h"
+#include "detourd_log.h"
+#include "recovery.h"
+
+#define DETOURD_SCAN_INTERVAL_NS 200000000ull /* 200 ms */
+
+struct scan_ctx {
+	__u64 now;
+	__u64 idle_ns;
+	__u64 recovering; /* bit per site */
+	__u64 up; /* bit per site */
+	__u64 busy; /* recovering sites with a recently active moved flow */
+	struct dt_flow_key stale[256];
+	unsigned int n_stale;
+};
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static int visit_flow(const struct dt_flow_key *key, const struct dt_flow_state *v, void *arg)
+{
+	struct scan_ctx *c = arg;
+	__u64 bit = v->home_site < DT_MAX_SITES ? 1ull << v->home_site : 0;
+	bool idle = c->now - v->last_seen_ns > c->idle_ns;
+
+	if ((c->recovering & bit) && !(v->flags & DT_FLOW_F_HOME) && !idle)
+		c->busy |= bit;
+	if ((c->up & bit) && idle && c->n_stale < sizeof(c->stale) / sizeof(c->stale[0]))
+		c->stale[c->n_stale++] = *key;
+	return 0;
+}
+
+static void scan_once(struct detourd_recovery *r)
+{
+	struct scan_ctx c = { 0 };
+	__u64 idle_sites;
+	unsigned int i;
+
+	c.now = mono_ns();
+	c.idle_ns = r->flow_idle_ns;
+	c.recovering = atomic_load(&r->recovering);
+	c.up = atomic_load(&r->up);
+	if (!c.recovering && !c.up)
+		return;
+	r->dp->ops->for_each_flow(r->dp->impl, visit_flow, &c);
+	for (i = 0; i < c.n_stale; i++)
+		r->dp->ops->delete_flow(r->dp->impl, &c.stale[i]);
+	idle_sites = c.recovering & ~c.busy;
+	if (idle_sites && write(r->pipe[1], &idle_sites, sizeof(idle_sites)) < 0 && errno != EAGAIN)
+		log_warn("recovery scanner: %s", strerror(errno));
+}
+
+static void *scanner_main(void *arg)
+{
+	struct detourd_recovery *r = arg;
+	struct timespec next;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!atomic_load(&r->stop)) {
+		next.tv_nsec += DETOURD_SCAN_INTERVAL_NS;
+		if (next.tv_nsec >= 1000000000) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		scan_once(r);
+	}
+	return NULL;
+}
+
+int detourd_recovery__start(struct detourd_recovery *r, struct dt_dataplane *dp, __u64 idle_ns)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->dp = dp;
+	r->flow_idle_ns = idle_ns;
+	if (pipe2(r->pipe, O_NONBLOCK | O_CLOEXEC))
+		return -errno;
+	err = pthread_create(&r->thread, NULL, scanner_main, r);
+	if (err) {
+		close(r->pipe[0]);
+		close(r->pipe[1]);
+		return -err;
+	}
+	r->running = true;
+	return 0;
+}
+
+/* Tell the scanner which sites are recovering and which are up (bit per site id). */
+void detourd_recovery__set_sites(struct detourd_recovery *r, __u64 recovering, __u64 up)
+{
+	atomic_store(&r->recovering, recovering);
+	atomic_store(&r->up, up);
+}
+
+/* Sites the scanner found idle since the last call (0 if none); never blocks. */
+__u64 detourd_recovery__take_idle(struct detourd_recovery *r)
+{
+	__u64 v, all = 0;
+
+	while (read(r->pipe[0], &v, sizeof(v)) == sizeof(v))
+		all |= v;
+	return all;
+}
+
+void detourd_recovery__stop(struct detourd_recovery *r)
+{
+	if (!r->running)
+		return;
+	atomic_store(&r->stop, true);
+	pthread_join(r->thread, NULL);
+	close(r->pipe[0]);
+	close(r->pipe[1]);
+	r->running = false;
+}

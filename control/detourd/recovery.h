@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The flow-table scanner thread that tells when a recovering site's moved flows are idle. */
+#ifndef DT_DETOURD_RECOVERY_H
+#define DT_DETOURD_RECOVERY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <linux/types.h>
+
+struct dt_dataplane;
+
+struct detourd_recovery {
+	struct dt_dataplane *dp;
+	__u64 flow_idle_ns;
+	pthread_t thread;
+	int pipe[2]; /* scanner -> event loop: bitmasks of idle recovering sites */
+	_Atomic __u64 recovering;
+	_Atomic __u64 up;
+	atomic_bool stop;
+	bool running;
+};
+
+int detourd_recovery__start(struct detourd_recovery *r, struct dt_dataplane *dp, __u64 idle_ns);
+void detourd_recovery__set_sites(struct detourd_recovery *r, __u64 recovering, __u64 up);
+__u64 detourd_recovery__take_idle(struct detourd_recovery *r);
+void detourd_recovery__stop(struct detourd_recovery *r);
+
+#endif /* DT_DETOURD_RECOVERY_H */

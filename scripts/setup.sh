@@ -8,7 +8,7 @@ PACKAGES=(
 	build-essential pkg-config meson ninja-build git
 	clang llvm lld libclang-rt-14-dev
 	libbpf-dev bpftool libxdp-dev xdp-tools linux-libc-dev
-	libdpdk-dev dpdk
+	libdpdk-dev dpdk dpdk-dev
 	libcmocka-dev libsodium-dev libinih-dev libjson-c-dev libcap-dev
 	iproute2 iputils-ping ethtool tcpdump tshark netsniff-ng socat ncat
 	nut-server nut-client bird2 python3 python3-scapy

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * One decision logic, two dataplanes: the same configuration, the same packets in the same order
+ * and so the same flow keys go through the XDP program (BPF_PROG_TEST_RUN on detour.skel.h) and
+ * through the DPDK worker. Required identical: the verdict (passed vs rerouted), the target site,
+ * the output bytes of every rerouted frame, every counter, and the flow tables (keys, home,
+ * target, flags). Needs root and bpffs, as tests/bpf/test_detour.c does.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "test_packets.h" /* before the core headers: it includes <arpa/inet.h> */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane/core/detour_abi.h"
+#include "dpdk_fixture.h"
+#include "golden_packets.h"
+#include "detour.skel.h"
+
+static struct detour *skel;
+static char pin_root[64];
+static int ncpus;
+static unsigned int compared_rerouted, compared_passed;
+
+static void map_put(struct bpf_map *map, const void *key, const void *val)
+{
+	int err = bpf_map__update_elem(map, key, bpf_map__key_size(map), val,
+				       bpf_map__value_size(map), BPF_ANY);
+
+	if (err)
+		fail_msg("%s: update failed: %s", bpf_map__name(map), strerror(-err));
+}
+
+/* Both dataplanes at once. */
+static void set_state(__u32 site, __u32 state)
+{
+	struct dt_site_state_val v = { .state = state };
+
+	map_put(skel->maps.dt_site_state, &site, &v);
+	fix_set_state(site, state);
+}
+
+static void set_site(__u32 id, const struct dt_site *s)
+{
+	map_put(skel->maps.dt_site, &id, s);
+	assert_int_equal(dt_dpdk__set_site(fix.e, id, s), 0);
+}
+
+/* The XDP maps get what fix_configure() gives the engine, read back from the same sources. */
+static void xdp_configure(void)
+{
+	const struct {
+		__u32 home;
+		struct dt_failover_entry list[2];
+		unsigned int n;
+	} fo[] = { { HOME, { { SITE_A, 1 }, { SITE_B, 1 } }, 2 },
+		   { HOME_STATELESS, { { SITE_A, 1 }, { SITE_B, 1 } }, 2 },
+		   { HOME_V4TUN, { { IPIP4, 1 } }, 1 },
+		   { HOME_V6TUN, { { IPIP6, 1 } }, 1 },
+		   { HOME_TX, { { SITE_TX, 1 } }, 1 } };
+	const struct {
+		const char *addr;
+		int plen;
+		__u16 home, flags;
+	} pf[] = { { "198.18.10.0", 24, HOME, 0 },
+		   { "2001:db8:10::", 48, HOME, 0 },
+		   { "198.18.20.0", 24, HOME_V4TUN, 0 },
+		   { "2001:db8:20::", 48, HOME_V4TUN, 0 },
+		   { "198.18.21.0", 24, HOME_V6TUN, 0 },
+		   { "2001:db8:21::", 48, HOME_V6TUN, 0 },
+		   { "198.18.30.0", 24, HOME_STATELESS, DT_PREFIX_F_STATELESS },
+		   { "198.18.40.0", 24, HOME_TX, 0 } };
+	static struct dt_failover_slots slots;
+	__u32 id, ifindex = 1;
+	unsigned int i;
+
+	for (id = 1; id < NSITES; id++) {
+		struct dt_site s = fix_site_of((int)id);
+
+		s.egress_ifindex = 1000 + id; /* never the ingress: every reroute is a redirect */
+		map_put(skel->maps.dt_site, &id, &s);
+		map_put(skel->maps.dt_egress, &id, &ifindex);
+	}
+	for (i = 0; i < sizeof(fo) / sizeof(fo[0]); i++) {
+		assert_int_equal(dt_failover_slots__compute(&slots, fo[i].home, fo[i].list, fo[i].n,
+							    FIX_SEED),
+				 0);
+		map_put(skel->maps.dt_failover, &fo[i].home, &slots);
+	}
+	for (i = 0; i < sizeof(pf) / sizeof(pf[0]); i++) {
+		struct dt_prefix_info info = { .home_site = pf[i].home, .flags = pf[i].flags };
+
+		if (strchr(pf[i].addr, ':')) {
+			struct dt_lpm_v6_key k = { .prefixlen = (__u32)pf[i].plen };
+
+			inet_pton(AF_INET6, pf[i].addr, k.addr);
+			map_put(skel->maps.dt_prefix_v6, &k, &info);
+		} else {
+			struct dt_lpm_v4_key k = { .prefixlen = (__u32)pf[i].plen };
+
+			inet_pton(AF_INET, pf[i].addr, &k.addr);
+			map_put(skel->maps.dt_prefix_v4, &k, &info);
+		}
+	}
+}
+
+struct xdp_out {
+	__u32 action;
+	uint8_t out[PKT_MAX + 256];
+	__u32 len;
+};
+
+static struct xdp_out xdp_run(const uint8_t *pkt, unsigned int len)
+{
+	struct xdp_out r = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .data_out = r.out,
+		    .data_size_out = sizeof(r.out), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.detour_xdp), &opts))
+		fail_msg("BPF_PROG_TEST_RUN failed");
+	r.action = opts.retval;
+	r.len = opts.data_size_out;
+	return r;
+}
+
+/* One packet through both: the same verdict, target and bytes. */
+static void cross(const uint8_t *pkt, unsigned int len)
+{
+	struct xdp_out x = xdp_run(pkt, len);
+	struct fix_out d = fix_run(pkt, len);
+
+	if (x.action == XDP_PASS) {
+		/* passed: the engine sends it home (HOME_UP) or to the kernel, never elsewhere */
+		assert_true(d.where == FIX_EXCEPTION || (d.where >= 1 && d.where < NSITES));
+		if (d.where == FIX_EXCEPTION) {
+			assert_int_equal(d.len, len);
+			assert_memory_equal(d.bytes, pkt, len);
+		}
+		compared_passed++;
+		return;
+	}
+	assert_int_equal(x.action, XDP_REDIRECT);
+	assert_int_equal(d.where, x.out[5]); /* target site: the port = the next-hop MAC's site */
+	assert_int_equal(d.len, x.len);
+	assert_memory_equal(d.bytes, x.out, x.len);
+	compared_rerouted++;
+}
+
+static __u64 xdp_counter(__u32 idx)
+{
+	struct dt_counter *per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
+	__u64 total = 0;
+	int i;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.dt_counters), &idx, per_cpu),
+			 0);
+	for (i = 0; i < ncpus; i++)
+		total += per_cpu[i].packets;
+	free(per_cpu);
+	return total;
+}
+
+/* Both count every packet under the same (site, reason), from the start of the run. */
+static void compare_counters(void)
+{
+	unsigned int bad = 0;
+	__u32 site, r;
+
+	for (site = 0; site <= DT_MAX_SITES; site++) {
+		for (r = 0; r < DT_REASON_MAX; r++) {
+			struct dt_counter c;
+			__u32 idx = dt_counter_index(site, r);
+
+			assert_int_equal(dt_dpdk__read_counter(fix.e, site, r, &c), 0);
+			if (c.packets == xdp_counter(idx))
+				continue;
+			fprintf(stderr, "counter site %u reason %u: dpdk %llu xdp %llu\n", site, r,
+				(unsigned long long)c.packets,
+				(unsigned long long)xdp_counter(idx));
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* Every XDP flow is in the engine with the same home, target and flags, and no other. */
+static void compare_flows(void)
+{
+	int fd = bpf_map__fd(skel->maps.dt_flows);
+	struct dt_flow_key key, next;
+	unsigned int n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct dt_flow_state xv, dv;
+
+		assert_int_equal(bpf_map_lookup_elem(fd, &next, &xv), 0);
+		assert_true(fix_flow_get(&next, &dv));
+		assert_int_equal(xv.home_site, dv.home_site);
+		assert_int_equal(xv.target_site, dv.target_site);
+		assert_int_equal(xv.flags, dv.flags);
+		key = next;
+		prev = &key;
+		n++;
+	}
+	assert_int_equal(n, fix_flow_count());
+}
+
+/* A mix of families, protocols, VLAN depths and TCP flags toward every configured prefix. */
+static unsigned int build_mixed(uint8_t *pkt, unsigned int i)
+{
+	static const char *dst4[] = { "198.18.10.1", "198.18.20.2", "198.18.21.3",
+				      "198.18.30.4", "198.18.40.5", "198.18.99.6" };
+	static const char *dst6[] = { "2001:db8:10::1", "2001:db8:20::2", "2001:db8:21::3",
+				      "2001:db8:99::6" };
+	static const uint8_t protos[] = { 6, 6, 17, 1 };
+	struct pkt_spec s = { .family = i % 3 ? 4 : 6,
+			      .vlans = (int)(i % 5 % 3),
+			      .sport = (uint16_t)(20000 + i / 7),
+			      .dport = 443,
+			      .payload = i % 61 };
+
+	s.proto = protos[i % 4];
+	if (s.proto == 1 && s.family == 6)
+		s.proto = 58;
+	s.tcp_flags = i % 7 == 0 ? 0x02 : 0x10;
+	s.src = s.family == 4 ? "198.19.1.2" : "2001:db8:ff::2";
+	s.dst = s.family == 4 ? dst4[i % 6] : dst6[i % 4];
+	s.ttl = i % 53 == 0 ? 1 : 0;
+	if (i % 29 == 0)
+		return pkt_build_icmp_error(pkt, &s,
+					    s.family == 4 ? "198.19.9.9" : "2001:db8:ff::9");
+	return pkt_build(pkt, &s);
+}
+
+static void run_mixed(unsigned int first, unsigned int n)
+{
+	uint8_t pkt[PKT_MAX];
+	unsigned int i;
+
+	for (i = first; i < first + n; i++)
+		cross(pkt, build_mixed(pkt, i));
+	compare_counters();
+	compare_flows();
+}
+
+static void test_all_up_and_golden(void **state)
+{
+	unsigned int i;
+
+	for (i = 0; i < dt_golden_packet_count; i++)
+		if (dt_golden_packets[i].len)
+			cross(dt_golden_packets[i].bytes, dt_golden_packets[i].len);
+	run_mixed(0, 400);
+}
+
+static void test_homes_down(void **state)
+{
+	set_state(HOME, DT_SITE_DOWN);
+	set_state(HOME_V4TUN, DT_SITE_DOWN);
+	set_state(HOME_V6TUN, DT_SITE_DOWN);
+	set_state(HOME_TX, DT_SITE_DOWN);
+	run_mixed(0, 600);
+	set_state(SITE_A, DT_SITE_DOWN); /* a second failure: only A's flows move */
+	run_mixed(0, 600);
+}
+
+static void test_draining_recovering_stateless(void **state)
+{
+	set_state(HOME, DT_SITE_DRAINING);
+	set_state(HOME_STATELESS, DT_SITE_DRAINING);
+	run_mixed(1000, 400);
+	set_state(HOME, DT_SITE_RECOVERING);
+	set_state(HOME_V4TUN, DT_SITE_RECOVERING);
+	run_mixed(0, 600);
+}
+
+static void test_fail_open_and_mtu(void **state)
+{
+	struct dt_site tun = fix_site_of(IPIP4);
+
+	set_state(SITE_B, DT_SITE_DOWN); /* with A down too, HOME has no healthy site */
+	tun.mtu = 100;
+	set_site(IPIP4, &tun);
+	run_mixed(2000, 300);
+	tun.mtu = 1500;
+	set_site(IPIP4, &tun);
+	fprintf(stderr, "cross-checked %u rerouted and %u passed packets\n", compared_rerouted,
+		compared_passed);
+	assert_true(compared_rerouted > 300);
+}
+
+static int group_setup(void **state)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	__u32 id;
+
+	ncpus = libbpf_num_possible_cpus();
+	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/detour-cross-%d", getpid());
+	opts.pin_root_path = pin_root;
+	skel = detour__open_opts(&opts);
+	if (!skel)
+		return -1;
+	skel->rodata->flow_hash_seed = FIX_SEED;
+	if (detour__load(skel)) {
+		fprintf(stderr, "detour: load failed (root and bpffs needed)\n");
+		return -1;
+	}
+	if (fix_eal_init("cross", "0") || fix_engine_open(1)) {
+		fprintf(stderr, "dpdk engine: set-up failed\n");
+		return -1;
+	}
+	xdp_configure();
+	fix_configure();
+	fix_reset(); /* the engine's site table, as xdp_configure() wrote the XDP one */
+	for (id = 1; id < NSITES; id++)
+		set_state(id, DT_SITE_UP);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	fix_engine_close();
+	bpf_object__unpin_maps(skel->obj, NULL);
+	rmdir(pin_root);
+	detour__destroy(skel);
+	return 0;
+}
+
+int main(void)
+{
+	/* In order: each scenario starts from the states and flows the previous one left. */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_up_and_golden),
+		cmocka_unit_test(test_homes_down),
+		cmocka_unit_test(test_draining_recovering_stateless),
+		cmocka_unit_test(test_fail_open_and_mtu),
+	};
+
+	return cmocka_run_group_tests_name("dpdk_xdp_cross", tests, group_setup, group_teardown);
+}

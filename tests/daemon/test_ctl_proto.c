@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The control protocol seen from outside: a ctl_server on a temporary socket with a small
+ * command table, driven by ctl_client connections in the same process. The server never blocks,
+ * so the test runs it by hand (pump()) between client steps; no step waits on wall-clock time
+ * except the bounded poll() that lets the kernel move bytes between the two ends.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl_proto.h"
+
+#define REQUEST_LIMIT 65536 /* the server's documented per-request limit (CTL_MAX_REQUEST) */
+#define MAX_CLIENTS 64
+#define RECV_TIMEOUT_MS 2000
+
+struct fixture {
+	char dir[64];
+	char path[96];
+	struct ctl_server *server;
+	int handler_calls;
+};
+
+/* echo: hands its args back, so a round trip shows the request reached the handler intact. */
+static int do_echo(void *ctx, struct json_object *args, struct json_object **result, char *err,
+		   size_t err_len)
+{
+	struct fixture *f = ctx;
+
+	f->handler_calls++;
+	*result = json_object_new_object();
+	if (args)
+		json_object_object_add(*result, "args", json_object_get(args));
+	return 0;
+}
+
+static int do_refuse(void *ctx, struct json_object *args, struct json_object **result, char *err,
+		     size_t err_len)
+{
+	snprintf(err, err_len, "site \"nowhere\" is not configured");
+	return -ENOENT;
+}
+
+/* events: the real daemon's subscription command is an ordinary handler plus args.follow. */
+static int do_events(void *ctx, struct json_object *args, struct json_object **result, char *err,
+		     size_t err_len)
+{
+	*result = json_object_new_object();
+	json_object_object_add(*result, "events", json_object_new_array());
+	return 0;
+}
+
+static const struct ctl_command commands[] = {
+	{ "echo", do_echo },
+	{ "refuse", do_refuse },
+	{ "events", do_events },
+	{ NULL, NULL },
+};
+
+/* Let the server handle whatever is ready: a few rounds, each waiting briefly for readiness. */
+static void pump(struct fixture *f)
+{
+	struct pollfd p = { .fd = ctl_server__fd(f->server), .events = POLLIN };
+	int round;
+
+	for (round = 0; round < 8; round++) {
+		if (poll(&p, 1, round == 0 ? 20 : 2) <= 0)
+			continue;
+		ctl_server__process(f->server);
+	}
+}
+
+static int open_server(struct fixture *f, unsigned int mode, int gid)
+{
+	return ctl_server__open(&f->server, f->path, mode, gid, commands, f);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/dt-ctl-test.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/ctl.sock", f->dir);
+	if (open_server(f, 0600, -1))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	ctl_server__close(f->server);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void client_connect(struct fixture *f, struct ctl_client *c)
+{
+	char err[256];
+
+	assert_int_equal(ctl_client__connect(c, f->path, err, sizeof(err)), 0);
+	pump(f); /* the server accepts one connection per readiness event */
+}
+
+/* Send command (args may be NULL, consumed), pump the server, return the reply. */
+static struct json_object *request(struct fixture *f, struct ctl_client *c, const char *command,
+				   struct json_object *args)
+{
+	struct json_object *reply = NULL;
+	char err[256];
+
+	assert_int_equal(ctl_client__send(c, command, args, err, sizeof(err)), 0);
+	json_object_put(args);
+	pump(f);
+	assert_int_equal(ctl_client__recv(c, &reply, RECV_TIMEOUT_MS, err, sizeof(err)), 0);
+	return reply;
+}
+
+/* Raw bytes, for requests ctl_client__send() would never produce. */
+static void send_raw(struct ctl_client *c, const void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = send(c->fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
+
+		assert_true(n > 0);
+		off += (size_t)n;
+	}
+}
+
+static struct json_object *recv_reply(struct fixture *f, struct ctl_client *c)
+{
+	struct json_object *reply = NULL;
+	char err[256];
+
+	pump(f);
+	assert_int_equal(ctl_client__recv(c, &reply, RECV_TIMEOUT_MS, err, sizeof(err)), 0);
+	return reply;
+}
+
+static bool reply_ok(struct json_object *reply)
+{
+	struct json_object *ok;
+
+	return json_object_object_get_ex(reply, "ok", &ok) &&
+	       json_object_is_type(ok, json_type_boolean) && json_object_get_boolean(ok);
+}
+
+static int reply_errno(struct json_object *reply)
+{
+	struct json_object *e;
+
+	assert_true(json_object_object_get_ex(reply, "errno", &e));
+	return json_object_get_int(e);
+}
+
+static const char *reply_error(struct json_object *reply)
+{
+	struct json_object *e;
+
+	assert_true(json_object_object_get_ex(reply, "error", &e));
+	return json_object_get_string(e);
+}
+
+/* The echo of args.tag in a reply, or NULL. */
+static const char *echoed_tag(struct json_object *reply)
+{
+	struct json_object *result, *args, *tag;
+
+	if (!json_object_object_get_ex(reply, "result", &result) ||
+	    !json_object_object_get_ex(result, "args", &args) ||
+	    !json_object_object_get_ex(args, "tag", &tag))
+		return NULL;
+	return json_object_get_string(tag);
+}
+
+static struct json_object *tag_args(const char *tag)
+{
+	struct json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "tag", json_object_new_string(tag));
+	return a;
+}
+
+/* The client is served: an echo with this tag comes back with it. */
+static void assert_served(struct fixture *f, struct ctl_client *c, const char *tag)
+{
+	struct json_object *reply = request(f, c, "echo", tag_args(tag));
+
+	assert_true(reply_ok(reply));
+	assert_string_equal(echoed_tag(reply), tag);
+	json_object_put(reply);
+}
+
+/* The server dropped this connection: the next read sees the end of the stream. */
+static void assert_cut_off(struct fixture *f, struct ctl_client *c)
+{
+	struct json_object *reply = NULL;
+	char err[256];
+
+	pump(f);
+	assert_int_equal(ctl_client__recv(c, &reply, RECV_TIMEOUT_MS, err, sizeof(err)),
+			 CTL_CLIENT_IO);
+	assert_non_null(strstr(err, "closed the connection"));
+}
+
+/* ---- tests -------------------------------------------------------------------------------- */
+
+static void test_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_client c;
+
+	client_connect(f, &c);
+	assert_served(f, &c, "pangyo \"quoted\" \xea\xb0\x80");
+	assert_served(f, &c, "second request on the same connection");
+	assert_int_equal(f->handler_calls, 2);
+	ctl_client__close(&c);
+}
+
+static void test_two_requests_in_one_write(void **state)
+{
+	static const char two[] = "{\"command\":\"echo\",\"args\":{\"tag\":\"a\"}}\n"
+				  "{\"command\":\"echo\",\"args\":{\"tag\":\"b\"}}\n";
+	struct fixture *f = *state;
+	struct json_object *r1, *r2;
+	struct ctl_client c;
+
+	client_connect(f, &c);
+	send_raw(&c, two, strlen(two));
+	r1 = recv_reply(f, &c);
+	r2 = recv_reply(f, &c);
+	assert_string_equal(echoed_tag(r1), "a");
+	assert_string_equal(echoed_tag(r2), "b");
+	json_object_put(r1);
+	json_object_put(r2);
+	ctl_client__close(&c);
+}
+
+static void test_request_split_across_writes(void **state)
+{
+	static const char part1[] = "{\"command\":\"ec",
+			  part2[] = "ho\",\"args\":{\"tag\":\"x\"}}\n";
+	struct fixture *f = *state;
+	struct json_object *reply;
+	struct ctl_client c;
+
+	client_connect(f, &c);
+	send_raw(&c, part1, strlen(part1));
+	pump(f);
+	assert_int_equal(f->handler_calls, 0); /* half a line is not a request */
+	send_raw(&c, part2, strlen(part2));
+	reply = recv_reply(f, &c);
+	assert_string_equal(echoed_tag(reply), "x");
+	json_object_put(reply);
+	ctl_client__close(&c);
+}
+
+static void test_unknown_command(void **state)
+{
+	struct fixture *f = *state;
+	struct json_object *reply;
+	struct ctl_client c;
+
+	client_connect(f, &c);
+	reply = request(f, &c, "reboot", NULL);
+	assert_false(reply_ok(reply));
+	assert_int_equal(reply_errno(reply), EOPNOTSUPP);
+	assert_non_null(strstr(reply_error(reply), "unknown command \"reboot\""));
+	json_object_put(reply);
+	assert_served(f, &c, "still usable");
+	ctl_client__close(&c);
+}
+
+static void test_handler_refusal_carries_errno_and_message(void **state)
+{
+	struct fixture *f = *state;
+	struct json_object *reply;
+	struct ctl_client c;
+
+	client_connect(f, &c);
+	reply = request(f, &c, "refuse", NULL);
+	assert_false(reply_ok(reply));
+	assert_int_equal(reply_errno(reply), ENOENT);
+	assert_string_equal(reply_error(reply), "site \"nowhere\" is not configured");
+	json_object_put(reply);
+	ctl_client__close(&c);
+}
+
+static void expect_einval(struct fixture *f, const char *line, const char *message)
+{
+	struct json_object *reply;
+	struct ctl_client c;
+
+	client_connect(f, &c);
+	send_raw(&c, line, strlen(line));
+	reply = recv_reply(f, &c);
+	assert_false(reply_ok(reply));
+	assert_int_equal(reply_errno(reply), EINVAL);
+	assert_non_null(strstr(reply_error(reply), message));
+	json_object_put(reply);
+	assert_served(f, &c, "the connection survives a bad request");
+	ctl_client__close(&c);
+}
+
+static void test_request_not_json(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_einval(f, "status please\n", "not a JSON object");
+	expect_einval(f, "[\"status\"]\n", "not a JSON object");
+	expect_einval(f, "\"status\"\n", "not a JSON object");
+	expect_einval(f, "{\"command\": \n", "not a JSON object");
+	assert_int_equal(f->handler_calls, 4); /* only the survival checks reached a handler */
+}
+
+static void test_request_without_command(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_einval(f, "{\"args\":{\"site\":\"pangyo\"}}\n", "no \"command\" string");
+	expect_einval(f, "{\"command\":42}\n", "no \"command\" string");
+	expect_einval(f, "{}\n", "no \"command\" string");
+}
+
+static void test_overlong_line_cut_off_others_served(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_client hog, other;
+	size_t len = REQUEST_LIMIT + 4096;
+	char *junk = malloc(len);
+	size_t off = 0;
+
+	assert_non_null(junk);
+	memset(junk, 'x', len); /* no newline anywhere: one line longer than any request */
+	client_connect(f, &hog);
+	client_connect(f, &other);
+	while (off < len) { /* the server must read while we write, or send() blocks */
+		ssize_t n = send(hog.fd, junk + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno != EAGAIN)
+			break; /* the server already hung up on us: that is the point */
+		pump(f);
+	}
+	free(junk);
+	assert_cut_off(f, &hog);
+	assert_int_equal(f->handler_calls, 0);
+	assert_served(f, &other, "unharmed");
+	ctl_client__close(&hog);
+	ctl_client__close(&other);
+}
+
+static void test_line_just_under_limit_is_served(void **state)
+{
+	struct fixture *f = *state;
+	const size_t pad = REQUEST_LIMIT - 200;
+	struct json_object *args = json_object_new_object(), *reply;
+	struct ctl_client c;
+	char *filler = malloc(pad + 1);
+
+	assert_non_null(filler);
+	memset(filler, 'y', pad);
+	filler[pad] = '\0';
+	json_object_object_add(args, "filler", json_object_new_string(filler));
+	json_object_object_add(args, "tag", json_object_new_string("big"));
+	free(filler);
+	client_connect(f, &c);
+	reply = request(f, &c, "echo", args);
+	assert_true(reply_ok(reply));
+	assert_string_equal(echoed_tag(reply), "big");
+	json_object_put(reply);
+	ctl_client__close(&c);
+}
+
+static void test_silent_client_does_not_block_others(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_client silent, partial, other;
+
+	client_connect(f, &silent);
+	client_connect(f, &partial);
+	send_raw(&partial, "{\"command\":\"echo\"", 17); /* and never the rest */
+	client_connect(f, &other);
+	assert_served(f, &other, "first");
+	assert_served(f, &other, "second");
+	ctl_client__close(&silent);
+	ctl_client__close(&partial);
+	ctl_client__close(&other);
+}
+
+static void test_65th_client_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_client c[MAX_CLIENTS + 1], again;
+	char tag[32];
+	int i;
+
+	for (i = 0; i < MAX_CLIENTS; i++)
+		client_connect(f, &c[i]);
+	client_connect(f, &c[MAX_CLIENTS]); /* the kernel accepts it; the server must not */
+	assert_cut_off(f, &c[MAX_CLIENTS]);
+	for (i = 0; i < MAX_CLIENTS; i += 21) {
+		snprintf(tag, sizeof(tag), "client %d", i);
+		assert_served(f, &c[i], tag);
+	}
+	assert_served(f, &c[MAX_CLIENTS - 1], "the last admitted");
+	ctl_client__close(&c[MAX_CLIENTS]);
+	ctl_client__close(&c[7]);
+	pump(f); /* the server sees the hang-up and frees the slot */
+	client_connect(f, &again);
+	assert_served(f, &again, "a freed slot is reused");
+	ctl_client__close(&again);
+	for (i = 0; i < MAX_CLIENTS; i++)
+		if (i != 7)
+			ctl_client__close(&c[i]);
+}
+
+static void test_event_reaches_followers_only(void **state)
+{
+	struct fixture *f = *state;
+	struct json_object *args = json_object_new_object(), *reply, *ev, *event, *site;
+	struct ctl_client follower, bystander;
+
+	json_object_object_add(args, "follow", json_object_new_boolean(1));
+	client_connect(f, &follower);
+	client_connect(f, &bystander);
+	reply = request(f, &follower, "events", args);
+	assert_true(reply_ok(reply));
+	json_object_put(reply);
+	reply = request(f, &bystander, "events", NULL);
+	json_object_put(reply);
+
+	ev = json_object_new_object();
+	json_object_object_add(ev, "site", json_object_new_string("pangyo"));
+	json_object_object_add(ev, "to", json_object_new_string("DOWN"));
+	ctl_server__publish_event(f->server, ev);
+	json_object_put(ev);
+
+	reply = recv_reply(f, &follower);
+	assert_true(json_object_object_get_ex(reply, "event", &event));
+	assert_true(json_object_object_get_ex(event, "site", &site));
+	assert_string_equal(json_object_get_string(site), "pangyo");
+	json_object_put(reply);
+	/* The bystander's next message is the reply to its next request, not the event. */
+	assert_served(f, &bystander, "no event in between");
+	ctl_client__close(&follower);
+	ctl_client__close(&bystander);
+}
+
+static void test_socket_mode_0600(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+}
+
+static void test_socket_mode_0660_with_group(void **state)
+{
+	struct fixture *f = *state;
+	gid_t gid = geteuid() == 0 ? 65534 : getegid(); /* root may give it to any group */
+	struct ctl_client c;
+	struct stat st;
+
+	ctl_server__close(f->server);
+	assert_int_equal(open_server(f, 0660, (int)gid), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_gid, gid);
+	client_connect(f, &c);
+	assert_served(f, &c, "the reopened server answers");
+	ctl_client__close(&c);
+}
+
+static void test_stale_socket_replaced_and_removed_on_close(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_client c;
+	char err[256];
+
+	/* A daemon killed with -9 leaves its socket file behind; the next one must bind anyway. */
+	ctl_server__close(f->server);
+	assert_int_equal(access(f->path, F_OK), -1);
+	assert_int_equal(ctl_client__connect(&c, f->path, err, sizeof(err)), CTL_CLIENT_NO_DAEMON);
+	assert_non_null(strstr(err, "detourd is not running"));
+	assert_int_equal(mknod(f->path, S_IFSOCK | 0600, 0), 0);
+	assert_int_equal(open_server(f, 0600, -1), 0);
+	client_connect(f, &c);
+	assert_served(f, &c, "over the stale file");
+	ctl_client__close(&c);
+}
+
+static void test_socket_path_too_long(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_server *s = NULL;
+	struct ctl_client c;
+	char path[200], err[256];
+
+	memset(path, 'p', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	assert_int_equal(ctl_server__open(&s, path, 0600, -1, commands, f), -ENAMETOOLONG);
+	assert_int_equal(ctl_client__connect(&c, path, err, sizeof(err)), CTL_CLIENT_NO_DAEMON);
+	assert_non_null(strstr(err, "too long"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_round_trip),
+		T(test_two_requests_in_one_write),
+		T(test_request_split_across_writes),
+		T(test_unknown_command),
+		T(test_handler_refusal_carries_errno_and_message),
+		T(test_request_not_json),
+		T(test_request_without_command),
+		T(test_overlong_line_cut_off_others_served),
+		T(test_line_just_under_limit_is_served),
+		T(test_silent_client_does_not_block_others),
+		T(test_65th_client_refused),
+		T(test_event_reaches_followers_only),
+		T(test_socket_mode_0600),
+		T(test_socket_mode_0660_with_group),
+		T(test_stale_socket_replaced_and_removed_on_close),
+		T(test_socket_path_too_long),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("ctl_proto", tests, NULL, NULL);
+}

@@ -199,8 +199,8 @@ static struct json_object *dispatch(struct ctl_server *s, struct ctl_conn *c,
 		json_object_put(result);
 		return error_reply(ret, err[0] ? err : strerror(-ret));
 	}
-	if (args && json_object_object_get_ex(args, "follow", &follow) &&
-	    json_object_get_boolean(follow))
+	if (!strcmp(k->name, "events") && args &&
+	    json_object_object_get_ex(args, "follow", &follow) && json_object_get_boolean(follow))
 		c->follow = true;
 	reply = json_object_new_object();
 	json_object_object_add(reply, "ok", json_object_new_boolean(1));
@@ -232,6 +232,11 @@ static void conn_handle_lines(struct ctl_server *s, struct ctl_conn *c)
 
 static void conn_read(struct ctl_server *s, struct ctl_conn *c)
 {
+	/* A client that sends requests but never reads its replies is cut off, not buffered. */
+	if (c->out_len - c->out_off > CTL_MAX_MSG) {
+		conn_close(s, c);
+		return;
+	}
 	ssize_t n = read(c->fd, c->in + c->in_len, CTL_MAX_REQUEST - 1 - c->in_len);
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {

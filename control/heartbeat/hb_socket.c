@@ -53,7 +53,7 @@ static int socket_bind(struct hb_socket *s, const char *spec)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int one = 1, err;
+	int one = 1, rcvbuf = HB_SOCKET_RCVBUF, err;
 
 	err = hb_addr_parse(spec, true, &ss, &len);
 	if (err)
@@ -61,6 +61,13 @@ static int socket_bind(struct hb_socket *s, const char *spec)
 	s->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return -errno;
+	/*
+	 * A deep receive queue: under a junk flood the daemon must still find the genuine
+	 * heartbeats among what it reads, not lose them to a full default-sized buffer.
+	 * SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it the plain request is capped by rmem_max.
+	 */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0 ||
 	    bind(s->fd, (struct sockaddr *)&ss, len) < 0) {
 		err = -errno;

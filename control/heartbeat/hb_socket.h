@@ -12,6 +12,7 @@
 #include "hb.h"
 
 #define HB_SOCKET_BATCH 32 /* most datagrams one hb_socket__receive() reads */
+#define HB_SOCKET_RCVBUF (16 << 20) /* receive buffer: ~40k datagrams of junk before loss */
 
 /* An accepted heartbeat, as the failure detector wants it. */
 struct hb_heartbeat {

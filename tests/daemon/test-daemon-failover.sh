@@ -11,6 +11,10 @@ start_beacon 1
 start_beacon 2
 wait_until 3000 sites_up || bail "sites did not come UP"
 ok "both sites UP in status and in the map"
+# After start-up detourd keeps CAP_BPF (39) and CAP_NET_ADMIN (12) and nothing else.
+check "detourd runs with only CAP_BPF and CAP_NET_ADMIN, and no new privileges" \
+	eval 'grep -q "^CapEff:[[:space:]]*0000008000001000$" /proc/$DAEMON_PID/status &&
+		grep -q "^NoNewPrivs:[[:space:]]*1$" /proc/$DAEMON_PID/status'
 
 killed=$(mono_ms)
 stop_beacon 1

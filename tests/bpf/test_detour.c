@@ -23,56 +23,14 @@
 #include "failover_slots.h"
 #include "golden_packets.h"
 #include "test_packets.h"
+#include "test_scenario.h"
 #include "detour.skel.h"
 
-#define SEED 0xfeedf00du
-
-/* Sites: HOME fails over to A and B (route); H4IN4/H6IN6/... fail over to the ipip sites. */
-enum {
-	HOME = 1,
-	SITE_A = 2,
-	SITE_B = 3,
-	IPIP4 = 4, /* tunnel endpoint 198.18.200.4 */
-	IPIP6 = 5, /* tunnel endpoint 2001:db8:200::5 */
-	HOME_V4TUN = 6, /* fails over to IPIP4 only */
-	HOME_V6TUN = 7, /* fails over to IPIP6 only */
-	HOME_STATELESS = 8, /* stateless prefix, fails over to A and B */
-	SITE_TX = 9, /* reached through the ingress port itself */
-	HOME_TX = 10, /* fails over to SITE_TX only */
-	NSITES = 11,
-};
-
 #define EGRESS_IFINDEX 1 /* lo: BPF_PROG_TEST_RUN does not transmit, the devmap needs a device */
-#define INGRESS_IFINDEX 1
 
 static struct detour *skel;
 static char pin_root[64];
 static int ncpus;
-
-static struct dt_site site_of(int id)
-{
-	struct dt_site s = { .delivery = DT_DELIVERY_ROUTE,
-			     .mtu = 1500,
-			     .egress_port = id,
-			     .egress_ifindex = 1000 + id };
-
-	memcpy(s.src_mac, (uint8_t[6]){ 0x02, 0xed, 0, 0, 0xee, (uint8_t)id }, 6);
-	memcpy(s.dst_mac, (uint8_t[6]){ 0x02, 0x5e, 0, 0, 0x00, (uint8_t)id }, 6);
-	if (id == IPIP4) {
-		s.delivery = DT_DELIVERY_IPIP;
-		s.tunnel_family = DT_FAMILY_V4;
-		inet_pton(AF_INET, "198.18.100.1", s.tunnel_src);
-		inet_pton(AF_INET, "198.18.200.4", s.tunnel_dst);
-	} else if (id == IPIP6) {
-		s.delivery = DT_DELIVERY_IPIP;
-		s.tunnel_family = DT_FAMILY_V6;
-		inet_pton(AF_INET6, "2001:db8:100::1", s.tunnel_src);
-		inet_pton(AF_INET6, "2001:db8:200::5", s.tunnel_dst);
-	} else if (id == SITE_TX) {
-		s.egress_ifindex = INGRESS_IFINDEX;
-	}
-	return s;
-}
 
 static void map_put(struct bpf_map *map, const void *key, const void *val)
 {
@@ -94,7 +52,7 @@ static void set_failover(__u32 home, const struct dt_failover_entry *list, unsig
 {
 	static struct dt_failover_slots slots;
 
-	assert_int_equal(dt_failover_slots__compute(&slots, home, list, n, SEED), 0);
+	assert_int_equal(dt_failover_slots__compute(&slots, home, list, n, SCENARIO_SEED), 0);
 	map_put(skel->maps.dt_failover, &home, &slots);
 }
 
@@ -117,30 +75,21 @@ static void add_prefix(const char *addr, int plen, __u16 home, __u16 flags)
 
 static void configure(void)
 {
-	const struct dt_failover_entry ab[] = { { SITE_A, 1 }, { SITE_B, 1 } };
-	const struct dt_failover_entry v4t[] = { { IPIP4, 1 } }, v6t[] = { { IPIP6, 1 } };
-	const struct dt_failover_entry tx[] = { { SITE_TX, 1 } };
 	__u32 id, ifindex = EGRESS_IFINDEX;
+	unsigned int i;
 
 	for (id = 1; id < NSITES; id++) {
-		struct dt_site s = site_of(id);
+		struct dt_site s = scenario_site(id);
 
 		map_put(skel->maps.dt_site, &id, &s);
 		map_put(skel->maps.dt_egress, &id, &ifindex);
 	}
-	set_failover(HOME, ab, 2);
-	set_failover(HOME_STATELESS, ab, 2);
-	set_failover(HOME_V4TUN, v4t, 1);
-	set_failover(HOME_V6TUN, v6t, 1);
-	set_failover(HOME_TX, tx, 1);
-	add_prefix("198.18.10.0", 24, HOME, 0);
-	add_prefix("2001:db8:10::", 48, HOME, 0);
-	add_prefix("198.18.20.0", 24, HOME_V4TUN, 0);
-	add_prefix("2001:db8:20::", 48, HOME_V4TUN, 0);
-	add_prefix("198.18.21.0", 24, HOME_V6TUN, 0);
-	add_prefix("2001:db8:21::", 48, HOME_V6TUN, 0);
-	add_prefix("198.18.30.0", 24, HOME_STATELESS, DT_PREFIX_F_STATELESS);
-	add_prefix("198.18.40.0", 24, HOME_TX, 0);
+	for (i = 0; i < SCENARIO_N(scenario_failovers); i++)
+		set_failover(scenario_failovers[i].home, scenario_failovers[i].list,
+			     scenario_failovers[i].n);
+	for (i = 0; i < SCENARIO_N(scenario_prefixes); i++)
+		add_prefix(scenario_prefixes[i].addr, scenario_prefixes[i].len,
+			   scenario_prefixes[i].home, scenario_prefixes[i].flags);
 }
 
 static int group_setup(void **state)
@@ -156,7 +105,7 @@ static int group_setup(void **state)
 		fprintf(stderr, "detour: open failed: %s\n", strerror(errno));
 		return -1;
 	}
-	skel->rodata->flow_hash_seed = SEED;
+	skel->rodata->flow_hash_seed = SCENARIO_SEED;
 	err = detour__load(skel);
 	if (err) {
 		fprintf(stderr, "detour: load failed (is bpffs mounted?): %s\n", strerror(-err));
@@ -191,7 +140,7 @@ static int test_setup(void **state)
 		bpf_map_update_elem(bpf_map__fd(skel->maps.dt_counters), &id, zero, BPF_ANY);
 	free(zero);
 	for (id = 1; id < NSITES; id++) {
-		struct dt_site s = site_of(id);
+		struct dt_site s = scenario_site(id);
 
 		map_put(skel->maps.dt_site, &id, &s);
 	}
@@ -233,20 +182,9 @@ static __u64 counter(__u32 site, __u32 reason)
 	return total;
 }
 
-static struct dt_flow_key key_of(const struct pkt_spec *s)
-{
-	struct dt_flow_key k = { .family = s->family, .proto = s->proto };
-
-	inet_pton(s->family == 4 ? AF_INET : AF_INET6, s->src, k.saddr);
-	inet_pton(s->family == 4 ? AF_INET : AF_INET6, s->dst, k.daddr);
-	k.sport = htons(s->sport);
-	k.dport = htons(s->dport);
-	return k;
-}
-
 static bool flow_get(const struct pkt_spec *s, struct dt_flow_state *v)
 {
-	struct dt_flow_key k = key_of(s);
+	struct dt_flow_key k = scenario_key_of(s);
 
 	return !bpf_map_lookup_elem(bpf_map__fd(skel->maps.dt_flows), &k, v);
 }
@@ -266,34 +204,10 @@ static unsigned int flow_count(void)
 	return n;
 }
 
-static struct pkt_spec tcp4(const char *dst, uint16_t sport, uint8_t flags)
-{
-	return (struct pkt_spec){ .family = 4,
-				  .proto = 6,
-				  .tcp_flags = flags,
-				  .src = "198.19.1.2",
-				  .dst = dst,
-				  .sport = sport,
-				  .dport = 443,
-				  .payload = 32 };
-}
+#define SYN SCENARIO_TCP_SYN
+#define ACK SCENARIO_TCP_ACK
 
-static struct pkt_spec tcp6(const char *dst, uint16_t sport, uint8_t flags)
-{
-	return (struct pkt_spec){ .family = 6,
-				  .proto = 6,
-				  .tcp_flags = flags,
-				  .src = "2001:db8:ff::2",
-				  .dst = dst,
-				  .sport = sport,
-				  .dport = 443,
-				  .payload = 32 };
-}
-
-#define SYN 0x02
-#define ACK 0x10
-
-/* Which site a rewritten frame is going to: the last byte of its next-hop MAC (site_of()). */
+/* Which site a rewritten frame is going to: the last byte of its next-hop MAC (scenario_site()). */
 static int site_of_frame(const struct run_result *r)
 {
 	if (r->out[0] != 0x02 || r->out[1] != 0x5e)
@@ -314,7 +228,8 @@ static void expect_pass_untouched(const uint8_t *pkt, unsigned int len, struct r
 static void test_no_prefix_passes(void **state)
 {
 	uint8_t pkt[PKT_MAX];
-	struct pkt_spec v4 = tcp4("198.18.99.1", 1000, SYN), v6 = tcp6("2001:db8:99::1", 1000, SYN);
+	struct pkt_spec v4 = scenario_tcp4("198.18.99.1", 1000, SYN),
+			v6 = scenario_tcp6("2001:db8:99::1", 1000, SYN);
 	struct run_result r;
 
 	set_state(HOME, DT_SITE_DOWN);
@@ -327,8 +242,8 @@ static void test_no_prefix_passes(void **state)
 static void test_home_up_passes(void **state)
 {
 	uint8_t pkt[PKT_MAX];
-	struct pkt_spec specs[] = { tcp4("198.18.10.1", 1000, SYN),
-				    tcp6("2001:db8:10::1", 1, SYN) };
+	struct pkt_spec specs[] = { scenario_tcp4("198.18.10.1", 1000, SYN),
+				    scenario_tcp6("2001:db8:10::1", 1, SYN) };
 	struct run_result r;
 	unsigned int i;
 
@@ -347,7 +262,7 @@ static void check_routed(const struct pkt_spec *s, const uint8_t *in, unsigned i
 {
 	unsigned int l2_in = 14 + 4 * s->vlans;
 	const uint8_t *ip = r->out + 14;
-	struct dt_site site = site_of(target);
+	struct dt_site site = scenario_site(target);
 
 	assert_int_equal(r->action, XDP_REDIRECT);
 	assert_int_equal(r->out_len, in_len - 4 * s->vlans); /* VLAN tags stripped */
@@ -370,10 +285,10 @@ static void check_routed(const struct pkt_spec *s, const uint8_t *in, unsigned i
 static void test_home_down_reroutes_route_mode(void **state)
 {
 	struct pkt_spec specs[] = {
-		tcp4("198.18.10.1", 1000, SYN),
-		tcp4("198.18.10.2", 1001, ACK),
-		tcp6("2001:db8:10::1", 1002, SYN),
-		tcp6("2001:db8:10::2", 1003, ACK),
+		scenario_tcp4("198.18.10.1", 1000, SYN),
+		scenario_tcp4("198.18.10.2", 1001, ACK),
+		scenario_tcp6("2001:db8:10::1", 1002, SYN),
+		scenario_tcp6("2001:db8:10::2", 1003, ACK),
 	};
 	uint8_t pkt[PKT_MAX];
 	unsigned int i, vlans;
@@ -400,7 +315,7 @@ static void test_home_down_reroutes_route_mode(void **state)
 
 static void test_target_on_ingress_port_uses_xdp_tx(void **state)
 {
-	struct pkt_spec s = tcp4("198.18.40.1", 2000, SYN);
+	struct pkt_spec s = scenario_tcp4("198.18.40.1", 2000, SYN);
 	uint8_t pkt[PKT_MAX];
 	struct run_result r;
 
@@ -422,7 +337,7 @@ static void test_moved_flows_stick_when_a_site_returns(void **state)
 	for (i = 0; i < 64; i++) {
 		struct run_result r;
 
-		s[i] = tcp4("198.18.10.7", 3000 + i, SYN);
+		s[i] = scenario_tcp4("198.18.10.7", 3000 + i, SYN);
 		r = run(pkt, pkt_build(pkt, &s[i]));
 		first[i] = site_of_frame(&r);
 		assert_int_equal(first[i], SITE_B);
@@ -487,10 +402,10 @@ static void test_home_down_reroutes_ipip_all_four(void **state)
 		struct pkt_spec s;
 		int outer;
 	} cases[] = {
-		{ tcp4("198.18.20.1", 4000, SYN), 4 }, /* IPv4 in IPv4 */
-		{ tcp6("2001:db8:20::1", 4001, SYN), 4 }, /* IPv6 in IPv4 */
-		{ tcp4("198.18.21.1", 4002, SYN), 6 }, /* IPv4 in IPv6 */
-		{ tcp6("2001:db8:21::1", 4003, SYN), 6 }, /* IPv6 in IPv6 */
+		{ scenario_tcp4("198.18.20.1", 4000, SYN), 4 }, /* IPv4 in IPv4 */
+		{ scenario_tcp6("2001:db8:20::1", 4001, SYN), 4 }, /* IPv6 in IPv4 */
+		{ scenario_tcp4("198.18.21.1", 4002, SYN), 6 }, /* IPv4 in IPv6 */
+		{ scenario_tcp6("2001:db8:21::1", 4003, SYN), 6 }, /* IPv6 in IPv6 */
 	};
 	uint8_t pkt[PKT_MAX];
 	unsigned int i;
@@ -514,9 +429,10 @@ static void test_home_down_reroutes_ipip_all_four(void **state)
 
 static void test_draining_moves_new_and_keeps_established(void **state)
 {
-	struct pkt_spec syn = tcp4("198.18.10.5", 5000, SYN), est = tcp4("198.18.10.5", 5001, ACK);
-	struct pkt_spec syn6 = tcp6("2001:db8:10::5", 5002, SYN);
-	struct pkt_spec est6 = tcp6("2001:db8:10::5", 5003, ACK);
+	struct pkt_spec syn = scenario_tcp4("198.18.10.5", 5000, SYN),
+			est = scenario_tcp4("198.18.10.5", 5001, ACK);
+	struct pkt_spec syn6 = scenario_tcp6("2001:db8:10::5", 5002, SYN);
+	struct pkt_spec est6 = scenario_tcp6("2001:db8:10::5", 5003, ACK);
 	uint8_t pkt[PKT_MAX];
 	struct dt_flow_state f;
 	struct run_result r;
@@ -541,7 +457,7 @@ static void test_draining_moves_new_and_keeps_established(void **state)
 
 static void test_draining_stateless_moves_all_at_once(void **state)
 {
-	struct pkt_spec est = tcp4("198.18.30.1", 6000, ACK);
+	struct pkt_spec est = scenario_tcp4("198.18.30.1", 6000, ACK);
 	uint8_t pkt[PKT_MAX];
 	struct run_result r;
 
@@ -553,8 +469,8 @@ static void test_draining_stateless_moves_all_at_once(void **state)
 
 static void test_recovering_keeps_moved_flows_new_go_home(void **state)
 {
-	struct pkt_spec moved = tcp6("2001:db8:10::9", 7000, SYN),
-			fresh = tcp6("2001:db8:10::9", 7001, SYN);
+	struct pkt_spec moved = scenario_tcp6("2001:db8:10::9", 7000, SYN),
+			fresh = scenario_tcp6("2001:db8:10::9", 7001, SYN);
 	uint8_t pkt[PKT_MAX];
 	struct run_result r;
 	int target;
@@ -575,7 +491,7 @@ static void test_recovering_keeps_moved_flows_new_go_home(void **state)
 
 static void test_no_healthy_site_fails_open(void **state)
 {
-	struct pkt_spec s = tcp4("198.18.10.1", 8000, SYN);
+	struct pkt_spec s = scenario_tcp4("198.18.10.1", 8000, SYN);
 	uint8_t pkt[PKT_MAX];
 	struct run_result r;
 
@@ -588,7 +504,8 @@ static void test_no_healthy_site_fails_open(void **state)
 
 static void test_ttl_expiring_goes_to_the_kernel(void **state)
 {
-	struct pkt_spec s4 = tcp4("198.18.10.1", 8100, SYN), s6 = tcp6("2001:db8:10::1", 8101, SYN);
+	struct pkt_spec s4 = scenario_tcp4("198.18.10.1", 8100, SYN),
+			s6 = scenario_tcp6("2001:db8:10::1", 8101, SYN);
 	uint8_t pkt[PKT_MAX];
 	struct run_result r;
 
@@ -601,8 +518,8 @@ static void test_ttl_expiring_goes_to_the_kernel(void **state)
 
 static void test_too_big_after_rewrite_goes_to_the_kernel(void **state)
 {
-	struct pkt_spec s = tcp4("198.18.20.1", 8200, SYN);
-	struct dt_site tun = site_of(IPIP4);
+	struct pkt_spec s = scenario_tcp4("198.18.20.1", 8200, SYN);
+	struct dt_site tun = scenario_site(IPIP4);
 	__u32 id = IPIP4;
 	uint8_t pkt[PKT_MAX];
 	struct run_result r;
@@ -623,8 +540,8 @@ static void test_too_big_after_rewrite_goes_to_the_kernel(void **state)
 
 static void test_icmp_error_follows_its_flow(void **state)
 {
-	struct pkt_spec specs[] = { tcp4("198.18.10.3", 9000, SYN),
-				    tcp6("2001:db8:10::3", 9001, SYN) };
+	struct pkt_spec specs[] = { scenario_tcp4("198.18.10.3", 9000, SYN),
+				    scenario_tcp6("2001:db8:10::3", 9001, SYN) };
 	uint8_t pkt[PKT_MAX];
 	unsigned int i;
 
@@ -674,7 +591,7 @@ static void test_split_and_second_failure(void **state)
 
 	set_state(HOME, DT_SITE_DOWN);
 	for (i = 0; i < FLOWS; i++) {
-		struct pkt_spec s = tcp4("198.18.10.10", 10000 + i, SYN);
+		struct pkt_spec s = scenario_tcp4("198.18.10.10", 10000 + i, SYN);
 		struct run_result r = run(pkt, pkt_build(pkt, &s));
 
 		before[i] = site_of_frame(&r);
@@ -686,7 +603,7 @@ static void test_split_and_second_failure(void **state)
 
 	set_state(SITE_B, DT_SITE_DOWN);
 	for (i = 0; i < FLOWS; i++) {
-		struct pkt_spec s = tcp4("198.18.10.10", 10000 + i, ACK);
+		struct pkt_spec s = scenario_tcp4("198.18.10.10", 10000 + i, ACK);
 		struct run_result r = run(pkt, pkt_build(pkt, &s));
 
 		if (before[i] == SITE_B) {

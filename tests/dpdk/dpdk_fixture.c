@@ -146,31 +146,6 @@ struct rte_ring *fix_port_tx_ring(int where)
 	return tx_ring[where == FIX_EXCEPTION ? EXC_INDEX : where];
 }
 
-struct dt_site fix_site_of(int id)
-{
-	struct dt_site s = { .delivery = DT_DELIVERY_ROUTE,
-			     .mtu = 1500,
-			     .egress_port = id,
-			     .egress_ifindex = 1000 + id };
-
-	memcpy(s.src_mac, (uint8_t[6]){ 0x02, 0xed, 0, 0, 0xee, (uint8_t)id }, 6);
-	memcpy(s.dst_mac, (uint8_t[6]){ 0x02, 0x5e, 0, 0, 0x00, (uint8_t)id }, 6);
-	if (id == IPIP4) {
-		s.delivery = DT_DELIVERY_IPIP;
-		s.tunnel_family = DT_FAMILY_V4;
-		inet_pton(AF_INET, "198.18.100.1", s.tunnel_src);
-		inet_pton(AF_INET, "198.18.200.4", s.tunnel_dst);
-	} else if (id == IPIP6) {
-		s.delivery = DT_DELIVERY_IPIP;
-		s.tunnel_family = DT_FAMILY_V6;
-		inet_pton(AF_INET6, "2001:db8:100::1", s.tunnel_src);
-		inet_pton(AF_INET6, "2001:db8:200::5", s.tunnel_dst);
-	} else if (id == SITE_TX) {
-		s.egress_ifindex = 1; /* the XDP program's XDP_TX case; here just another port */
-	}
-	return s;
-}
-
 void fix_set_state(__u32 site, __u32 state)
 {
 	assert_int_equal(dt_dpdk__set_site_state(fix.e, site, state), 0);
@@ -198,23 +173,14 @@ void fix_add_prefix(const char *addr, int plen, __u16 home, __u16 flags)
 
 void fix_configure(void)
 {
-	const struct dt_failover_entry ab[] = { { SITE_A, 1 }, { SITE_B, 1 } };
-	const struct dt_failover_entry v4t[] = { { IPIP4, 1 } }, v6t[] = { { IPIP6, 1 } };
-	const struct dt_failover_entry tx[] = { { SITE_TX, 1 } };
+	unsigned int i;
 
-	fix_set_failover(HOME, ab, 2);
-	fix_set_failover(HOME_STATELESS, ab, 2);
-	fix_set_failover(HOME_V4TUN, v4t, 1);
-	fix_set_failover(HOME_V6TUN, v6t, 1);
-	fix_set_failover(HOME_TX, tx, 1);
-	fix_add_prefix("198.18.10.0", 24, HOME, 0);
-	fix_add_prefix("2001:db8:10::", 48, HOME, 0);
-	fix_add_prefix("198.18.20.0", 24, HOME_V4TUN, 0);
-	fix_add_prefix("2001:db8:20::", 48, HOME_V4TUN, 0);
-	fix_add_prefix("198.18.21.0", 24, HOME_V6TUN, 0);
-	fix_add_prefix("2001:db8:21::", 48, HOME_V6TUN, 0);
-	fix_add_prefix("198.18.30.0", 24, HOME_STATELESS, DT_PREFIX_F_STATELESS);
-	fix_add_prefix("198.18.40.0", 24, HOME_TX, 0);
+	for (i = 0; i < SCENARIO_N(scenario_failovers); i++)
+		fix_set_failover(scenario_failovers[i].home, scenario_failovers[i].list,
+				 scenario_failovers[i].n);
+	for (i = 0; i < SCENARIO_N(scenario_prefixes); i++)
+		fix_add_prefix(scenario_prefixes[i].addr, scenario_prefixes[i].len,
+			       scenario_prefixes[i].home, scenario_prefixes[i].flags);
 }
 
 void fix_poll(void)
@@ -257,7 +223,7 @@ void fix_reset(void)
 	__u32 id;
 
 	for (id = 1; id < NSITES; id++) {
-		struct dt_site s = fix_site_of((int)id);
+		struct dt_site s = scenario_site((int)id);
 
 		fix_set_state(id, DT_SITE_UP);
 		assert_int_equal(dt_dpdk__set_site(fix.e, id, &s), 0);

@@ -14,24 +14,10 @@
 #include "dataplane/core/detour_abi.h"
 #include "dt_dpdk.h"
 #include "failover_slots.h"
+#include "test_scenario.h" /* sites, failover lists, prefixes: as test_detour.c */
 
-#define FIX_SEED 0xfeedf00du
+#define FIX_SEED SCENARIO_SEED
 #define FIX_PKT_MAX 2048
-
-/* Sites, as in tests/bpf/test_detour.c. */
-enum {
-	HOME = 1,
-	SITE_A = 2,
-	SITE_B = 3,
-	IPIP4 = 4, /* tunnel endpoint 198.18.200.4 */
-	IPIP6 = 5, /* tunnel endpoint 2001:db8:200::5 */
-	HOME_V4TUN = 6,
-	HOME_V6TUN = 7,
-	HOME_STATELESS = 8,
-	SITE_TX = 9,
-	HOME_TX = 10,
-	NSITES = 11,
-};
 
 #define FIX_EXCEPTION (-1) /* out of the exception port */
 #define FIX_NOTHING (-2) /* no frame came out anywhere */
@@ -57,7 +43,6 @@ int fix_eal_init(const char *tag, const char *lcores);
 /* Ring ports, the engine on them (not launched), and the test_detour.c configuration. */
 int fix_engine_open(unsigned int n_workers);
 void fix_engine_close(void);
-struct dt_site fix_site_of(int id);
 void fix_configure(void);
 /* every site UP, the site table as fix_site_of(), no flows, clock advanced */
 void fix_reset(void);

@@ -30,7 +30,7 @@
 
 static struct dt_site site_gen(int id, unsigned int gen)
 {
-	struct dt_site s = fix_site_of(id);
+	struct dt_site s = scenario_site(id);
 
 	s.dst_mac[2] = s.src_mac[2] = (uint8_t)(gen >> 8);
 	s.dst_mac[3] = s.src_mac[3] = (uint8_t)gen;

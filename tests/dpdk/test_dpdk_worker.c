@@ -27,49 +27,14 @@
 #include "dpdk_fixture.h"
 #include "golden_packets.h"
 
-#define SYN 0x02
-#define ACK 0x10
-
-static struct dt_flow_key key_of(const struct pkt_spec *s)
-{
-	struct dt_flow_key k = { .family = (__u8)s->family, .proto = s->proto };
-
-	inet_pton(s->family == 4 ? AF_INET : AF_INET6, s->src, k.saddr);
-	inet_pton(s->family == 4 ? AF_INET : AF_INET6, s->dst, k.daddr);
-	k.sport = htons(s->sport);
-	k.dport = htons(s->dport);
-	return k;
-}
+#define SYN SCENARIO_TCP_SYN
+#define ACK SCENARIO_TCP_ACK
 
 static bool flow_get(const struct pkt_spec *s, struct dt_flow_state *v)
 {
-	struct dt_flow_key k = key_of(s);
+	struct dt_flow_key k = scenario_key_of(s);
 
 	return fix_flow_get(&k, v);
-}
-
-static struct pkt_spec tcp4(const char *dst, uint16_t sport, uint8_t flags)
-{
-	return (struct pkt_spec){ .family = 4,
-				  .proto = 6,
-				  .tcp_flags = flags,
-				  .src = "198.19.1.2",
-				  .dst = dst,
-				  .sport = sport,
-				  .dport = 443,
-				  .payload = 32 };
-}
-
-static struct pkt_spec tcp6(const char *dst, uint16_t sport, uint8_t flags)
-{
-	return (struct pkt_spec){ .family = 6,
-				  .proto = 6,
-				  .tcp_flags = flags,
-				  .src = "2001:db8:ff::2",
-				  .dst = dst,
-				  .sport = sport,
-				  .dport = 443,
-				  .payload = 32 };
 }
 
 /* The site a frame was rewritten for, by its next-hop MAC; -1 when it is not a site's. */
@@ -95,7 +60,7 @@ static void check_routed(const struct pkt_spec *s, const uint8_t *in, unsigned i
 {
 	unsigned int l2_in = 14 + 4 * s->vlans;
 	const uint8_t *ip = o->bytes + 14;
-	struct dt_site site = fix_site_of(target);
+	struct dt_site site = scenario_site(target);
 
 	assert_int_equal(o->where, target);
 	assert_int_equal(mac_site(o), target);
@@ -155,7 +120,8 @@ static void check_encap(const struct pkt_spec *s, const uint8_t *in, unsigned in
 
 static void test_no_prefix_goes_to_the_exception_port(void **state)
 {
-	struct pkt_spec v4 = tcp4("198.18.99.1", 1000, SYN), v6 = tcp6("2001:db8:99::1", 1000, SYN);
+	struct pkt_spec v4 = scenario_tcp4("198.18.99.1", 1000, SYN),
+			v6 = scenario_tcp6("2001:db8:99::1", 1000, SYN);
 	uint8_t pkt[PKT_MAX];
 
 	fix_set_state(HOME, DT_SITE_DOWN);
@@ -168,8 +134,9 @@ static void test_no_prefix_goes_to_the_exception_port(void **state)
 /* The engine owns its ports: a healthy home's traffic is routed to the home's next hop. */
 static void test_home_up_is_forwarded_home(void **state)
 {
-	struct pkt_spec specs[] = { tcp4("198.18.10.1", 1000, SYN), tcp6("2001:db8:10::1", 1, SYN),
-				    tcp4("198.18.10.1", 1001, ACK) };
+	struct pkt_spec specs[] = { scenario_tcp4("198.18.10.1", 1000, SYN),
+				    scenario_tcp6("2001:db8:10::1", 1, SYN),
+				    scenario_tcp4("198.18.10.1", 1001, ACK) };
 	uint8_t pkt[PKT_MAX];
 	unsigned int i;
 
@@ -191,10 +158,10 @@ static void test_home_up_is_forwarded_home(void **state)
 static void test_home_down_reroutes_route_mode(void **state)
 {
 	struct pkt_spec specs[] = {
-		tcp4("198.18.10.1", 1000, SYN),
-		tcp4("198.18.10.2", 1001, ACK),
-		tcp6("2001:db8:10::1", 1002, SYN),
-		tcp6("2001:db8:10::2", 1003, ACK),
+		scenario_tcp4("198.18.10.1", 1000, SYN),
+		scenario_tcp4("198.18.10.2", 1001, ACK),
+		scenario_tcp6("2001:db8:10::1", 1002, SYN),
+		scenario_tcp6("2001:db8:10::2", 1003, ACK),
 	};
 	uint8_t pkt[PKT_MAX];
 	unsigned int i, vlans;
@@ -229,7 +196,7 @@ static void test_moved_flows_stick_when_a_site_returns(void **state)
 	fix_set_state(HOME, DT_SITE_DOWN);
 	fix_set_state(SITE_A, DT_SITE_DOWN);
 	for (i = 0; i < 64; i++) {
-		s[i] = tcp4("198.18.10.7", (uint16_t)(3000 + i), SYN);
+		s[i] = scenario_tcp4("198.18.10.7", (uint16_t)(3000 + i), SYN);
 		assert_int_equal(fix_run(pkt, pkt_build(pkt, &s[i])).where, SITE_B);
 	}
 	fix_set_state(SITE_A, DT_SITE_UP);
@@ -246,10 +213,10 @@ static void test_home_down_reroutes_ipip_all_four(void **state)
 		struct pkt_spec s;
 		int outer;
 	} cases[] = {
-		{ tcp4("198.18.20.1", 4000, SYN), 4 },
-		{ tcp6("2001:db8:20::1", 4001, SYN), 4 },
-		{ tcp4("198.18.21.1", 4002, SYN), 6 },
-		{ tcp6("2001:db8:21::1", 4003, SYN), 6 },
+		{ scenario_tcp4("198.18.20.1", 4000, SYN), 4 },
+		{ scenario_tcp6("2001:db8:20::1", 4001, SYN), 4 },
+		{ scenario_tcp4("198.18.21.1", 4002, SYN), 6 },
+		{ scenario_tcp6("2001:db8:21::1", 4003, SYN), 6 },
 	};
 	uint8_t pkt[PKT_MAX];
 	unsigned int i;
@@ -273,9 +240,10 @@ static void test_home_down_reroutes_ipip_all_four(void **state)
 
 static void test_draining_moves_new_and_keeps_established(void **state)
 {
-	struct pkt_spec syn = tcp4("198.18.10.5", 5000, SYN), est = tcp4("198.18.10.5", 5001, ACK);
-	struct pkt_spec syn6 = tcp6("2001:db8:10::5", 5002, SYN);
-	struct pkt_spec est6 = tcp6("2001:db8:10::5", 5003, ACK);
+	struct pkt_spec syn = scenario_tcp4("198.18.10.5", 5000, SYN),
+			est = scenario_tcp4("198.18.10.5", 5001, ACK);
+	struct pkt_spec syn6 = scenario_tcp6("2001:db8:10::5", 5002, SYN);
+	struct pkt_spec est6 = scenario_tcp6("2001:db8:10::5", 5003, ACK);
 	uint8_t pkt[PKT_MAX];
 	struct dt_flow_state f;
 	struct fix_out o;
@@ -303,7 +271,7 @@ static void test_draining_moves_new_and_keeps_established(void **state)
 
 static void test_draining_stateless_moves_all_at_once(void **state)
 {
-	struct pkt_spec est = tcp4("198.18.30.1", 6000, ACK);
+	struct pkt_spec est = scenario_tcp4("198.18.30.1", 6000, ACK);
 	uint8_t pkt[PKT_MAX];
 	struct fix_out o;
 
@@ -315,8 +283,8 @@ static void test_draining_stateless_moves_all_at_once(void **state)
 
 static void test_recovering_keeps_moved_flows_new_go_home(void **state)
 {
-	struct pkt_spec moved = tcp6("2001:db8:10::9", 7000, SYN);
-	struct pkt_spec fresh = tcp6("2001:db8:10::9", 7001, SYN);
+	struct pkt_spec moved = scenario_tcp6("2001:db8:10::9", 7000, SYN);
+	struct pkt_spec fresh = scenario_tcp6("2001:db8:10::9", 7001, SYN);
 	uint8_t pkt[PKT_MAX];
 	struct fix_out o;
 	unsigned int len;
@@ -338,7 +306,7 @@ static void test_recovering_keeps_moved_flows_new_go_home(void **state)
 
 static void test_no_healthy_site_fails_open_to_the_exception_port(void **state)
 {
-	struct pkt_spec s = tcp4("198.18.10.1", 8000, SYN);
+	struct pkt_spec s = scenario_tcp4("198.18.10.1", 8000, SYN);
 	uint8_t pkt[PKT_MAX];
 
 	fix_set_state(HOME, DT_SITE_DOWN);
@@ -350,7 +318,8 @@ static void test_no_healthy_site_fails_open_to_the_exception_port(void **state)
 
 static void test_ttl_expiring_goes_to_the_exception_port(void **state)
 {
-	struct pkt_spec s4 = tcp4("198.18.10.1", 8100, SYN), s6 = tcp6("2001:db8:10::1", 8101, SYN);
+	struct pkt_spec s4 = scenario_tcp4("198.18.10.1", 8100, SYN),
+			s6 = scenario_tcp6("2001:db8:10::1", 8101, SYN);
 	uint8_t pkt[PKT_MAX];
 
 	s4.ttl = s6.ttl = 1;
@@ -365,8 +334,8 @@ static void test_ttl_expiring_goes_to_the_exception_port(void **state)
 
 static void test_too_big_after_rewrite_goes_to_the_exception_port(void **state)
 {
-	struct pkt_spec s = tcp4("198.18.20.1", 8200, SYN);
-	struct dt_site tun = fix_site_of(IPIP4);
+	struct pkt_spec s = scenario_tcp4("198.18.20.1", 8200, SYN);
+	struct dt_site tun = scenario_site(IPIP4);
 	uint8_t pkt[PKT_MAX];
 	unsigned int len;
 
@@ -384,8 +353,8 @@ static void test_too_big_after_rewrite_goes_to_the_exception_port(void **state)
 
 static void test_icmp_error_follows_its_flow(void **state)
 {
-	struct pkt_spec specs[] = { tcp4("198.18.10.3", 9000, SYN),
-				    tcp6("2001:db8:10::3", 9001, SYN) };
+	struct pkt_spec specs[] = { scenario_tcp4("198.18.10.3", 9000, SYN),
+				    scenario_tcp6("2001:db8:10::3", 9001, SYN) };
 	uint8_t pkt[PKT_MAX];
 	unsigned int i;
 
@@ -441,7 +410,7 @@ static void test_split_and_second_failure(void **state)
 
 	fix_set_state(HOME, DT_SITE_DOWN);
 	for (i = 0; i < FLOWS; i++) {
-		struct pkt_spec s = tcp4("198.18.10.10", (uint16_t)(10000 + i), SYN);
+		struct pkt_spec s = scenario_tcp4("198.18.10.10", (uint16_t)(10000 + i), SYN);
 
 		before[i] = fix_run(pkt, pkt_build(pkt, &s)).where;
 		assert_true(before[i] == SITE_A || before[i] == SITE_B);
@@ -451,7 +420,7 @@ static void test_split_and_second_failure(void **state)
 	assert_in_range(on[SITE_B], FLOWS * 44 / 100, FLOWS * 56 / 100);
 	fix_set_state(SITE_B, DT_SITE_DOWN);
 	for (i = 0; i < FLOWS; i++) {
-		struct pkt_spec s = tcp4("198.18.10.10", (uint16_t)(10000 + i), ACK);
+		struct pkt_spec s = scenario_tcp4("198.18.10.10", (uint16_t)(10000 + i), ACK);
 		int now = fix_run(pkt, pkt_build(pkt, &s)).where;
 
 		moved += before[i] == SITE_B;
@@ -464,7 +433,7 @@ static void test_split_and_second_failure(void **state)
 
 static void test_unsent_mbufs_are_freed_and_counted(void **state)
 {
-	struct pkt_spec s = tcp4("198.18.10.1", 11000, ACK);
+	struct pkt_spec s = scenario_tcp4("198.18.10.1", 11000, ACK);
 	struct rte_ring *tx = fix_port_tx_ring(HOME);
 	unsigned int free_before, n, i, room = rte_ring_free_count(tx);
 	__u64 dropped = dt_dpdk__tx_dropped(fix.e);
@@ -492,7 +461,7 @@ static void test_unsent_mbufs_are_freed_and_counted(void **state)
 
 static void test_kernel_replies_leave_by_the_return_port(void **state)
 {
-	struct pkt_spec s = tcp4("198.19.1.2", 12000, ACK);
+	struct pkt_spec s = scenario_tcp4("198.19.1.2", 12000, ACK);
 	struct rte_mbuf *m = rte_pktmbuf_alloc(fix.pool);
 	uint8_t pkt[PKT_MAX];
 	unsigned int len = pkt_build(pkt, &s);
@@ -508,8 +477,9 @@ static void test_kernel_replies_leave_by_the_return_port(void **state)
 
 static void test_flow_api_lists_and_deletes(void **state)
 {
-	struct pkt_spec a = tcp4("198.18.10.20", 13000, SYN), b = tcp6("2001:db8:10::20", 1, SYN);
-	struct dt_flow_key ka = key_of(&a);
+	struct pkt_spec a = scenario_tcp4("198.18.10.20", 13000, SYN),
+			b = scenario_tcp6("2001:db8:10::20", 1, SYN);
+	struct dt_flow_key ka = scenario_key_of(&a);
 	struct dt_flow_state f;
 	uint8_t pkt[PKT_MAX];
 
@@ -527,7 +497,7 @@ static void test_flow_api_lists_and_deletes(void **state)
 
 static void test_refreshes_last_seen_by_the_injected_clock(void **state)
 {
-	struct pkt_spec s = tcp4("198.18.10.21", 14000, SYN);
+	struct pkt_spec s = scenario_tcp4("198.18.10.21", 14000, SYN);
 	uint8_t pkt[PKT_MAX];
 	struct dt_flow_state f;
 	__u64 t0 = fix.now_ns;
@@ -549,7 +519,7 @@ static void test_control_plane_rejects_bad_arguments(void **state)
 {
 	struct dt_prefix_info bad_home = { .home_site = DT_MAX_SITES };
 	struct dt_prefix_info bad_flags = { .home_site = 1, .flags = 0x80 };
-	struct dt_site bad_site = fix_site_of(SITE_A);
+	struct dt_site bad_site = scenario_site(SITE_A);
 	uint8_t addr[16] = { 198, 18, 77, 0 };
 	struct dt_counter c;
 
@@ -557,7 +527,7 @@ static void test_control_plane_rejects_bad_arguments(void **state)
 	assert_int_equal(dt_dpdk__set_site_state(fix.e, 1, DT_SITE_STATE_MAX), -EINVAL);
 	bad_site.delivery = DT_DELIVERY_MAX;
 	assert_int_equal(dt_dpdk__set_site(fix.e, SITE_A, &bad_site), -EINVAL);
-	bad_site = fix_site_of(SITE_A);
+	bad_site = scenario_site(SITE_A);
 	bad_site.egress_port = DT_MAX_EGRESS_PORTS;
 	assert_int_equal(dt_dpdk__set_site(fix.e, SITE_A, &bad_site), -EINVAL);
 	assert_int_equal(dt_dpdk__set_failover(fix.e, DT_MAX_SITES, NULL), -EINVAL);
@@ -576,7 +546,8 @@ static void test_control_plane_rejects_bad_arguments(void **state)
 /* A prefix deleted stops matching; an IPv6 one too (the left-right copy is in step). */
 static void test_prefix_delete_and_readd(void **state)
 {
-	struct pkt_spec v4 = tcp4("198.18.50.1", 15000, SYN), v6 = tcp6("2001:db8:50::1", 1, SYN);
+	struct pkt_spec v4 = scenario_tcp4("198.18.50.1", 15000, SYN),
+			v6 = scenario_tcp6("2001:db8:50::1", 1, SYN);
 	uint8_t a4[16] = { 198, 18, 50, 0 }, a6[16];
 	struct dt_prefix_info info = { .home_site = HOME };
 	uint8_t pkt[PKT_MAX];
@@ -604,10 +575,10 @@ static int count_visit(const struct dt_flow_key *k, const struct dt_flow_state *
 /* The ops table detourd drives reaches the same engine, with the XDP implementation's meanings. */
 static void test_dataplane_ops(void **state)
 {
-	struct pkt_spec s = tcp4("198.18.10.30", 16000, SYN);
+	struct pkt_spec s = scenario_tcp4("198.18.10.30", 16000, SYN);
 	struct dt_dpdk_opts bad = { 0 };
 	struct dt_dataplane dp = { 0 };
-	struct dt_flow_key k = key_of(&s);
+	struct dt_flow_key k = scenario_key_of(&s);
 	struct json_object *desc, *last;
 	uint8_t pkt[PKT_MAX];
 	struct dt_counter c;

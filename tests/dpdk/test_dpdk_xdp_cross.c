@@ -56,59 +56,40 @@ static void set_site(__u32 id, const struct dt_site *s)
 	assert_int_equal(dt_dpdk__set_site(fix.e, id, s), 0);
 }
 
-/* The XDP maps get what fix_configure() gives the engine, read back from the same sources. */
+/* The XDP maps get what fix_configure() gives the engine: both read tests/bpf/test_scenario.h. */
 static void xdp_configure(void)
 {
-	const struct {
-		__u32 home;
-		struct dt_failover_entry list[2];
-		unsigned int n;
-	} fo[] = { { HOME, { { SITE_A, 1 }, { SITE_B, 1 } }, 2 },
-		   { HOME_STATELESS, { { SITE_A, 1 }, { SITE_B, 1 } }, 2 },
-		   { HOME_V4TUN, { { IPIP4, 1 } }, 1 },
-		   { HOME_V6TUN, { { IPIP6, 1 } }, 1 },
-		   { HOME_TX, { { SITE_TX, 1 } }, 1 } };
-	const struct {
-		const char *addr;
-		int plen;
-		__u16 home, flags;
-	} pf[] = { { "198.18.10.0", 24, HOME, 0 },
-		   { "2001:db8:10::", 48, HOME, 0 },
-		   { "198.18.20.0", 24, HOME_V4TUN, 0 },
-		   { "2001:db8:20::", 48, HOME_V4TUN, 0 },
-		   { "198.18.21.0", 24, HOME_V6TUN, 0 },
-		   { "2001:db8:21::", 48, HOME_V6TUN, 0 },
-		   { "198.18.30.0", 24, HOME_STATELESS, DT_PREFIX_F_STATELESS },
-		   { "198.18.40.0", 24, HOME_TX, 0 } };
 	static struct dt_failover_slots slots;
 	__u32 id, ifindex = 1;
 	unsigned int i;
 
 	for (id = 1; id < NSITES; id++) {
-		struct dt_site s = fix_site_of((int)id);
+		struct dt_site s = scenario_site((int)id);
 
 		s.egress_ifindex = 1000 + id; /* never the ingress: every reroute is a redirect */
 		map_put(skel->maps.dt_site, &id, &s);
 		map_put(skel->maps.dt_egress, &id, &ifindex);
 	}
-	for (i = 0; i < sizeof(fo) / sizeof(fo[0]); i++) {
-		assert_int_equal(dt_failover_slots__compute(&slots, fo[i].home, fo[i].list, fo[i].n,
-							    FIX_SEED),
-				 0);
-		map_put(skel->maps.dt_failover, &fo[i].home, &slots);
+	for (i = 0; i < SCENARIO_N(scenario_failovers); i++) {
+		const struct scenario_failover *fo = &scenario_failovers[i];
+
+		assert_int_equal(
+			dt_failover_slots__compute(&slots, fo->home, fo->list, fo->n, FIX_SEED), 0);
+		map_put(skel->maps.dt_failover, &fo->home, &slots);
 	}
-	for (i = 0; i < sizeof(pf) / sizeof(pf[0]); i++) {
-		struct dt_prefix_info info = { .home_site = pf[i].home, .flags = pf[i].flags };
+	for (i = 0; i < SCENARIO_N(scenario_prefixes); i++) {
+		const struct scenario_prefix *pf = &scenario_prefixes[i];
+		struct dt_prefix_info info = { .home_site = pf->home, .flags = pf->flags };
 
-		if (strchr(pf[i].addr, ':')) {
-			struct dt_lpm_v6_key k = { .prefixlen = (__u32)pf[i].plen };
+		if (strchr(pf->addr, ':')) {
+			struct dt_lpm_v6_key k = { .prefixlen = (__u32)pf->len };
 
-			inet_pton(AF_INET6, pf[i].addr, k.addr);
+			inet_pton(AF_INET6, pf->addr, k.addr);
 			map_put(skel->maps.dt_prefix_v6, &k, &info);
 		} else {
-			struct dt_lpm_v4_key k = { .prefixlen = (__u32)pf[i].plen };
+			struct dt_lpm_v4_key k = { .prefixlen = (__u32)pf->len };
 
-			inet_pton(AF_INET, pf[i].addr, &k.addr);
+			inet_pton(AF_INET, pf->addr, &k.addr);
 			map_put(skel->maps.dt_prefix_v4, &k, &info);
 		}
 	}
@@ -287,7 +268,7 @@ static void test_draining_recovering_stateless(void **state)
 
 static void test_fail_open_and_mtu(void **state)
 {
-	struct dt_site tun = fix_site_of(IPIP4);
+	struct dt_site tun = scenario_site(IPIP4);
 
 	set_state(SITE_B, DT_SITE_DOWN); /* with A down too, HOME has no healthy site */
 	tun.mtu = 100;

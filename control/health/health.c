@@ -425,7 +425,8 @@ static void site__apply_power(struct health *h, struct health_site *s, bool warn
 	case DT_SITE_DRAINING:
 		if (warning || s->override != HEALTH_OVERRIDE_NONE)
 			return;
-		ev = event_at(DT_SITE_UP, HEALTH_CAUSE_POWER_RESTORED, at_ns, detected_ns);
+		/* Flows moved during the drain return only when idle: sticky failback. */
+		ev = event_at(DT_SITE_RECOVERING, HEALTH_CAUSE_POWER_RESTORED, at_ns, detected_ns);
 		break;
 	default:
 		return; /* DOWN leaves only through the hold-down */
@@ -575,7 +576,7 @@ int health__restore(struct health *h, __u16 site, __u64 now_ns)
 	}
 	if (s->state != DT_SITE_DRAINING || site__warning(s, s->power_flags))
 		return 0;
-	ev = event_at(DT_SITE_UP, HEALTH_CAUSE_OPERATOR_RESTORE, now_ns, now_ns);
+	ev = event_at(DT_SITE_RECOVERING, HEALTH_CAUSE_OPERATOR_RESTORE, now_ns, now_ns);
 	site__transition(h, s, &ev);
 	return 0;
 }

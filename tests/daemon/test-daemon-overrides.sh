@@ -39,7 +39,12 @@ step "draining ansan too would leave no site up: refused" 1 drain ansan
 check "the refusal says why and how to insist" grep -q "use --force" "$TMP/err"
 check "ansan untouched by the refusal" sees ansan up 1 none
 step "undrain pangyo" 0 undrain pangyo
-check "pangyo UP again, no override; the map says 1" sees pangyo up 1 none
+# A drain ends through RECOVERING (flows moved during the drain come home when idle); with no
+# moved flows the flow scanner finds it idle within a few of its 200 ms rounds.
+check "pangyo UP again once idle, no override; the map says 1" \
+	wait_until $((RECOVERY_TIMEOUT_MS + OBSERVE_MARGIN_MS)) sees pangyo up 1 none
+check "...and it went through RECOVERING, UP because its moved flows were idle" \
+	test "$(last_event pangyo up | json "(d['from'] + ' ' + d['cause']).lower()")" = "recovering flows_idle"
 step "undrain a site that is not drained: refused" 1 undrain pangyo
 check "the refusal names the override" grep -q 'not drained by an operator' "$TMP/err"
 

@@ -137,8 +137,11 @@ static void test_each_warning_bit_drains_and_clears(void **state)
 		assert_int_equal(state_of(h, 0), DT_SITE_DRAINING);
 		beat(h, 0, t += TEST_INTERVAL, OK);
 		assert_int_equal(r.n, 2);
-		assert_event(&r.ev[1], 0, DT_SITE_DRAINING, DT_SITE_UP, HEALTH_CAUSE_POWER_RESTORED,
-			     t, t, t);
+		/* sticky failback: flows moved during the drain come home only when idle */
+		assert_event(&r.ev[1], 0, DT_SITE_DRAINING, DT_SITE_RECOVERING,
+			     HEALTH_CAUSE_POWER_RESTORED, t, t, t);
+		assert_int_equal(health__flows_idle(h, 0, t), 0);
+		assert_int_equal(state_of(h, 0), DT_SITE_UP);
 	}
 	health__free(h);
 }
@@ -399,8 +402,8 @@ static void test_operator_drain_and_restore(void **state)
 	assert_int_equal(last_event(&r)->to, DT_SITE_DRAINING);
 	assert_true(last_event(&r)->flags & HEALTH_EVENT_F_FORCED);
 	assert_int_equal(health__restore(h, 0, t), 0);
-	assert_event(last_event(&r), 0, DT_SITE_DRAINING, DT_SITE_UP, HEALTH_CAUSE_OPERATOR_RESTORE,
-		     t, t, t);
+	assert_event(last_event(&r), 0, DT_SITE_DRAINING, DT_SITE_RECOVERING,
+		     HEALTH_CAUSE_OPERATOR_RESTORE, t, t, t);
 	/* restoring a site whose UPS still warns leaves it draining */
 	beat(h, 1, t + 1, DT_POWER_ON_BATTERY);
 	assert_int_equal(health__restore(h, 1, t + 1), 0);
@@ -449,6 +452,8 @@ static void test_drain_of_down_site(void **state)
 	t = beat_until(h, BOTH, 0, down_at + TEST_INTERVAL, DT_SITE_DRAINING, 10 * TEST_HOLD_DOWN);
 	assert_int_equal(last_event(&r)->cause, HEALTH_CAUSE_HOLD_DOWN_PASSED);
 	assert_int_equal(health__restore(h, 0, t + 1), 0);
+	assert_int_equal(state_of(h, 0), DT_SITE_RECOVERING);
+	assert_int_equal(health__flows_idle(h, 0, t + 2), 0);
 	assert_int_equal(state_of(h, 0), DT_SITE_UP);
 	health__free(h);
 }

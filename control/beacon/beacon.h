@@ -56,6 +56,7 @@ struct beacon_config {
 	uint32_t poll_interval_ms;
 	uint32_t poll_timeout_ms;
 	bool foreground;
+	bool realtime; /* the heartbeat thread asks for SCHED_FIFO (--no-realtime: it does not) */
 };
 
 /* Defaults, then -c FILE, then the other command-line options over it. 0 or -errno (logged). */

@@ -271,11 +271,12 @@ static const struct option long_opts[] = {
 	{ "poll-interval", required_argument, NULL, 'P' },
 	{ "poll-timeout", required_argument, NULL, 'T' },
 	{ "foreground", no_argument, NULL, 'F' },
+	{ "no-realtime", no_argument, NULL, 'R' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char short_opts[] = "c:s:k:i:t:u:f:C:j:P:T:Fh";
+static const char short_opts[] = "c:s:k:i:t:u:f:C:j:P:T:FRh";
 
 void beacon_usage(FILE *f)
 {
@@ -284,6 +285,7 @@ void beacon_usage(FILE *f)
 		"                     [--target HOST:PORT]... [--ups NAME@HOST[:PORT] |\n"
 		"                     --status-file PATH | --status-command CMD] [--jitter DUR]\n"
 		"                     [--poll-interval DUR] [--poll-timeout DUR] [--foreground]\n"
+		"                     [--no-realtime]\n"
 		"DUR is a number with ns, us, ms or s (bare: ms). Defaults: interval 5ms, jitter\n"
 		"interval/10, poll-interval 500ms, poll-timeout 400ms, target port %d, ups port %d.\n",
 		HB_DEFAULT_PORT, NUT_DEFAULT_PORT);
@@ -326,8 +328,9 @@ static int config_apply_argv(struct beacon_config *cfg, int argc, char **argv)
 			return -EINVAL;
 		if (c == 'c')
 			continue;
-		if (c == 'F') {
-			cfg->foreground = true;
+		if (c == 'F' || c == 'R') {
+			cfg->foreground |= c == 'F';
+			cfg->realtime &= c != 'R';
 			continue;
 		}
 		err = config_apply(&l, long_name_of(c), optarg);
@@ -377,6 +380,7 @@ int beacon_config__load(struct beacon_config *cfg, int argc, char **argv)
 		.jitter_us = -1,
 		.poll_interval_ms = BEACON_POLL_DEFAULT_MS,
 		.poll_timeout_ms = BEACON_POLL_TIMEOUT_DEFAULT_MS,
+		.realtime = true,
 	};
 	err = config_scan_argv(cfg, argc, argv);
 	if (!err && cfg->config_path[0])

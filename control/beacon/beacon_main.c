@@ -5,6 +5,7 @@
  * together do not stay aligned), every target per beat. SIGTERM/SIGINT stop, SIGHUP reloads.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,36 @@ static int install_signals(void)
 	return 0;
 }
 
+/*
+ * The first heartbeat should carry a real power reading, not "unknown": wait for the power
+ * thread's first answer, at most one poll timeout (it gives up by then and says UNKNOWN itself).
+ */
+static void beacon_await_first_reading(struct beacon *b)
+{
+	uint64_t until = clock_ns(CLOCK_MONOTONIC) +
+			 (uint64_t)(b->run.cfg.poll_timeout_ms + 100) * 1000000ull;
+	const struct timespec step = { .tv_nsec = 1000000 };
+	uint32_t zero = 0;
+
+	while (!atomic_load(&b->power) && clock_ns(CLOCK_MONOTONIC) < until)
+		nanosleep(&step, NULL);
+	atomic_compare_exchange_strong(&b->power, &zero, (uint32_t)DT_POWER_UNKNOWN);
+}
+
+/*
+ * A beacon that cannot run for interval x multiplier looks exactly like a dead site, so the
+ * heartbeat thread asks for real-time priority, as detourd does; refused, it says so and goes on.
+ */
+static void beacon_go_realtime(struct beacon *b)
+{
+	struct sched_param sp = { .sched_priority = 20 };
+
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		blog(LOG_WARNING,
+		     "site %d: SCHED_FIFO refused (%s): heartbeats may be late under load",
+		     b->run.cfg.site_id, strerror(errno));
+}
+
 static int beacon_start(struct beacon *b, int argc, char **argv)
 {
 	int err;
@@ -208,13 +239,16 @@ static int beacon_start(struct beacon *b, int argc, char **argv)
 	}
 	/* Later than any epoch a previous run can have used, as long as the clock is sane. */
 	b->epoch = clock_ns(CLOCK_REALTIME);
-	atomic_init(&b->power, DT_POWER_UNKNOWN);
+	atomic_init(&b->power, 0); /* 0: no reading yet (a reading always has a source bit) */
 	err = power_poller__start(&b->run.cfg, &b->power, &b->poller);
 	if (err) {
 		blog(LOG_ERR, "site %d: cannot start the power thread: %s", b->run.cfg.site_id,
 		     strerror(-err));
 		return err;
 	}
+	beacon_await_first_reading(b);
+	if (b->run.cfg.realtime)
+		beacon_go_realtime(b); /* this thread only: the power thread stays ordinary */
 	b->base_ns = clock_ns(CLOCK_MONOTONIC);
 	blog(LOG_NOTICE, "site %d: epoch %llu, %u targets every %u us (jitter %lld us)",
 	     b->run.cfg.site_id, (unsigned long long)b->epoch, b->run.cfg.n_targets,

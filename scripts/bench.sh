@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Build Detour (release) and run its benchmarks: a table of every figure beside its peer or limit
+# and its target, and bench.json at the repository root (keys: docs/benchmarks.md). Benchmarks are
+# never part of the test suite; a missed target does not fail this script, a broken run does.
+#
+#   scripts/bench.sh [--quick] [NAME...]
+#   NAME: xdp dpdk heartbeat lateness apply memory reload (default: all, in that order)
+#   --quick: fewer samples and shorter runs (about 20 s instead of about 1 minute, after the build)
+# Needs root: BPF_PROG_TEST_RUN, pinned maps, network namespaces (only ones it makes itself).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-$ROOT/build-bench}
+ALL=(xdp dpdk heartbeat lateness apply memory reload)
+QUICK=
+NAMES=()
+
+for arg in "$@"; do
+	case $arg in
+	--quick) QUICK=--quick ;;
+	-h | --help)
+		sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//'
+		exit 0
+		;;
+	*)
+		[[ " ${ALL[*]} " == *" $arg "* ]] || { echo "bench.sh: unknown benchmark '$arg' (${ALL[*]})" >&2; exit 2; }
+		NAMES+=("$arg")
+		;;
+	esac
+done
+[ ${#NAMES[@]} -gt 0 ] || NAMES=("${ALL[@]}")
+[ "$(id -u)" = 0 ] || { echo "bench.sh: needs root (BPF and network namespaces)" >&2; exit 1; }
+
+echo "== build ($BUILD, release)"
+if [ -f "$BUILD/build.ninja" ]; then
+	meson configure "$BUILD" --buildtype=release >/dev/null
+else
+	meson setup "$BUILD" --buildtype=release >/dev/null
+fi
+ninja -C "$BUILD" >/dev/null
+
+OUT=$(mktemp -d /tmp/dt-bench.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+RESULTS=$OUT/results.jsonl
+
+# run NAME COMMAND...: show its output, keep its JSON lines (its figures) for the report.
+run() {
+	local name=$1 start=$SECONDS
+	shift
+	echo "== $name: $*"
+	if ! "$@" >"$OUT/$name.log" 2>&1; then
+		sed 's/^/   /' "$OUT/$name.log"
+		echo "bench.sh: $name failed" >&2
+		return 1
+	fi
+	sed 's/^/   /' "$OUT/$name.log"
+	grep '^{' "$OUT/$name.log" >>"$RESULTS"
+	echo "   ($((SECONDS - start)) s)"
+}
+
+daemon_env() {
+	export DETOURD=$BUILD/control/detourd/detourd DETOURCTL=$BUILD/control/ctl/detourctl \
+		DETOUR_BEACON=$BUILD/control/beacon/detour-beacon \
+		DT_XDP_HELPER=$BUILD/tests/xdp/dt_xdp_helper HB_FORGE=$BUILD/tests/daemon/hb-forge \
+		XDP_PASS_OBJ=$BUILD/ebpf/xdp_pass.bpf.o DT_FIXTURE=$ROOT/tests/daemon/daemon_fixture.sh
+}
+
+bench_xdp() { run xdp "$BUILD/bench/bench-xdp" $QUICK; }
+bench_dpdk() { run dpdk "$BUILD/dataplane/dpdk/bench-dpdk" "${QUICK:+2}${QUICK:-10}"; }
+bench_heartbeat() { run heartbeat "$BUILD/control/heartbeat/bench-heartbeat"; }
+bench_apply() { run apply "$BUILD/bench/bench-apply" $QUICK; }
+
+# 1 ms deadlines: idle, with every CPU spinning, and with SCHED_FIFO as well (as detourd runs).
+bench_lateness() {
+	local n=${QUICK:+1000}
+	n=${n:-5000}
+	run lateness-idle "$BUILD/control/health/bench-lateness" -n "$n" &&
+		run lateness-load "$BUILD/control/health/bench-lateness" -n "$n" --load &&
+		run lateness-fifo "$BUILD/control/health/bench-lateness" -n "$n" --load --fifo
+}
+
+bench_memory() {
+	daemon_env
+	run memory-maps "$BUILD/bench/bench-apply" --memory &&
+		run memory-detourd bash "$ROOT/bench/bench-daemon.sh" memory
+}
+
+bench_reload() {
+	daemon_env
+	run reload bash "$ROOT/bench/bench-daemon.sh" $QUICK reload
+}
+
+: >"$RESULTS"
+failed=()
+for name in "${NAMES[@]}"; do
+	"bench_$name" || failed+=("$name")
+done
+
+# SCHED_FIFO lateness reports under the _loaded keys as well: give it keys of its own.
+if grep -q '"timer_lateness_p50_us_loaded"' "$RESULTS"; then
+	python3 - "$RESULTS" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+seen = 0
+for d in lines:
+    if "timer_lateness_p50_us_loaded" in d:
+        seen += 1
+        if seen == 2:
+            for k in list(d):
+                d[k + "_fifo"] = d.pop(k)
+open(sys.argv[1], "w").write("".join(json.dumps(d) + "\n" for d in lines))
+EOF
+fi
+
+echo
+echo "== results"
+python3 "$ROOT/bench/report.py" "$RESULTS" "$ROOT/bench.json" $QUICK \
+	"--names=$(IFS=,; echo "${NAMES[*]}")"
+echo "wrote $ROOT/bench.json"
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "bench.sh: failed: ${failed[*]}" >&2
+	exit 1
+fi

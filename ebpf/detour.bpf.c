@@ -130,10 +130,15 @@ static __always_inline int dt_tables_flow_record(struct dt_tables *t, const stru
 	return bpf_map_update_elem(&dt_flows, k, v, BPF_ANY);
 }
 
+/*
+ * The coarse clock (CLOCK_MONOTONIC at tick resolution) costs a quarter of bpf_ktime_get_ns()
+ * and is plenty for last_seen, which is refreshed at most every 100 ms and compared with idle
+ * times of a second or more.
+ */
 static __always_inline __u64 dt_tables_now(struct dt_tables *t)
 {
 	if (!t->now)
-		t->now = bpf_ktime_get_ns();
+		t->now = bpf_ktime_get_coarse_ns();
 	return t->now;
 }
 
@@ -178,8 +183,11 @@ static __always_inline int deliver(struct xdp_md *ctx, struct dt_buf *b,
 
 	if (site->delivery == DT_DELIVERY_ROUTE)
 		err = dt_rewrite_route(b, pkt, site);
-	else
-		err = dt_encap_ipip(b, pkt, site, d->hash);
+	else /* only an IPv6 outer header uses the hash (flow label); a known flow has none yet */
+		err = dt_encap_ipip(b, pkt, site,
+				    d->hash || site->tunnel_family != DT_FAMILY_V6 ?
+					    d->hash :
+					    dt_flow_hash(&pkt->key, flow_hash_seed));
 	if (err < 0)
 		return finish(d->home, -err, bytes, XDP_PASS);
 
@@ -196,7 +204,7 @@ SEC("xdp")
 int detour_xdp(struct xdp_md *ctx)
 {
 	__u32 bytes = ctx->data_end - ctx->data;
-	struct dt_tables tables = {};
+	struct dt_tables tables = { 0 };
 	struct dt_decision d;
 	struct dt_packet pkt;
 	struct dt_buf b;

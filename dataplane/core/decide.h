@@ -31,7 +31,7 @@ struct dt_tables;
 struct dt_decision {
 	__u32 home; /* home site, DT_SITE_NONE when no prefix matched */
 	__u32 target; /* site the flow goes to; == home when it stays */
-	__u32 hash; /* flow hash; computed only when the home is not UP */
+	__u32 hash; /* flow hash; computed only to choose a new target, else 0 */
 	int reason; /* enum dt_reason to count under */
 	bool record_failed; /* the flow table refused an insert: counted on its own */
 };
@@ -107,9 +107,10 @@ DT_INLINE void dt_flow_record(struct dt_tables *t, const struct dt_packet *pkt,
 }
 
 /* Send the flow to a freshly chosen target, or fail open when there is none. */
-DT_INLINE void dt_decide_move(struct dt_tables *t, const struct dt_packet *pkt,
+DT_INLINE void dt_decide_move(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
 			      struct dt_decision *d, bool record, __u64 now)
 {
+	d->hash = dt_flow_hash(&pkt->key, seed);
 	d->target = dt_choose_target(t, d->home, d->hash);
 	if (d->target == DT_SITE_NONE) {
 		d->target = d->home;
@@ -138,30 +139,30 @@ DT_INLINE bool dt_decide_known(struct dt_tables *t, const struct dt_packet *pkt,
 	return true;
 }
 
-DT_INLINE void dt_decide_down(struct dt_tables *t, const struct dt_packet *pkt, bool stateless,
-			      struct dt_decision *d, __u64 now)
+DT_INLINE void dt_decide_down(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
+			      bool stateless, struct dt_decision *d, __u64 now)
 {
 	struct dt_flow_state *flow = stateless ? NULL : dt_tables_flow(t, &pkt->key);
 
 	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d, now))
 		return;
-	dt_decide_move(t, pkt, d, !stateless, now);
+	dt_decide_move(t, pkt, seed, d, !stateless, now);
 }
 
-DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *pkt, bool stateless,
-				  struct dt_decision *d, __u64 now)
+DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
+				  bool stateless, struct dt_decision *d, __u64 now)
 {
 	struct dt_flow_state *flow;
 
 	if (stateless) {
-		dt_decide_move(t, pkt, d, false, now);
+		dt_decide_move(t, pkt, seed, d, false, now);
 		return;
 	}
 	flow = dt_tables_flow(t, &pkt->key);
 	if (flow && dt_decide_known(t, pkt, flow, d, now))
 		return;
 	if (dt_packet_starts_flow(pkt)) {
-		dt_decide_move(t, pkt, d, true, now);
+		dt_decide_move(t, pkt, seed, d, true, now);
 		return;
 	}
 	/* Established before the drain began: it stays home, and the table remembers that. */
@@ -209,14 +210,13 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, __u32
 		d->reason = DT_REASON_FRAGMENT; /* no ports, cannot follow its flow */
 		return;
 	}
-	/* Only a flow whose home is not UP pays for the hash and the clock. */
-	d->hash = dt_flow_hash(&pkt->key, seed);
+	/* Only a flow whose home is not UP reads the clock; only a new choice pays for the hash. */
 	now = dt_tables_now(t);
 	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
 	if (state == DT_SITE_DOWN)
-		dt_decide_down(t, pkt, stateless, d, now);
+		dt_decide_down(t, pkt, seed, stateless, d, now);
 	else if (state == DT_SITE_DRAINING)
-		dt_decide_draining(t, pkt, stateless, d, now);
+		dt_decide_draining(t, pkt, seed, stateless, d, now);
 	else if (state == DT_SITE_RECOVERING)
 		dt_decide_recovering(t, pkt, stateless, d, now);
 }

@@ -33,31 +33,45 @@ static int interface_mac(const char *ifname, __u8 mac[6])
 	return err;
 }
 
-static int site_delivery(const struct dt_config_site *s, struct dt_site *out)
+/*
+ * Our source MAC toward the site: the configured one, else the port's own. A DPDK port may have
+ * no kernel interface behind it (a NIC bound to vfio-pci): the dataplane knows its MAC then.
+ */
+static int site_source_mac(const struct dt_dataplane *dp, const struct dt_config_site *s,
+			   __u8 mac[6])
 {
 	int err;
 
+	if (s->has_source_mac) {
+		memcpy(mac, s->source_mac, 6);
+		return 0;
+	}
+	err = dp->ops->port_mac ? dp->ops->port_mac(dp->impl, s->interface, mac) :
+				  interface_mac(s->interface, mac);
+	if (err)
+		log_err("site %s: interface %s: cannot read its MAC: %s", s->name, s->interface,
+			strerror(-err));
+	return err;
+}
+
+static int site_delivery(const struct dt_dataplane *dp, const struct dt_config_site *s,
+			 struct dt_site *out)
+{
 	memset(out, 0, sizeof(*out));
 	out->delivery = s->delivery;
 	out->tunnel_family = s->tunnel_family;
 	out->mtu = s->mtu;
 	out->egress_port = s->id;
+	/* XDP_TX detection only: a DPDK port need not be a kernel interface */
 	out->egress_ifindex = if_nametoindex(s->interface);
-	if (!out->egress_ifindex) {
+	if (!out->egress_ifindex && !dp->ops->port_mac) {
 		log_err("site %s: interface %s: %s", s->name, s->interface, strerror(errno));
 		return -ENODEV;
 	}
 	memcpy(out->dst_mac, s->next_hop_mac, 6);
-	if (s->has_source_mac) {
-		memcpy(out->src_mac, s->source_mac, 6);
-	} else if ((err = interface_mac(s->interface, out->src_mac))) {
-		log_err("site %s: interface %s: cannot read its MAC: %s", s->name, s->interface,
-			strerror(-err));
-		return err;
-	}
 	memcpy(out->tunnel_src, s->tunnel_local, 16);
 	memcpy(out->tunnel_dst, s->tunnel_remote, 16);
-	return 0;
+	return site_source_mac(dp, s, out->src_mac);
 }
 
 static int apply_site(struct detourd *d, const struct dt_config *cfg,
@@ -66,7 +80,7 @@ static int apply_site(struct detourd *d, const struct dt_config *cfg,
 	const struct dt_dataplane_ops *ops = d->dp.ops;
 	struct dt_failover_slots *slots;
 	struct dt_site site;
-	int err = site_delivery(s, &site);
+	int err = site_delivery(&d->dp, s, &site);
 
 	err = err ?: ops->set_egress(d->dp.impl, s->id, s->interface);
 	err = err ?: ops->set_site(d->dp.impl, s->id, &site);

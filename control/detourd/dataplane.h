@@ -33,6 +33,11 @@ struct dt_dataplane_ops {
 	int (*delete_flow)(void *dp, const struct dt_flow_key *key);
 	/* Describe interfaces and attachment for `detourctl status` (a new JSON array). */
 	struct json_object *(*describe)(void *dp);
+	/*
+	 * Optional (DPDK): the MAC of a port the dataplane owns, for a site without source_mac.
+	 * NULL: the port is a kernel interface and its MAC is read from the kernel.
+	 */
+	int (*port_mac)(void *dp, const char *port, __u8 mac[6]);
 	void (*close)(void *dp);
 };
 

@@ -63,6 +63,8 @@ struct detourd {
 	struct detourd_site_rt site_rt[DT_MAX_SITES];
 	struct detourd_recovery recovery;
 	bool stop;
+	bool dpdk; /* the DPDK engine: the EAL is ours to release */
+	int exit_code; /* of a failed start-up, when more precise than 1 */
 };
 
 /* apply.c: configuration to dataplane */

@@ -2,7 +2,8 @@
 /*
  * detourd: the control daemon of an edge router.
  *
- *   detourd [-c FILE] [--log-level LEVEL] [--no-realtime]   run
+ *   detourd [-c FILE] [--log-level LEVEL] [--no-realtime]   run, XDP dataplane
+ *   detourd --dataplane dpdk [OPTIONS] -- EAL_ARGS...         run as a DPDK application
  *   detourd --check -c FILE                                   validate a configuration, touch nothing
  *   detourd --detach -c FILE                                  remove the XDP program and every pin
  *
@@ -31,6 +32,7 @@
 #include "ctl_proto.h"
 #include "detourd.h"
 #include "detourd_log.h"
+#include "dpdk_mode.h"
 #include "dt_xdp.h"
 
 /*
@@ -46,19 +48,84 @@ struct detourd_opts {
 	bool check;
 	bool detach;
 	bool realtime;
+	bool dpdk; /* --dataplane dpdk */
+	struct detourd_dpdk_opts dpdk_opts;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: detourd [-c FILE] [--log-level error|warn|info|debug] [--no-realtime]\n"
+		"       detourd --dataplane dpdk [-c FILE] [--exception-port NAME] [--workers N]\n"
+		"               [--port NAME=DEVICE]... [...] -- EAL_ARGS...\n"
 		"       detourd --check -c FILE\n"
 		"       detourd --detach -c FILE\n"
 		"  -c, --config FILE   configuration (default %s)\n"
 		"      --check         validate the configuration and exit (0 valid, 1 not)\n"
 		"      --detach        remove detour_xdp from the interfaces and every map pin\n"
-		"      --no-realtime   do not ask for SCHED_FIFO and locked memory\n",
+		"      --no-realtime   do not ask for SCHED_FIFO and locked memory\n"
+		"      --dataplane xdp|dpdk   the XDP program (default) or the DPDK engine\n"
+		"      --exception-port NAME  DPDK port toward the kernel (default: the first\n"
+		"                             net_tap or virtio-user port)\n"
+		"      --workers N            worker lcores (default: every EAL worker lcore)\n"
+		"      --port NAME=DEVICE     the DPDK port a configuration interface name means\n"
+		"exit: 0 stopped by a signal, 1 failure, 2 usage, 3 EAL start-up (arguments,\n"
+		"      hugepages, lcores), 4 a DPDK port that does not exist\n",
 		DT_CONFIG_PATH_DEFAULT);
+}
+
+static int parse_dataplane(const char *arg, struct detourd_opts *o)
+{
+	if (strcmp(arg, "xdp") && strcmp(arg, "dpdk")) {
+		fprintf(stderr, "detourd: --dataplane \"%s\": expected xdp or dpdk\n", arg);
+		return -EINVAL;
+	}
+	o->dpdk = !strcmp(arg, "dpdk");
+	return 0;
+}
+
+static int parse_workers(const char *arg, struct detourd_opts *o)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (*end || !n || n > 64) {
+		fprintf(stderr, "detourd: --workers \"%s\": expected 1 .. 64\n", arg);
+		return -EINVAL;
+	}
+	o->dpdk_opts.workers = (unsigned int)n;
+	return 0;
+}
+
+/*
+ * What follows `--` is the EAL's, in DPDK mode only. getopt_long() stops at `--` and leaves
+ * optind after it; the EAL wants a program name first, which `--` itself is replaced by.
+ */
+static int take_eal_args(int argc, char **argv, struct detourd_opts *o)
+{
+	bool dashdash = optind > 1 && !strcmp(argv[optind - 1], "--");
+
+	if (!o->dpdk && optind < argc) {
+		fprintf(stderr, "detourd: unexpected argument \"%s\"%s\n", argv[optind],
+			dashdash ? " (EAL arguments need --dataplane dpdk)" : "");
+		return -EINVAL;
+	}
+	if (!o->dpdk)
+		return 0;
+	if (optind < argc && !dashdash) {
+		fprintf(stderr, "detourd: unexpected argument \"%s\" (EAL arguments go after --)\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (dashdash) {
+		argv[optind - 1] = argv[0];
+		o->dpdk_opts.eal_argv = &argv[optind - 1];
+		o->dpdk_opts.eal_argc = argc - optind + 1;
+	} else {
+		o->dpdk_opts.eal_argv = argv;
+		o->dpdk_opts.eal_argc = 1;
+	}
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct detourd_opts *o)
@@ -69,6 +136,10 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 		{ "detach", no_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "no-realtime", no_argument, NULL, 'r' },
+		{ "dataplane", required_argument, NULL, 'D' },
+		{ "exception-port", required_argument, NULL, 'E' },
+		{ "workers", required_argument, NULL, 'W' },
+		{ "port", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -77,8 +148,24 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 
 	o->config = DT_CONFIG_PATH_DEFAULT;
 	o->realtime = true;
-	while ((c = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+	/* "+": stop at the first non-option, so that nothing after `--` is permuted */
+	while ((c = getopt_long(argc, argv, "+c:h", lo, NULL)) != -1) {
 		switch (c) {
+		case 'D':
+			if (parse_dataplane(optarg, o))
+				return -EINVAL;
+			break;
+		case 'E':
+			o->dpdk_opts.exception_port = optarg;
+			break;
+		case 'W':
+			if (parse_workers(optarg, o))
+				return -EINVAL;
+			break;
+		case 'P':
+			if (detourd_dpdk_opts__add_map(&o->dpdk_opts, optarg))
+				return -EINVAL;
+			break;
 		case 'c':
 			o->config = optarg;
 			break;
@@ -106,11 +193,7 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 			return -EINVAL;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "detourd: unexpected argument \"%s\"\n", argv[optind]);
-		return -EINVAL;
-	}
-	return 0;
+	return take_eal_args(argc, argv, o);
 }
 
 static int load_config(const char *path, struct dt_config **cfg)
@@ -251,7 +334,12 @@ static void drop_privileges(void)
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-static void go_realtime(void)
+/*
+ * In DPDK mode memory is not locked: the EAL reserves a very large address range up front and
+ * maps into it later; with MCL_FUTURE those later mappings (and glibc's own) were seen to fail
+ * with EAGAIN. The engine's memory is hugepages or the EAL's pinned pool anyway.
+ */
+static void go_realtime(bool lock_memory)
 {
 	struct sched_param sp = { .sched_priority = 10 };
 	const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
@@ -261,9 +349,17 @@ static void go_realtime(void)
 	if (sched_setscheduler(0, SCHED_FIFO, &sp))
 		log_warn("SCHED_FIFO refused (%s): detection may be late under load",
 			 strerror(errno));
-	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+	if (lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE))
 		log_warn("mlockall refused: %s", strerror(errno));
 	prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
+}
+
+static int open_dataplane(struct detourd *d, const struct detourd_opts *o)
+{
+	if (!o->dpdk)
+		return dt_dataplane_xdp__open(d->cfg, &d->dp);
+	d->dpdk = true;
+	return detourd_dpdk__open(d->cfg, &o->dpdk_opts, &d->dp, &d->exit_code);
 }
 
 static int start(struct detourd *d, const struct detourd_opts *o)
@@ -278,8 +374,11 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	err = detourd_open_event_log(d, d->cfg->event_log);
 	if (!err && (err = hb_keyring__load(d->cfg->key_file, &d->keys)))
 		log_err("key file %s: %s", d->cfg->key_file, strerror(-err));
-	err = err ?: dt_dataplane_xdp__open(d->cfg, &d->dp);
+	err = err ?: open_dataplane(d, o);
 	err = err ?: detourd_apply_config(d, d->cfg);
+	/* DPDK workers start once the tables are filled: no first packet sees an empty table */
+	if (!err && d->dpdk)
+		err = detourd_dpdk__launch(&d->dp);
 	err = err ?: open_health(d);
 	err = err ?: open_heartbeat_sockets(d);
 	err = err ?: open_control_socket(d);
@@ -289,7 +388,7 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	if (err)
 		return err;
 	if (o->realtime)
-		go_realtime(); /* the main thread only: the scanner thread stays ordinary */
+		go_realtime(!d->dpdk); /* the main thread only: scanner and workers stay ordinary */
 	drop_privileges();
 	log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,
 		 d->cfg->n_prefixes, d->cfg->n_interfaces, d->dp.ops->mode);
@@ -354,8 +453,9 @@ static void handle_signals(struct detourd *d)
 		if (si.ssi_signo == SIGHUP) {
 			detourd_reload(d);
 		} else {
-			log_info("signal %u: stopping; the XDP program keeps forwarding",
-				 si.ssi_signo);
+			log_info("signal %u: stopping; %s", si.ssi_signo,
+				 d->dpdk ? "the DPDK workers stop with the daemon" :
+					   "the XDP program keeps forwarding");
 			d->stop = true;
 		}
 	}
@@ -403,7 +503,9 @@ static void stop(struct detourd *d)
 		hb_socket__close(d->hb[i]);
 	if (d->health)
 		health__free(d->health);
-	if (d->dp.ops)
+	if (d->dpdk)
+		detourd_dpdk__close(&d->dp);
+	else if (d->dp.ops)
 		d->dp.ops->close(d->dp.impl);
 	hb_keyring__free(d->keys);
 	if (d->event_log && d->event_log != stdout)
@@ -427,5 +529,5 @@ int main(int argc, char **argv)
 	if (!err)
 		run(&d);
 	stop(&d);
-	return err ? 1 : 0;
+	return err ? (d.exit_code ?: 1) : 0;
 }

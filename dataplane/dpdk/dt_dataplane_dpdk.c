@@ -64,7 +64,10 @@ static struct json_object *port_describe(struct dt_dpdk *e, unsigned int slot, c
 	struct rte_eth_stats st = { 0 };
 
 	rte_eth_stats_get(e->port_id[slot], &st);
-	json_object_object_add(o, "name", json_object_new_string(e->port_name[slot]));
+	json_object_object_add(o, "name",
+			       json_object_new_string(e->port_label[slot][0] ? e->port_label[slot] :
+									       e->port_name[slot]));
+	json_object_object_add(o, "device", json_object_new_string(e->port_name[slot]));
 	json_object_object_add(o, "mode", json_object_new_string("dpdk"));
 	json_object_object_add(o, "role", json_object_new_string(role));
 	json_object_object_add(o, "port_id", json_object_new_int(e->port_id[slot]));
@@ -88,6 +91,11 @@ static struct json_object *dpdk_describe(void *dp)
 	return arr;
 }
 
+static int dpdk_port_mac(void *dp, const char *port, __u8 mac[6])
+{
+	return dt_dpdk__port_mac(dp, port, mac);
+}
+
 static void dpdk_close(void *dp)
 {
 	dt_dpdk__close(dp);
@@ -105,6 +113,7 @@ static const struct dt_dataplane_ops dpdk_ops = {
 	.for_each_flow = dpdk_for_each_flow,
 	.delete_flow = dpdk_delete_flow,
 	.describe = dpdk_describe,
+	.port_mac = dpdk_port_mac,
 	.close = dpdk_close,
 };
 

@@ -104,16 +104,34 @@ static int port_open(struct dt_dpdk *e, unsigned int slot, const char *name, uin
 	int err;
 
 	snprintf(e->port_name[slot], sizeof(e->port_name[slot]), "%s", name);
+	if (slot < DT_DPDK_MAX_PORTS && e->opts.port_labels[slot])
+		snprintf(e->port_label[slot], sizeof(e->port_label[slot]), "%s",
+			 e->opts.port_labels[slot]);
 	if (rte_eth_dev_get_port_by_name(name, &id)) {
 		dt_dpdk_log("port %s: no such DPDK port (give it with --vdev or -a)", name);
 		return -ENODEV;
 	}
 	e->port_id[slot] = id;
+	rte_eth_macaddr_get(id, (struct rte_ether_addr *)e->port_mac[slot]);
 	err = port_configure(e, id, n_rx, (uint16_t)e->n_workers);
 	if (err)
 		dt_dpdk_log("port %s: set-up of %u RX / %u TX queues failed: %s", name, n_rx,
 			    e->n_workers, strerror(-err));
 	return err;
+}
+
+/*
+ * What the kernel sends into the exception port leaves by the return port as it is: its source
+ * MAC must be that port's. A PMD that cannot change its MAC (net_ring) keeps its own.
+ */
+static void exception_take_mac(struct dt_dpdk *e)
+{
+	unsigned int ret = e->exception_return - 1;
+	uint16_t id = e->port_id[DT_DPDK_EXCEPTION];
+
+	if (rte_eth_dev_default_mac_addr_set(id, (struct rte_ether_addr *)e->port_mac[ret]))
+		return;
+	memcpy(e->port_mac[DT_DPDK_EXCEPTION], e->port_mac[ret], 6);
 }
 
 static int ports_open(struct dt_dpdk *e)
@@ -133,6 +151,8 @@ static int ports_open(struct dt_dpdk *e)
 			    e->opts.exception_return_port);
 		err = -EINVAL;
 	}
+	if (!err && e->exception_return)
+		exception_take_mac(e);
 	e->ports_started = !err;
 	return err;
 }
@@ -300,15 +320,33 @@ struct dt_dpdk_worker *dt_dpdk__worker(struct dt_dpdk *e, unsigned int id)
 	return id < e->n_workers ? e->workers[id] : NULL;
 }
 
-int dt_dpdk__port_id(const struct dt_dpdk *e, const char *name)
+int dt_dpdk__slot(const struct dt_dpdk *e, const char *name)
 {
 	unsigned int slot;
 
-	for (slot = 0; slot <= DT_DPDK_MAX_PORTS; slot++)
+	for (slot = 0; name && slot <= DT_DPDK_MAX_PORTS; slot++)
 		if ((slot < e->n_ports || slot == DT_DPDK_EXCEPTION) &&
-		    !strcmp(e->port_name[slot], name))
-			return e->port_id[slot];
+		    (!strcmp(e->port_name[slot], name) ||
+		     (e->port_label[slot][0] && !strcmp(e->port_label[slot], name))))
+			return (int)slot;
 	return -ENODEV;
+}
+
+int dt_dpdk__port_id(const struct dt_dpdk *e, const char *name)
+{
+	int slot = dt_dpdk__slot(e, name);
+
+	return slot < 0 ? slot : e->port_id[slot];
+}
+
+int dt_dpdk__port_mac(const struct dt_dpdk *e, const char *name, __u8 mac[6])
+{
+	int slot = dt_dpdk__slot(e, name);
+
+	if (slot < 0)
+		return slot;
+	memcpy(mac, e->port_mac[slot], 6);
+	return 0;
 }
 
 int dt_dpdk__read_counter(struct dt_dpdk *e, __u32 site, __u32 reason, struct dt_counter *sum)

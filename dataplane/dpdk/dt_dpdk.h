@@ -28,6 +28,11 @@ struct dt_dpdk_opts {
 	/* DPDK port names ("net_ring0", "0000:03:00.0", ...) that the engine receives from */
 	const char *ports[DT_DPDK_MAX_PORTS];
 	unsigned int n_ports;
+	/*
+	 * optional: what the control plane calls each of @ports (detourd: the configuration's
+	 * interface name, e.g. "edge0" for "net_af_xdp0"); set_egress() and port_id() take either
+	 */
+	const char *port_labels[DT_DPDK_MAX_PORTS];
 	/* where packets go that the engine does not handle: a net_tap / virtio-user port */
 	const char *exception_port;
 	/* optional: one of @ports; what the kernel sends into the exception port leaves by it */
@@ -67,8 +72,10 @@ int dt_dpdk__delete_flow(struct dt_dpdk *e, const struct dt_flow_key *key);
 /* ---- Workers --------------------------------------------------------------------------- */
 unsigned int dt_dpdk__n_workers(const struct dt_dpdk *e);
 struct dt_dpdk_worker *dt_dpdk__worker(struct dt_dpdk *e, unsigned int id);
-/* DPDK port id of an engine port or of the exception port (name as in the options) */
+/* DPDK port id of an engine port or of the exception port (name or label as in the options) */
 int dt_dpdk__port_id(const struct dt_dpdk *e, const char *name);
+/* The MAC address of an engine port (name or label): a site's default source MAC. */
+int dt_dpdk__port_mac(const struct dt_dpdk *e, const char *name, __u8 mac[6]);
 /*
  * Run @w on the calling thread until *stop, or for @max_bursts polls when max_bursts > 0 (a test
  * drains its queues this way). Returns the number of packets received.

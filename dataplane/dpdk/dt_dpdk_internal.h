@@ -66,6 +66,8 @@ struct dt_dpdk {
 	struct rte_mempool *pool;
 	uint16_t port_id[DT_DPDK_MAX_PORTS + 1]; /* by slot; [DT_DPDK_EXCEPTION] = exception */
 	char port_name[DT_DPDK_MAX_PORTS + 1][64];
+	char port_label[DT_DPDK_MAX_PORTS + 1][64]; /* empty: no label */
+	__u8 port_mac[DT_DPDK_MAX_PORTS + 1][6]; /* read once at start-up */
 	unsigned int n_ports; /* data ports, slots 0 .. n_ports - 1 */
 	unsigned int exception_return; /* slot + 1 of the port the kernel's replies leave by */
 	bool ports_started;
@@ -90,6 +92,9 @@ struct dt_dpdk {
 	volatile bool stop;
 	bool launched;
 };
+
+/* dt_dpdk.c: the slot of a data port or the exception port by name or label; -ENODEV */
+int dt_dpdk__slot(const struct dt_dpdk *e, const char *name);
 
 /* dt_dpdk_tables.c */
 int dt_dpdk_tables__init(struct dt_dpdk *e);

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
@@ -99,10 +100,31 @@ static inline void worker__tx(struct dt_dpdk_worker *w, unsigned int slot, struc
 	q->pkts[q->n++] = m;
 }
 
+/*
+ * The kernel behind the exception port is the router: a unicast frame addressed to the port it
+ * came in by is addressed to it. But the kernel drops a frame whose destination MAC is not its
+ * interface's own (PACKET_OTHERHOST), and the TAP has one MAC for all ports: readdress it.
+ * Broadcast, multicast (ARP, ND) and frames for other hosts keep their destination.
+ */
+static void worker__readdress_for_kernel(struct dt_dpdk_worker *w, struct rte_mbuf *m)
+{
+	__u8 *dst = rte_pktmbuf_mtod(m, __u8 *);
+	unsigned int slot;
+
+	if (rte_pktmbuf_data_len(m) < 14 || (dst[0] & 1))
+		return;
+	for (slot = 0; slot < w->e->n_ports; slot++)
+		if (w->e->port_id[slot] == m->port && !memcmp(dst, w->e->port_mac[slot], 6)) {
+			memcpy(dst, w->e->port_mac[DT_DPDK_EXCEPTION], 6);
+			return;
+		}
+}
+
 static inline void worker__except(struct dt_dpdk_worker *w, struct rte_mbuf *m, __u32 site,
 				  __u32 reason, __u32 bytes)
 {
 	worker__count(w, site, reason, bytes);
+	worker__readdress_for_kernel(w, m);
 	worker__tx(w, DT_DPDK_EXCEPTION, m);
 }
 

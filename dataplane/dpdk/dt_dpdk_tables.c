@@ -170,15 +170,14 @@ int dt_dpdk__set_failover(struct dt_dpdk *e, __u32 home, const struct dt_failove
 
 int dt_dpdk__set_egress(struct dt_dpdk *e, __u32 egress, const char *port_name)
 {
-	unsigned int slot;
+	int slot;
 
 	if (egress >= DT_MAX_EGRESS_PORTS || !port_name)
 		return -EINVAL;
-	for (slot = 0; slot < e->n_ports; slot++) {
-		if (!strcmp(e->port_name[slot], port_name)) {
-			__atomic_store_n(&e->egress_slot[egress], slot + 1, __ATOMIC_RELEASE);
-			return 0;
-		}
+	slot = dt_dpdk__slot(e, port_name);
+	if (slot >= 0 && (unsigned int)slot < e->n_ports) {
+		__atomic_store_n(&e->egress_slot[egress], (__u32)slot + 1, __ATOMIC_RELEASE);
+		return 0;
 	}
 	dt_dpdk_log("egress %u: port %s is not one of the engine's ports", egress, port_name);
 	return -ENODEV;

@@ -126,19 +126,6 @@ static int prefix_line(struct cfg_parser *p, const struct cfg_raw *rv, struct dt
 	return p->site[j].id_valid ? 0 : -EINVAL;
 }
 
-static int prefix_cmp(const void *a, const void *b)
-{
-	const struct dt_config_prefix *x = a, *y = b;
-	int c;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	c = memcmp(x->addr, y->addr, 16);
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
 static bool prefix_contains(const struct dt_config_prefix *outer,
 			    const struct dt_config_prefix *inner)
 {
@@ -220,7 +207,7 @@ void cfg_check_prefixes(struct cfg_parser *p)
 	for (unsigned int k = 0; k < p->n_prefixes; k++)
 		if (!prefix_line(p, &p->prefix[k], &v[n]))
 			n++;
-	qsort(v, n, sizeof(*v), prefix_cmp);
+	qsort(v, n, sizeof(*v), dt_config_prefix__cmp);
 	prefixes_overlap(p, v, n);
 	p->cfg->prefixes = v;
 	p->cfg->n_prefixes = n;

@@ -171,3 +171,57 @@ const struct dt_config_site *dt_config__site_by_name(const struct dt_config *cfg
 			return &cfg->sites[i];
 	return NULL;
 }
+
+/* ---- The prefix table, kept sorted (family, address, length) -------------------------------- */
+
+int dt_config_prefix__cmp(const void *a, const void *b)
+{
+	const struct dt_config_prefix *x = a, *y = b;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	c = memcmp(x->addr, y->addr, 16);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+struct dt_config_prefix *dt_config__find_prefix(const struct dt_config *cfg,
+						const struct dt_config_prefix *p)
+{
+	return bsearch(p, cfg->prefixes, cfg->n_prefixes, sizeof(*p), dt_config_prefix__cmp);
+}
+
+int dt_config__put_prefix(struct dt_config *cfg, const struct dt_config_prefix *p)
+{
+	struct dt_config_prefix *slot = dt_config__find_prefix(cfg, p), *grown;
+	unsigned int i;
+
+	if (slot) {
+		*slot = *p;
+		return 0;
+	}
+	grown = realloc(cfg->prefixes, (cfg->n_prefixes + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	cfg->prefixes = grown;
+	for (i = cfg->n_prefixes; i > 0 && dt_config_prefix__cmp(&grown[i - 1], p) > 0; i--)
+		grown[i] = grown[i - 1];
+	grown[i] = *p;
+	cfg->n_prefixes++;
+	return 0;
+}
+
+int dt_config__remove_prefix(struct dt_config *cfg, const struct dt_config_prefix *p)
+{
+	struct dt_config_prefix *slot = dt_config__find_prefix(cfg, p);
+	size_t after;
+
+	if (!slot)
+		return -ENOENT;
+	after = (size_t)(cfg->prefixes + cfg->n_prefixes - (slot + 1));
+	memmove(slot, slot + 1, after * sizeof(*slot));
+	cfg->n_prefixes--;
+	return 0;
+}

@@ -146,4 +146,17 @@ void dt_config__free(struct dt_config *cfg);
 const struct dt_config_site *dt_config__site_by_id(const struct dt_config *cfg, uint16_t id);
 const struct dt_config_site *dt_config__site_by_name(const struct dt_config *cfg, const char *name);
 
+/*
+ * The prefix table stays sorted by family, address and length (the order dt_config__load()
+ * gives), so lookups are binary searches and two tables compare by a merge.
+ */
+int dt_config_prefix__cmp(const void *a, const void *b);
+/* The entry with the same family, address and length as @p; NULL if none. */
+struct dt_config_prefix *dt_config__find_prefix(const struct dt_config *cfg,
+						const struct dt_config_prefix *p);
+/* Add @p, or replace the entry for the same prefix; 0 or -ENOMEM. */
+int dt_config__put_prefix(struct dt_config *cfg, const struct dt_config_prefix *p);
+/* Remove the entry for @p's prefix; 0 or -ENOENT. */
+int dt_config__remove_prefix(struct dt_config *cfg, const struct dt_config_prefix *p);
+
 #endif /* DT_CONFIG_H */

@@ -146,22 +146,6 @@ int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg)
 
 /* ---- SIGHUP ----------------------------------------------------------------------------- */
 
-static bool same_prefix(const struct dt_config_prefix *a, const struct dt_config_prefix *b)
-{
-	return a->family == b->family && a->len == b->len && !memcmp(a->addr, b->addr, 16);
-}
-
-static const struct dt_config_prefix *find_prefix(const struct dt_config *cfg,
-						  const struct dt_config_prefix *p)
-{
-	unsigned int i;
-
-	for (i = 0; i < cfg->n_prefixes; i++)
-		if (same_prefix(&cfg->prefixes[i], p))
-			return &cfg->prefixes[i];
-	return NULL;
-}
-
 /* What a reload cannot change without a restart; NULL if nothing of it changed. */
 static const char *needs_restart(const struct dt_config *old, const struct dt_config *new)
 {
@@ -194,7 +178,10 @@ static const char *needs_restart(const struct dt_config *old, const struct dt_co
 	return NULL;
 }
 
-/* Prefixes: add and update first, then delete what is gone; LPM updates replace in place. */
+/*
+ * Prefixes: add and update first, then delete what is gone; LPM updates replace in place. Both
+ * tables are sorted, so each lookup is a binary search: 10,000 prefixes reload in O(n log n).
+ */
 static int reload_prefixes(struct detourd *d, const struct dt_config *old,
 			   const struct dt_config *new, unsigned int *changed)
 {
@@ -202,7 +189,8 @@ static int reload_prefixes(struct detourd *d, const struct dt_config *old,
 	int err;
 
 	for (i = 0; i < new->n_prefixes; i++) {
-		const struct dt_config_prefix *p = &new->prefixes[i], *was = find_prefix(old, p);
+		const struct dt_config_prefix *p = &new->prefixes[i];
+		const struct dt_config_prefix *was = dt_config__find_prefix(old, p);
 
 		if (was && was->home_site == p->home_site && was->flags == p->flags)
 			continue;
@@ -213,7 +201,7 @@ static int reload_prefixes(struct detourd *d, const struct dt_config *old,
 	for (i = 0; i < old->n_prefixes; i++) {
 		const struct dt_config_prefix *p = &old->prefixes[i];
 
-		if (find_prefix(new, p))
+		if (dt_config__find_prefix(new, p))
 			continue;
 		err = d->dp.ops->del_prefix(d->dp.impl, p->family, p->addr, p->len);
 		if (err && err != -ENOENT)

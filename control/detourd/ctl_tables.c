@@ -105,19 +105,6 @@ static int parse_prefix(const char *text, struct dt_config_prefix *p, char *err,
 	return 0;
 }
 
-static struct dt_config_prefix *find_prefix(struct dt_config *cfg, const struct dt_config_prefix *p)
-{
-	unsigned int i;
-
-	for (i = 0; i < cfg->n_prefixes; i++) {
-		struct dt_config_prefix *q = &cfg->prefixes[i];
-
-		if (q->family == p->family && q->len == p->len && !memcmp(q->addr, p->addr, 16))
-			return q;
-	}
-	return NULL;
-}
-
 static const char *arg_str(struct json_object *args, const char *key)
 {
 	struct json_object *v;
@@ -133,7 +120,7 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_add)
 	struct detourd *d = ctx;
 	const char *text = arg_str(args, "prefix"), *site = arg_str(args, "site");
 	const struct dt_config_site *s = site ? dt_config__site_by_name(d->cfg, site) : NULL;
-	struct dt_config_prefix p, *slot;
+	struct dt_config_prefix p;
 	struct json_object *v;
 	int ret;
 
@@ -146,22 +133,15 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_add)
 	p.home_site = s->id;
 	if (args && json_object_object_get_ex(args, "stateless", &v) && json_object_get_boolean(v))
 		p.flags = DT_PREFIX_F_STATELESS;
-	slot = find_prefix(d->cfg, &p);
-	if (!slot) {
-		slot = realloc(d->cfg->prefixes, (d->cfg->n_prefixes + 1) * sizeof(*slot));
-		if (!slot)
-			return -ENOMEM;
-		d->cfg->prefixes = slot;
-		slot = &d->cfg->prefixes[d->cfg->n_prefixes];
-	}
 	ret = d->dp.ops->add_prefix(d->dp.impl, p.family, p.addr, p.len,
 				    &(struct dt_prefix_info){ .home_site = p.home_site,
 							      .flags = p.flags });
 	if (ret)
 		return snprintf(err, len, "prefix %s: dataplane: %s", text, strerror(-ret)), ret;
-	if (slot == &d->cfg->prefixes[d->cfg->n_prefixes])
-		d->cfg->n_prefixes++;
-	*slot = p;
+	if (dt_config__put_prefix(d->cfg, &p)) { /* the dataplane has it: say what is off */
+		log_err("prefix %s: in the dataplane but not listed: out of memory", text);
+		return -ENOMEM;
+	}
 	log_info("prefix %s -> site %s%s (control socket)", text, s->name,
 		 p.flags ? ", stateless" : "");
 	*res = json_object_new_object();
@@ -173,20 +153,19 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_del)
 {
 	struct detourd *d = ctx;
 	const char *text = arg_str(args, "prefix");
-	struct dt_config_prefix p, *slot;
+	struct dt_config_prefix p;
 	int ret;
 
 	if (!text)
 		return snprintf(err, len, "prefix-del needs \"prefix\""), -EINVAL;
 	if ((ret = parse_prefix(text, &p, err, len)))
 		return ret;
-	slot = find_prefix(d->cfg, &p);
-	if (!slot)
+	if (!dt_config__find_prefix(d->cfg, &p))
 		return snprintf(err, len, "prefix %s is not configured", text), -ENOENT;
 	ret = d->dp.ops->del_prefix(d->dp.impl, p.family, p.addr, p.len);
 	if (ret && ret != -ENOENT)
 		return snprintf(err, len, "prefix %s: dataplane: %s", text, strerror(-ret)), ret;
-	*slot = d->cfg->prefixes[--d->cfg->n_prefixes];
+	dt_config__remove_prefix(d->cfg, &p);
 	log_info("prefix %s removed (control socket)", text);
 	*res = json_object_new_object();
 	json_object_object_add(*res, "message", json_object_new_string("prefix removed"));

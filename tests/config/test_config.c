@@ -364,6 +364,35 @@ static void test_canonical_order(void **state)
 	dt_config__free(c);
 }
 
+/* Runtime changes (detourctl prefix add/del) keep the table sorted and findable. */
+static void test_prefix_table_edits(void **state)
+{
+	char text[2048];
+	struct dt_config *c;
+	struct dt_config_prefix p = { .family = DT_FAMILY_V4, .len = 24, .home_site = 0 };
+	unsigned int i;
+
+	snprintf(text, sizeof(text),
+		 "%s[prefixes]\nprefix = 198.18.0.0/24 a\nprefix = 198.18.9.0/24 a\n", minimal);
+	c = parse_ok(text, DT_CONFIG_F_SKIP_KEYS);
+	inet_pton(AF_INET, "198.18.5.0", p.addr);
+	assert_null(dt_config__find_prefix(c, &p));
+	assert_int_equal(dt_config__put_prefix(c, &p), 0); /* lands between the two */
+	assert_int_equal(c->n_prefixes, 3);
+	assert_addr(c->prefixes[1].addr, "198.18.5.0");
+	p.flags = DT_PREFIX_F_STATELESS; /* the same prefix again replaces it */
+	assert_int_equal(dt_config__put_prefix(c, &p), 0);
+	assert_int_equal(c->n_prefixes, 3);
+	assert_int_equal(dt_config__find_prefix(c, &p)->flags, DT_PREFIX_F_STATELESS);
+	for (i = 1; i < c->n_prefixes; i++)
+		assert_true(dt_config_prefix__cmp(&c->prefixes[i - 1], &c->prefixes[i]) < 0);
+	assert_int_equal(dt_config__remove_prefix(c, &p), 0);
+	assert_int_equal(dt_config__remove_prefix(c, &p), -ENOENT);
+	assert_int_equal(c->n_prefixes, 2);
+	assert_addr(c->prefixes[1].addr, "198.18.9.0");
+	dt_config__free(c);
+}
+
 /* Fractions of a millisecond, down to the nanosecond, and a site's own timers. */
 static void test_fractional_ms(void **state)
 {
@@ -562,6 +591,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_ini_corners),
 		cmocka_unit_test(test_canonical_order),
+		cmocka_unit_test(test_prefix_table_edits),
 		cmocka_unit_test(test_fractional_ms),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_nul_byte),

@@ -212,44 +212,45 @@ static int override_reply(struct detourd *d, const struct dt_config_site *s, int
 	return 0;
 }
 
-static int do_drain(void *ctx, struct json_object *args, struct json_object **res, char *err,
-		    size_t len)
+/* drain, fail, restore: one site, one override request to the state machine. */
+enum override_op { OVERRIDE_DRAIN, OVERRIDE_FAIL, OVERRIDE_RESTORE };
+
+static int do_override(void *ctx, struct json_object *args, struct json_object **res, char *err,
+		       size_t len, enum override_op op)
 {
+	static const char *const verbs[] = { "drain", "fail", "restore" };
 	struct detourd *d = ctx;
 	const struct dt_config_site *s = arg_site(d, args, err, len);
+	__u32 flags = arg_bool(args, "force") ? HEALTH_F_FORCE : 0;
+	int ret;
 
 	if (!s)
 		return -ENOENT;
-	return override_reply(d, s,
-			      health__drain(d->health, s->id, now_ns(),
-					    arg_bool(args, "force") ? HEALTH_F_FORCE : 0),
-			      res, err, len, "drain");
+	if (op == OVERRIDE_DRAIN)
+		ret = health__drain(d->health, s->id, now_ns(), flags);
+	else if (op == OVERRIDE_FAIL)
+		ret = health__fail(d->health, s->id, now_ns(), flags);
+	else
+		ret = health__restore(d->health, s->id, now_ns());
+	return override_reply(d, s, ret, res, err, len, verbs[op]);
+}
+
+static int do_drain(void *ctx, struct json_object *args, struct json_object **res, char *err,
+		    size_t len)
+{
+	return do_override(ctx, args, res, err, len, OVERRIDE_DRAIN);
 }
 
 static int do_fail(void *ctx, struct json_object *args, struct json_object **res, char *err,
 		   size_t len)
 {
-	struct detourd *d = ctx;
-	const struct dt_config_site *s = arg_site(d, args, err, len);
-
-	if (!s)
-		return -ENOENT;
-	return override_reply(d, s,
-			      health__fail(d->health, s->id, now_ns(),
-					   arg_bool(args, "force") ? HEALTH_F_FORCE : 0),
-			      res, err, len, "fail");
+	return do_override(ctx, args, res, err, len, OVERRIDE_FAIL);
 }
 
 static int do_restore(void *ctx, struct json_object *args, struct json_object **res, char *err,
 		      size_t len)
 {
-	struct detourd *d = ctx;
-	const struct dt_config_site *s = arg_site(d, args, err, len);
-
-	if (!s)
-		return -ENOENT;
-	return override_reply(d, s, health__restore(d->health, s->id, now_ns()), res, err, len,
-			      "restore");
+	return do_override(ctx, args, res, err, len, OVERRIDE_RESTORE);
 }
 
 /* undrain: only an operator drain can be undone this way; a failed site needs restore. */

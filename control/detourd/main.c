@@ -339,17 +339,41 @@ static void drop_privileges(void)
  * maps into it later; with MCL_FUTURE those later mappings (and glibc's own) were seen to fail
  * with EAGAIN. The engine's memory is hugepages or the EAL's pinned pool anyway.
  */
+/* ASan maps terabytes of shadow memory: locking it is neither possible nor useful. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED_BUILD 1
+#endif
+#endif
+#ifndef SANITIZED_BUILD
+#define SANITIZED_BUILD 0
+#endif
+
+/*
+ * SCHED_FIFO so that timers fire on time under load, and locked memory so that no page fault
+ * stalls the loop. Locking future allocations (MCL_FUTURE) is only safe when the locked-memory
+ * limit can be lifted: with a finite limit (no CAP_SYS_RESOURCE, as in some containers) every
+ * allocation beyond it would fail, so then only what is mapped now is locked.
+ */
 static void go_realtime(bool lock_memory)
 {
 	struct sched_param sp = { .sched_priority = 10 };
-	const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	struct rlimit lim = { RLIM_INFINITY, RLIM_INFINITY };
+	int flags = MCL_CURRENT | MCL_FUTURE;
 
-	/* Locked memory stays allowed after CAP_IPC_LOCK is dropped, or every later malloc fails. */
-	setrlimit(RLIMIT_MEMLOCK, &unlimited);
+	if (setrlimit(RLIMIT_MEMLOCK, &lim) && !getrlimit(RLIMIT_MEMLOCK, &lim) &&
+	    lim.rlim_cur != RLIM_INFINITY) {
+		flags = MCL_CURRENT;
+		log_info("locked-memory limit is %llu KiB and cannot be lifted (%s): locking "
+			 "current memory only",
+			 (unsigned long long)lim.rlim_cur / 1024, strerror(errno));
+	}
 	if (sched_setscheduler(0, SCHED_FIFO, &sp))
 		log_warn("SCHED_FIFO refused (%s): detection may be late under load",
 			 strerror(errno));
-	if (lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE))
+	if (lock_memory && !SANITIZED_BUILD && mlockall(flags))
 		log_warn("mlockall refused: %s", strerror(errno));
 	prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
 }

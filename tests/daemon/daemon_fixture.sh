@@ -202,8 +202,9 @@ setup_all() {
 
 ctl() { "$DETOURCTL" -s "$SOCK" -t 3000 "$@"; }
 
-# --no-realtime by default: mlockall() under ASan would try to lock the shadow memory. Set
-# DETOURD_SCHED_ARGS= (empty) to run detourd as deployed, SCHED_FIFO and locked memory.
+# --no-realtime by default, so that a SCHED_FIFO daemon does not crowd the other tests; set
+# DETOURD_SCHED_ARGS= (empty) to run detourd as deployed, SCHED_FIFO and locked memory
+# (test-daemon-cli does).
 start_daemon() { # [extra detourd args]
 	ip netns exec "$NS_E" "$DETOURD" ${DETOURD_SCHED_ARGS---no-realtime} -c "$CONF" "$@" >>"$TMP/detourd.out" \
 		2>>"$DERR" &

@@ -3,6 +3,8 @@
 # detourctl's exit codes and messages as a script sees them: 0 done, 1 refused by detourd,
 # 2 bad usage, 3 detourd not running, 4 permission denied on the socket; and `events --follow`
 # receiving a transition as it happens.
+# As deployed: SCHED_FIFO and locked memory (every query must still be answered).
+DETOURD_SCHED_ARGS=${DETOURD_SCHED_ARGS-}
 . "$(dirname "$0")/daemon_fixture.sh"
 
 # exits DESCRIPTION WANT-EXIT STDERR-TEXT COMMAND...: exit code and a stderr line

@@ -31,8 +31,9 @@ DT_BEACON=$BUILD/control/beacon/detour-beacon
 DT_SERVER=$BUILD/tests/integration/dt-site-server
 DT_CLIENT=$BUILD/tests/integration/dt-client
 DT_XDP_PASS_OBJ=$BUILD/ebpf/xdp_pass.bpf.o
+DT_TC_DECAP_OBJ=$BUILD/ebpf/site_decap.bpf.o
 DT_NS_PREFIX=${DT_NS_PREFIX:-demo}
-export DETOURD DETOURCTL DT_BEACON DT_SERVER DT_CLIENT DT_XDP_PASS_OBJ DT_NS_PREFIX
+export DETOURD DETOURCTL DT_BEACON DT_SERVER DT_CLIENT DT_XDP_PASS_OBJ DT_TC_DECAP_OBJ DT_NS_PREFIX
 # A 5 ms beacon; DOWN after 4 missed beats: 3 is enough on an idle machine, 4 keeps a busy
 # 2-core one from declaring a healthy site dead.
 export DT_MULTIPLIER=${DT_MULTIPLIER:-4}

@@ -17,7 +17,8 @@ BUILD=$(cd "${BUILD:-$ROOT/build}" 2>/dev/null && pwd) || BUILD=${BUILD:-$ROOT/b
 : "${DT_SERVER:=$BUILD/tests/integration/dt-site-server}"
 : "${DT_CLIENT:=$BUILD/tests/integration/dt-client}"
 : "${DT_XDP_PASS_OBJ:=$BUILD/ebpf/xdp_pass.bpf.o}"
-export DETOURD DETOURCTL DT_BEACON DT_SERVER DT_CLIENT DT_XDP_PASS_OBJ
+: "${DT_TC_DECAP_OBJ:=$BUILD/ebpf/site_decap.bpf.o}"
+export DETOURD DETOURCTL DT_BEACON DT_SERVER DT_CLIENT DT_XDP_PASS_OBJ DT_TC_DECAP_OBJ
 # shellcheck source=lib/topology.sh
 . "$ROOT/scripts/lib/topology.sh"
 

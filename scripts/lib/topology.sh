@@ -14,6 +14,8 @@
 #   DT_FAILOVER_<s>  failover list of site <s> (default: every other site, weight 1)
 #   DT_INTERVAL_MS, DT_MULTIPLIER, DT_HOLD_DOWN_MS, DT_RECOVERY_MS, DT_FLOW_IDLE_MS
 #   DT_SERVICE_V4 / DT_STATELESS_V4 / DT_SERVICE_V6 / DT_STATELESS_V6: the anycast addresses
+#   DT_TUNNEL_FAMILY 4 (default) or 6: the outer header of ipip sites' tunnels
+#   DT_TC_DECAP_OBJ  site_decap.bpf.o, for kernels without ipip/sit/ip6tnl devices
 #   DT_WORK          state directory (default: a new mktemp -d)
 #   DETOURD DETOURCTL DT_BEACON DT_SERVER DT_CLIENT DT_XDP_PASS_OBJ: the programs
 #
@@ -34,6 +36,7 @@
 : "${DT_SERVICE_V6:=2001:db8:100::1}"
 : "${DT_STATELESS_V6:=2001:db8:101::1}"
 : "${DT_PORT:=7000}"
+: "${DT_TUNNEL_FAMILY:=4}"
 DT_HB_PORT=7600
 
 UPSD=/lib/nut/upsd
@@ -222,12 +225,40 @@ dt_choose_decap() {
 	fi
 }
 
+# The key of site_decap's decap_endpoints map for ADDRESS (ebpf/site_decap.h): 16 address
+# bytes, IPv4 in the first four, then the family as a host-order u32.
+dt_decap_key() {
+	python3 -c 'import ipaddress, struct, sys
+a = ipaddress.ip_address(sys.argv[1])
+print(" ".join(str(b) for b in a.packed.ljust(16, b"\0") + struct.pack("=I", a.version)))' "$1"
+}
+
+# The id of the map NAME used by the program tc attached at DEV's ingress in SITE.
+dt_tc_map_id() { # SITE DEV NAME
+	local prog
+	prog=$(dt_in "$1" tc filter show dev "$2" ingress | sed -n 's/.* id \([0-9]*\) .*/\1/p' | head -1)
+	[ -n "$prog" ] || return 1
+	bpftool -j prog show id "$prog" | python3 -c '
+import json, subprocess, sys
+for m in json.load(sys.stdin).get("map_ids", []):
+    info = json.loads(subprocess.check_output(["bpftool", "-j", "map", "show", "id", str(m)]))
+    if info.get("name") == sys.argv[1]:
+        print(m)' "$3"
+}
+
+# The site's decapsulating tc program, told which outer destinations are its own: the site's
+# addresses on s0, whichever family the edge's tunnel uses.
 dt_site_tc_decap() {
-	local s
-	s=$(dt_ns "$1")
-	ip netns exec "$s" tc qdisc add dev s0 clsact
-	ip netns exec "$s" tc filter add dev s0 ingress bpf direct-action obj "$DT_TC_DECAP_OBJ" \
-		sec tc
+	local site=$1 map a
+	dt_in "$site" tc qdisc add dev s0 clsact
+	dt_in "$site" tc filter add dev s0 ingress bpf direct-action obj "$DT_TC_DECAP_OBJ" sec tc
+	map=$(dt_tc_map_id "$site" s0 decap_endpoints)
+	[ -n "$map" ] || dt_die "site $site: no decap_endpoints map behind the tc program on s0"
+	for a in "$(dt_site_v4 "$site" 2)" "$(dt_site_v6 "$site" 2)"; do
+		# shellcheck disable=SC2046 # one word per byte
+		bpftool map update id "$map" key $(dt_decap_key "$a") value 1 0 0 0 ||
+			dt_die "site $site: cannot add tunnel endpoint $a"
+	done
 }
 
 dt_topo_network() {
@@ -288,7 +319,10 @@ interface = e-$site
 next_hop_mac = $(dt_site_mac "$site" 2)
 failover = $(dt_failover_of "$site")
 EOF
-	if [ "$(dt_site_mode "$site")" = ipip ]; then
+	if [ "$(dt_site_mode "$site")" = ipip ] && [ "$DT_TUNNEL_FAMILY" = 6 ]; then
+		echo "tunnel_remote = $(dt_site_v6 "$site" 2)"
+		echo "tunnel_local = $(dt_site_v6 "$site" 1)"
+	elif [ "$(dt_site_mode "$site")" = ipip ]; then
 		echo "tunnel_remote = $(dt_site_v4 "$site" 2)"
 		echo "tunnel_local = $(dt_site_v4 "$site" 1)"
 	fi

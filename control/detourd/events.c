@@ -50,6 +50,8 @@ struct json_object *detourd_event_json(const struct detourd_event *e)
 	if (ev->applied_ns >= ev->detected_ns && ev->applied_ns)
 		add_u64(o, "apply_us", (ev->applied_ns - ev->detected_ns) / 1000);
 	add_u64(o, "power_flags", ev->power_flags);
+	if (ev->hold_down_ns)
+		add_u64(o, "hold_down_ns", ev->hold_down_ns);
 	json_object_object_add(o, "penalty", json_object_new_double(ev->penalty));
 	json_object_object_add(o, "all_sites_down",
 			       json_object_new_boolean(ev->flags & HEALTH_EVENT_F_ALL_SITES_DOWN));

@@ -8,6 +8,7 @@
  * ratio is what Detour's packet path costs against the I/O floor of those vdevs.
  *
  *   bench-dpdk [seconds] [testpmd path]     final line: {"dpdk_worker_mpps": X, ...}
+ *   bench-dpdk --bursts N                   fixed work on one thread, for callgrind
  */
 #include <errno.h>
 #include <stdio.h>
@@ -108,35 +109,52 @@ static int configure(struct dt_dpdk *e)
 	return err;
 }
 
-static double worker_mpps(const char *pcap, double seconds, __u64 *rerouted)
-{
+/* EAL arguments and engine options for the bench's ports, on the lcores given. */
+struct bench_eal {
 	char vdev_pcap[256], prefix[64];
+	char *argv[13];
+	struct dt_dpdk_opts o;
+};
+
+static void bench_eal_init(struct bench_eal *b, const char *pcap, const char *lcores)
+{
 	char *argv[] = { "bench-dpdk",
 			 "-l",
-			 "0,1",
+			 (char *)lcores,
 			 "--no-huge",
 			 "-m",
 			 "1024",
 			 "--no-pci",
 			 "--no-shconf",
-			 prefix,
-			 vdev_pcap,
+			 b->prefix,
+			 b->vdev_pcap,
 			 "--vdev=net_null0,no-rx=1",
 			 "--vdev=net_null1,no-rx=1",
 			 "--log-level=error" };
 	struct dt_dpdk_opts o = { .eal_argc = sizeof(argv) / sizeof(argv[0]),
-				  .eal_argv = argv,
+				  .eal_argv = b->argv,
 				  .ports = { "net_pcap0", "net_null0" },
 				  .n_ports = 2,
 				  .exception_port = "net_null1" };
+
+	_Static_assert(sizeof(argv) == sizeof(b->argv), "bench EAL argv");
+	snprintf(b->prefix, sizeof(b->prefix), "--file-prefix=dt-bench-%d", getpid());
+	snprintf(b->vdev_pcap, sizeof(b->vdev_pcap), "--vdev=net_pcap0,rx_pcap=%s,infinite_rx=1",
+		 pcap);
+	memcpy(b->argv, argv, sizeof(argv));
+	b->o = o;
+}
+
+static double worker_mpps(const char *pcap, double seconds, __u64 *rerouted)
+{
+	struct bench_eal b;
 	struct rte_eth_stats st;
 	struct dt_counter c;
 	struct dt_dpdk *e;
 	double t0, t1;
 
-	snprintf(prefix, sizeof(prefix), "--file-prefix=dt-bench-%d", getpid());
-	snprintf(vdev_pcap, sizeof(vdev_pcap), "--vdev=net_pcap0,rx_pcap=%s,infinite_rx=1", pcap);
-	if (dt_dpdk__open(&o, &e) || configure(e))
+	bench_eal_init(&b, pcap, "0,1");
+	if (dt_dpdk__open(&b.o, &e) || configure(e))
 		return -1;
 	rte_eth_stats_reset((uint16_t)dt_dpdk__port_id(e, "net_null0"));
 	t0 = now_s();
@@ -149,6 +167,52 @@ static double worker_mpps(const char *pcap, double seconds, __u64 *rerouted)
 	*rerouted = c.packets;
 	dt_dpdk__close(e);
 	return (double)st.opackets / (t1 - t0) / 1e6;
+}
+
+/*
+ * What testpmd's io forwarding does per burst, in this process on the same ports: the floor the
+ * worker is compared with, for callgrind (which cannot follow testpmd's own process here).
+ */
+static __attribute__((noinline)) unsigned long io_forward(uint16_t rx, uint16_t tx, long bursts)
+{
+	struct rte_mbuf *pkts[32];
+	unsigned long total = 0;
+	uint16_t n, sent;
+
+	while (bursts-- > 0) {
+		n = rte_eth_rx_burst(rx, 0, pkts, 32);
+		sent = rte_eth_tx_burst(tx, 0, pkts, n);
+		if (sent < n)
+			rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+		total += n;
+	}
+	return total;
+}
+
+/*
+ * bench-dpdk --bursts N: N polls of io_forward() and then N of the worker, both on the calling
+ * thread, for `valgrind --tool=callgrind --toggle-collect=io_forward
+ * --toggle-collect=dt_dpdk_worker__run`: instructions per packet that a busy machine cannot blur.
+ */
+static int profile_bursts(const char *pcap, long bursts)
+{
+	struct bench_eal b;
+	struct dt_counter c;
+	struct dt_dpdk *e;
+	unsigned long io;
+	long worker;
+
+	bench_eal_init(&b, pcap, "0");
+	if (dt_dpdk__open(&b.o, &e) || configure(e))
+		return 1;
+	io = io_forward((uint16_t)dt_dpdk__port_id(e, "net_pcap0"),
+			(uint16_t)dt_dpdk__port_id(e, "net_null0"), bursts);
+	worker = dt_dpdk_worker__run(dt_dpdk__worker(e, 0), NULL, bursts);
+	dt_dpdk__read_counter(e, HOME, DT_REASON_REROUTED_ROUTE, &c);
+	printf("io_forward: %lu packets; worker: %ld packets, %llu rerouted\n", io, worker,
+	       (unsigned long long)c.packets);
+	dt_dpdk__close(e);
+	return worker > 0 && (__u64)worker == c.packets ? 0 : 1;
 }
 
 /* dpdk-testpmd, interactive: start, wait, stop; its accumulated TX count over the interval. */
@@ -198,20 +262,28 @@ static double testpmd_mpps(const char *testpmd, const char *pcap, double seconds
 
 int main(int argc, char **argv)
 {
-	double seconds = argc > 1 ? atof(argv[1]) : 3.0, worker, testpmd;
-	const char *tpmd = argc > 2 ? argv[2] : "/usr/bin/dpdk-testpmd";
+	bool profile = argc > 2 && !strcmp(argv[1], "--bursts");
+	double seconds = argc > 1 && !profile ? atof(argv[1]) : 3.0, worker, testpmd;
+	const char *tpmd = argc > 2 && !profile ? argv[2] : "/usr/bin/dpdk-testpmd";
+	long bursts = profile ? atol(argv[2]) : 0;
 	char pcap[] = "/tmp/dt-bench-XXXXXX";
 	__u64 rerouted = 0;
-	int fd = mkstemp(pcap);
+	int fd, ret;
 
-	if (fd < 0 || seconds <= 0 || seconds > 60) {
-		fprintf(stderr, "usage: bench-dpdk [seconds (0-60]] [dpdk-testpmd path]\n");
+	if (seconds <= 0 || seconds > 60 || (profile && (bursts <= 0 || bursts > 100000000))) {
+		fprintf(stderr, "usage: bench-dpdk [seconds (0-60]] [dpdk-testpmd path]\n"
+				"       bench-dpdk --bursts N   (fixed work, for callgrind)\n");
 		return 2;
 	}
-	close(fd);
-	if (pcap_write(pcap)) {
+	fd = mkstemp(pcap);
+	if (fd < 0 || (close(fd), pcap_write(pcap))) {
 		fprintf(stderr, "bench-dpdk: cannot write %s\n", pcap);
 		return 1;
+	}
+	if (profile) {
+		ret = profile_bursts(pcap, bursts);
+		unlink(pcap);
+		return ret;
 	}
 	testpmd = testpmd_mpps(tpmd, pcap, seconds); /* its own process, before our EAL */
 	worker = worker_mpps(pcap, seconds, &rerouted);

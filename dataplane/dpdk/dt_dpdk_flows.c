@@ -26,6 +26,12 @@
 #define EVICT_SAMPLES 8
 #define DELETES_PER_BURST 64
 
+/* rte_hash's hash function for the flow tables: the signature the packet path computes. */
+static uint32_t flows__hash(const void *key, uint32_t key_len, uint32_t init_val)
+{
+	return dt_dpdk_flow_sig(key);
+}
+
 static int flows__create_hash(struct dt_dpdk_worker *w, __u32 entries)
 {
 	struct rte_hash_rcu_config rcu = { .v = w->e->flow_qsbr, .mode = RTE_HASH_QSBR_MODE_DQ };
@@ -34,7 +40,8 @@ static int flows__create_hash(struct dt_dpdk_worker *w, __u32 entries)
 		.name = name,
 		.entries = entries,
 		.key_len = sizeof(struct dt_flow_key),
-		.hash_func = rte_hash_crc,
+		.hash_func = flows__hash,
+		.hash_func_init_val = DT_DPDK_FLOW_SIG_INIT,
 		.socket_id = SOCKET_ID_ANY,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
@@ -76,9 +83,23 @@ void dt_dpdk_flows__fini(struct dt_dpdk_worker *w)
 
 struct dt_flow_state *dt_dpdk_flows__lookup(struct dt_dpdk_worker *w, const struct dt_flow_key *k)
 {
-	int32_t pos = rte_hash_lookup(w->flows, k);
+	int32_t pos = rte_hash_lookup_with_hash(w->flows, k, dt_dpdk_flow_sig(k));
 
 	return pos >= 0 ? &w->flow_vals[pos] : NULL;
+}
+
+/*
+ * A burst's flow keys at once, their signatures computed by the caller (dt_dpdk_flow_sig()):
+ * rte_hash prefetches every key's buckets before it compares any, so the misses overlap.
+ */
+void dt_dpdk_flows__lookup_bulk(struct dt_dpdk_worker *w, const struct dt_flow_key **keys,
+				__u32 *sigs, unsigned int n, int32_t *pos)
+{
+	if (rte_hash_lookup_with_hash_bulk(w->flows, (const void **)keys, sigs, n, pos)) {
+		while (n--)
+			pos[n] =
+				-ENOENT; /* only for n > RTE_HASH_LOOKUP_BULK_MAX: a caller's bug */
+	}
 }
 
 /* The oldest of EVICT_SAMPLES occupied slots from a rotating cursor leaves. */

@@ -24,7 +24,12 @@
 #define DT_DPDK_INTERNAL_H
 
 #include <pthread.h>
+#include <string.h>
 #include <rte_common.h>
+#include <rte_hash_crc.h>
+#if defined(RTE_ARCH_X86_64) && defined(__SSE4_2__)
+#include <nmmintrin.h>
+#endif
 #include <rte_mbuf.h>
 
 #include "dt_dpdk.h"
@@ -100,10 +105,38 @@ int dt_dpdk__slot(const struct dt_dpdk *e, const char *name);
 int dt_dpdk_tables__init(struct dt_dpdk *e);
 void dt_dpdk_tables__fini(struct dt_dpdk *e);
 
+/*
+ * The flow tables' rte_hash signature, the tables' hash function: CRC32-C over the key's five
+ * 64-bit words, which is what rte_hash_crc() computes for a 40-octet key where SSE4.2 is there.
+ * The packet path computes it inline, once per key, and hands it to rte_hash, which would
+ * otherwise call rte_hash_crc() through a pointer, with a CPU-feature test per word.
+ */
+#define DT_DPDK_FLOW_SIG_INIT 0u
+
+static inline __u32 dt_dpdk_flow_sig(const struct dt_flow_key *k)
+{
+#if defined(RTE_ARCH_X86_64) && defined(__SSE4_2__)
+	__u64 w[sizeof(*k) / sizeof(__u64)];
+	__u64 crc = DT_DPDK_FLOW_SIG_INIT;
+	unsigned int i;
+
+	memcpy(w, k, sizeof(w)); /* not a cast: the key is only 4-aligned */
+	for (i = 0; i < RTE_DIM(w); i++)
+		crc = _mm_crc32_u64(crc, w[i]);
+	return (__u32)crc;
+#else
+	return rte_hash_crc(k, sizeof(*k), DT_DPDK_FLOW_SIG_INIT);
+#endif
+}
+
+_Static_assert(sizeof(struct dt_flow_key) % sizeof(__u64) == 0, "the signature reads whole words");
+
 /* dt_dpdk_flows.c */
 int dt_dpdk_flows__init(struct dt_dpdk_worker *w, __u32 entries);
 void dt_dpdk_flows__fini(struct dt_dpdk_worker *w);
 struct dt_flow_state *dt_dpdk_flows__lookup(struct dt_dpdk_worker *w, const struct dt_flow_key *k);
+void dt_dpdk_flows__lookup_bulk(struct dt_dpdk_worker *w, const struct dt_flow_key **keys,
+				__u32 *sigs, unsigned int n, int32_t *pos);
 int dt_dpdk_flows__record(struct dt_dpdk_worker *w, const struct dt_flow_key *k,
 			  const struct dt_flow_state *v);
 void dt_dpdk_flows__apply_deletes(struct dt_dpdk_worker *w);

@@ -281,6 +281,87 @@ static void test_fail_open_and_mtu(void **state)
 	assert_true(compared_rerouted > 300);
 }
 
+/*
+ * The engine decides a burst in stages (all prefixes, then all flow lookups, then each packet),
+ * the XDP program one packet at a time. Bursts of DT-sized runs with the same few flows repeated
+ * inside one burst, SYN and ACK mixed, over DRAINING (a SYN records a move, a later ACK of the
+ * same flow must find it), DOWN and RECOVERING homes: the same rerouted frames, counters and flow
+ * tables as the XDP program given the packets one by one.
+ */
+#define BURST 32
+
+static unsigned int build_repeating(uint8_t *pkt, unsigned int i, unsigned int round)
+{
+	static const char *dst4[] = { "198.18.10.1", "198.18.20.2", "198.18.21.3" };
+	struct pkt_spec s = scenario_tcp4(dst4[i % 3], (uint16_t)(40000 + round * 16 + i % 5),
+					  (i * 7 + round) % 3 ? 0x10 : 0x02);
+
+	if (i % 4 == 3)
+		s = scenario_tcp6("2001:db8:10::1", (uint16_t)(40000 + round * 16 + i % 5),
+				  i % 8 == 3 ? 0x02 : 0x10);
+	return pkt_build(pkt, &s);
+}
+
+/* A rerouted XDP frame must be among the engine's outputs of the same burst, once. */
+static void match_rerouted(const struct xdp_out *x, struct fix_out *d, unsigned int nd, bool *used)
+{
+	unsigned int j;
+
+	for (j = 0; j < nd; j++) {
+		if (used[j] || d[j].where != x->out[5] || d[j].len != x->len ||
+		    memcmp(d[j].bytes, x->out, x->len))
+			continue;
+		used[j] = true;
+		return;
+	}
+	fail_msg("a frame the XDP program rerouted to site %u is not among the engine's",
+		 x->out[5]);
+}
+
+static void cross_burst(unsigned int round)
+{
+	static struct xdp_out x[BURST];
+	static struct fix_out d[2 * BURST];
+	bool used[2 * BURST] = { false };
+	uint8_t pkt[PKT_MAX];
+	unsigned int i, nd, rerouted = 0;
+
+	for (i = 0; i < BURST; i++) {
+		unsigned int len = build_repeating(pkt, i, round);
+
+		x[i] = xdp_run(pkt, len);
+		fix_inject(pkt, len);
+	}
+	fix_poll(); /* one RX burst takes all BURST frames */
+	nd = fix_collect(d, 2 * BURST);
+	assert_int_equal(nd, BURST);
+	for (i = 0; i < BURST; i++) {
+		if (x[i].action != XDP_REDIRECT)
+			continue;
+		match_rerouted(&x[i], d, nd, used);
+		rerouted++;
+	}
+	compared_rerouted += rerouted;
+	compared_passed += BURST - rerouted;
+}
+
+static void test_bursts_match_one_by_one(void **state)
+{
+	static const __u32 states[] = { DT_SITE_DRAINING, DT_SITE_DOWN, DT_SITE_RECOVERING };
+	unsigned int s, round;
+
+	set_state(SITE_A, DT_SITE_UP);
+	set_state(SITE_B, DT_SITE_UP);
+	for (s = 0; s < 3; s++) {
+		set_state(HOME, states[s]);
+		set_state(HOME_V4TUN, states[s]);
+		for (round = 0; round < 4; round++)
+			cross_burst(s * 4 + round);
+	}
+	compare_counters();
+	compare_flows();
+}
+
 static int group_setup(void **state)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -326,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_homes_down),
 		cmocka_unit_test(test_draining_recovering_stateless),
 		cmocka_unit_test(test_fail_open_and_mtu),
+		cmocka_unit_test(test_bursts_match_one_by_one),
 	};
 
 	return cmocka_run_group_tests_name("dpdk_xdp_cross", tests, group_setup, group_teardown);

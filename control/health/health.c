@@ -513,8 +513,14 @@ static int health__operator_site(struct health *h, __u16 site, __u64 now_ns, __u
 	return health__advance(h, now_ns);
 }
 
-int health__drain(struct health *h, __u16 site, __u64 now_ns, __u32 flags)
+/*
+ * drain and fail: set the override, refused (-EBUSY) when it would leave no site up unless forced,
+ * and move the site now unless it is already where the override puts it.
+ */
+static int health__override(struct health *h, __u16 site, __u64 now_ns, __u32 flags,
+			    enum health_override override)
 {
+	bool fail = override == HEALTH_OVERRIDE_FAIL;
 	struct health_event ev;
 	struct health_site *s;
 	bool refused;
@@ -523,38 +529,28 @@ int health__drain(struct health *h, __u16 site, __u64 now_ns, __u32 flags)
 	err = health__operator_site(h, site, now_ns, flags, &s);
 	if (err)
 		return err;
-	refused = health__refuses(h, s, false);
+	refused = health__refuses(h, s, fail);
 	if (refused && !(flags & HEALTH_F_FORCE))
 		return -EBUSY;
-	s->override = HEALTH_OVERRIDE_DRAIN;
-	if (!state_healthy(s->state))
+	s->override = override;
+	if (fail ? s->state == DT_SITE_DOWN : !state_healthy(s->state))
 		return 0;
-	ev = event_at(DT_SITE_DRAINING, HEALTH_CAUSE_OPERATOR_DRAIN, now_ns, now_ns);
+	ev = event_at(fail ? DT_SITE_DOWN : DT_SITE_DRAINING,
+		      fail ? HEALTH_CAUSE_OPERATOR_FAIL : HEALTH_CAUSE_OPERATOR_DRAIN, now_ns,
+		      now_ns);
 	ev.flags = refused ? HEALTH_EVENT_F_FORCED : 0;
 	site__transition(h, s, &ev);
 	return 0;
 }
 
+int health__drain(struct health *h, __u16 site, __u64 now_ns, __u32 flags)
+{
+	return health__override(h, site, now_ns, flags, HEALTH_OVERRIDE_DRAIN);
+}
+
 int health__fail(struct health *h, __u16 site, __u64 now_ns, __u32 flags)
 {
-	struct health_event ev;
-	struct health_site *s;
-	bool refused;
-	int err;
-
-	err = health__operator_site(h, site, now_ns, flags, &s);
-	if (err)
-		return err;
-	refused = health__refuses(h, s, true);
-	if (refused && !(flags & HEALTH_F_FORCE))
-		return -EBUSY;
-	s->override = HEALTH_OVERRIDE_FAIL;
-	if (s->state == DT_SITE_DOWN)
-		return 0;
-	ev = event_at(DT_SITE_DOWN, HEALTH_CAUSE_OPERATOR_FAIL, now_ns, now_ns);
-	ev.flags = refused ? HEALTH_EVENT_F_FORCED : 0;
-	site__transition(h, s, &ev);
-	return 0;
+	return health__override(h, site, now_ns, flags, HEALTH_OVERRIDE_FAIL);
 }
 
 /* Clears the override; the heartbeat-driven machine then decides, at once if it can. */

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Merge the JSON figure lines of the benchmark programs, print the table, write bench.json.
 
-    report.py RESULTS.jsonl OUT.json [--quick] [--names a,b,c]
+    report.py RESULTS.jsonl OUT.json [--quick] [--keep] [--names a,b,c]
+
+--keep: figures of OUT.json that this run did not measure stay (scripts/bench.sh NAME... runs
+only some benchmarks); the run's date and list then describe the benchmarks run last.
 
 Each line of RESULTS.jsonl is the last line of one benchmark program: a flat JSON object of
 figures. The checks below hold every target of issue 8; docs/benchmarks.md documents each key.
@@ -51,6 +54,26 @@ CHECKS = [
     ("reload_10k_apply_ms", None, None, None, None),
     ("reload_10k_unchanged_ms", None, None, None, None),
     ("reload_udp_lost", "reload_udp_sent", 0, "<=", "sent"),
+    ("failover_1ms_total_median_ms", None, 5, "<=", None),
+    ("failover_1ms_total_p99_ms", None, 10, "<=", None),
+    ("failover_1ms_detect_median_ms", None, None, None, None),
+    ("failover_1ms_apply_median_us", None, None, None, None),
+    ("failover_1ms_detect_from_cut_median_ms", "bfd_1ms_detect_from_cut_median_ms", None, None,
+     "BIRD BFD"),
+    ("failover_1ms_false_down", "bfd_1ms_false_down", None, None, "BIRD BFD"),
+    ("failover_10ms_total_median_ms", None, None, None, None),
+    ("failover_10ms_total_p99_ms", None, 40, "<=", None),
+    ("failover_10ms_detect_median_ms", None, None, None, None),
+    ("failover_10ms_apply_median_us", None, None, None, None),
+    ("failover_10ms_detect_from_cut_median_ms", "bfd_10ms_detect_from_cut_median_ms", None, None,
+     "BIRD BFD"),
+    ("failover_10ms_false_down", "bfd_10ms_false_down", None, None, "BIRD BFD"),
+    ("falsedown_x3_down_events", None, 0, "<=", None),
+    ("falsedown_x3_gap_max_ms", None, None, None, None),
+    ("falsedown_multiplier_needed", None, None, None, None),
+    ("fwd_detour_kpps", "fwd_kernel_kpps", None, None, "kernel"),
+    ("fwd_ratio", None, 2, ">=", None),
+    ("fwd_ratio_forwarded", None, 2, ">=", None),
 ]
 
 
@@ -94,6 +117,14 @@ def print_table(rows):
         print("  ".join(s.ljust(w) for s, w in zip(c, widths)).rstrip())
 
 
+def kept_figures(path):
+    try:
+        with open(path) as f:
+            return json.load(f).get("figures", {})
+    except FileNotFoundError:
+        return {}
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -103,10 +134,12 @@ def main():
         for line in f:
             if line.strip():
                 fig.update(json.loads(line))
+    names = next((a.split("=", 1)[1] for a in sys.argv[3:] if a.startswith("--names=")), "")
+    if "--keep" in sys.argv[3:]:
+        fig = {**kept_figures(sys.argv[2]), **fig}
     derive(fig)
     rows = [check_row(fig, *c) for c in CHECKS if c[0] in fig]
     print_table(rows)
-    names = next((a.split("=", 1)[1] for a in sys.argv[3:] if a.startswith("--names=")), "")
     out = {
         "run": {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "kernel": platform.release(),
                 "cpus": len(__import__("os").sched_getaffinity(0)),

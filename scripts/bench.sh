@@ -5,15 +5,18 @@
 # never part of the test suite; a missed target does not fail this script, a broken run does.
 #
 #   scripts/bench.sh [--quick] [NAME...]
-#   NAME: xdp dpdk heartbeat lateness apply memory reload (default: all, in that order)
-#   --quick: fewer samples and shorter runs (about 20 s instead of about 1 minute, after the build)
+#   NAME: xdp dpdk heartbeat lateness apply memory reload failover falsedown forward (default: all,
+#         in that order). Named ones replace their figures in an existing bench.json, the others'
+#         are kept.
+#   --quick: fewer samples and shorter runs (about 5 minutes instead of about 20, after the
+#            build; failover and falsedown take most of it)
 # Needs root: BPF_PROG_TEST_RUN, pinned maps, network namespaces (only ones it makes itself).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-$ROOT/build-bench}
-ALL=(xdp dpdk heartbeat lateness apply memory reload)
+ALL=(xdp dpdk heartbeat lateness apply memory reload failover falsedown forward)
 QUICK=
 NAMES=()
 
@@ -21,7 +24,7 @@ for arg in "$@"; do
 	case $arg in
 	--quick) QUICK=--quick ;;
 	-h | --help)
-		sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -30,7 +33,8 @@ for arg in "$@"; do
 		;;
 	esac
 done
-[ ${#NAMES[@]} -gt 0 ] || NAMES=("${ALL[@]}")
+KEEP=--keep
+[ ${#NAMES[@]} -gt 0 ] || { NAMES=("${ALL[@]}"); KEEP=; }
 [ "$(id -u)" = 0 ] || { echo "bench.sh: needs root (BPF and network namespaces)" >&2; exit 1; }
 
 echo "== build ($BUILD, release)"
@@ -92,6 +96,19 @@ bench_reload() {
 	run reload bash "$ROOT/bench/bench-daemon.sh" $QUICK reload
 }
 
+# End to end, in the topology of scripts/lib/topology.sh (bench/bench-e2e.sh, bird2, NUT).
+e2e_env() {
+	export DETOURD=$BUILD/control/detourd/detourd DETOURCTL=$BUILD/control/ctl/detourctl \
+		DT_BEACON=$BUILD/control/beacon/detour-beacon \
+		DT_SERVER=$BUILD/tests/integration/dt-site-server \
+		DT_CLIENT=$BUILD/tests/integration/dt-client DT_XDP_PASS_OBJ=$BUILD/ebpf/xdp_pass.bpf.o \
+		DT_TC_DECAP_OBJ=$BUILD/ebpf/site_decap.bpf.o DT_XDP_SINK_OBJ=$BUILD/bench/xdp_sink.bpf.o \
+		XDP_LIVEGEN=$BUILD/bench/xdp-livegen XDP_LIVEGEN_OBJ=$BUILD/bench/xdp_livegen.bpf.o
+}
+bench_failover() { e2e_env && run failover bash "$ROOT/bench/bench-e2e.sh" $QUICK failover; }
+bench_falsedown() { e2e_env && run falsedown bash "$ROOT/bench/bench-e2e.sh" $QUICK falsedown; }
+bench_forward() { e2e_env && run forward bash "$ROOT/bench/bench-e2e.sh" $QUICK forward; }
+
 : >"$RESULTS"
 failed=()
 for name in "${NAMES[@]}"; do
@@ -116,7 +133,7 @@ fi
 
 echo
 echo "== results"
-python3 "$ROOT/bench/report.py" "$RESULTS" "$ROOT/bench.json" $QUICK \
+python3 "$ROOT/bench/report.py" "$RESULTS" "$ROOT/bench.json" $QUICK $KEEP \
 	"--names=$(IFS=,; echo "${NAMES[*]}")"
 echo "wrote $ROOT/bench.json"
 if [ ${#failed[@]} -gt 0 ]; then

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# bench-e2e: Detour measured end to end in the test network of scripts/lib/topology.sh (client,
+# edge with detourd + XDP, sites pangyo ansan sihung with NUT and beacons), one fresh topology
+# per measurement, torn down on exit whatever happened. Namespaces dtb<pid>-*, addresses only
+# from 198.18.0.0/15 and 2001:db8::/32, every loop bounded in count and time.
+#
+#   failover  power cuts of pangyo at 1 ms x 3 and 10 ms x 3 (30 each, --quick: 5): Detour's
+#             detection, apply and first answer from the new site (event log + client log),
+#             and BIRD 2's BFD over the edge-pangyo link at the same interval x multiplier,
+#             timed on the same cuts (BIRD's log, converted to CLOCK_MONOTONIC);
+#   falsedown 1 ms heartbeats from three beacons for 10 minutes (--quick: 1) with both CPUs
+#             spun by busy loops: DOWN events in the event log, and the largest heartbeat gap
+#             seen at the edge (what a fixed multiplier would have to cover);
+#   forward   packets per second through the edge, bench/xdp-livegen on the client's veth: Detour
+#             rerouting in route mode against the kernel forwarding the same frames to the same
+#             site, counted at the site's veth.
+#
+#   bench-e2e.sh [--quick] failover|falsedown|forward...   last line: one JSON object of figures
+# Programs come from the environment (scripts/bench.sh sets them, as for scripts/topology.sh).
+set -u
+# shellcheck disable=SC2034 # QUICK and DT_NS_PREFIX are read by e2e_lib.sh and topology.sh
+QUICK=0
+if [ "${1:-}" = --quick ]; then
+	QUICK=1
+	shift
+fi
+WHAT=("$@")
+[ ${#WHAT[@]} -gt 0 ] || WHAT=(failover falsedown forward)
+HERE=$(cd "$(dirname "$0")" && pwd)
+: "${DT_XDP_SINK_OBJ:?set to the built bench/xdp_sink.bpf.o}"
+: "${XDP_LIVEGEN:?set to the built bench/xdp-livegen}" "${XDP_LIVEGEN_OBJ:?set to bench/xdp_livegen.bpf.o}"
+# shellcheck disable=SC2034
+DT_NS_PREFIX=dtb$$
+# shellcheck source=../scripts/lib/topology.sh
+. "$HERE/../scripts/lib/topology.sh"
+# shellcheck source=e2e_lib.sh
+. "$HERE/e2e_lib.sh"
+
+trap 'e2e_cleanup' EXIT
+trap 'exit 130' INT TERM HUP PIPE
+[ "$(id -u)" = 0 ] || dt_die "bench-e2e needs root (network namespaces, XDP)"
+FIGURES=$(mktemp /tmp/dt-bench-e2e.XXXXXX)
+
+for w in "${WHAT[@]}"; do
+	case $w in
+	failover) bench_failover ;;
+	falsedown) bench_falsedown ;;
+	forward) bench_forward ;;
+	*) dt_die "unknown benchmark $w (failover falsedown forward)" ;;
+	esac
+done
+python3 "$HERE/e2e_report.py" merge "$FIGURES"

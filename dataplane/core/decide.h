@@ -36,9 +36,16 @@ struct dt_decision {
 	bool record_failed; /* the flow table refused an insert: counted on its own */
 };
 
+/*
+ * A site takes over new flows when UP, and also when RECOVERING: its heartbeats have been clean
+ * for the hold-down, and only its own moved flows are waiting to come home. Refusing it would
+ * fail open toward a dead home while a healthy site is there.
+ */
 DT_INLINE bool dt_site_takes_new_flows(struct dt_tables *t, __u32 site)
 {
-	return dt_tables_site_state(t, site) == DT_SITE_UP;
+	__u32 st = dt_tables_site_state(t, site);
+
+	return st == DT_SITE_UP || st == DT_SITE_RECOVERING;
 }
 
 /* A site that still serves flows it already has: UP, or a drain/recovery in progress. */

@@ -265,6 +265,20 @@ static void test_no_healthy_site_fails_open(void **state)
 	assert_int_equal(t->flow_writes, 0);
 }
 
+/* A recovering site is healthy: it takes over flows of another site that fails. */
+static void test_recovering_site_takes_over(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(14, PROTO_UDP, 0);
+	struct dt_decision d;
+
+	t->state[HOME] = t->state[SITE_A] = t->state[SITE_B] = DT_SITE_DOWN;
+	t->state[SITE_C] = DT_SITE_RECOVERING;
+	d = decide(t, &p);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_int_equal(d.target, SITE_C);
+}
+
 static void test_draining_moves_new_tcp_and_keeps_established(void **state)
 {
 	struct dt_tables *t = *state;
@@ -438,6 +452,7 @@ int main(void)
 		T(test_moved_flow_is_sticky),
 		T(test_flow_whose_target_died_is_moved_again),
 		T(test_no_healthy_site_fails_open),
+		T(test_recovering_site_takes_over),
 		T(test_draining_moves_new_tcp_and_keeps_established),
 		T(test_draining_moves_unknown_udp),
 		T(test_draining_stateless_moves_everything_without_records),

@@ -20,9 +20,10 @@ SOCK=$TMP/detourd.sock
 FAILS=0
 
 cleanup() {
-	local pid
-	for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
+	# Every process this test started names $TMP on its command line: none may outlive it.
+	pkill -f "$TMP" 2>/dev/null
+	sleep 0.2
+	pkill -9 -f "$TMP" 2>/dev/null
 	for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$TMP"
 }

@@ -25,6 +25,7 @@
 #include "test_packets.h"
 #include "test_scenario.h"
 #include "detour.skel.h"
+#include "test_xdp_maps.h"
 
 #define EGRESS_IFINDEX 1 /* lo: BPF_PROG_TEST_RUN does not transmit, the devmap needs a device */
 
@@ -32,64 +33,16 @@ static struct detour *skel;
 static char pin_root[64];
 static int ncpus;
 
-static void map_put(struct bpf_map *map, const void *key, const void *val)
-{
-	int err = bpf_map__update_elem(map, key, bpf_map__key_size(map), val,
-				       bpf_map__value_size(map), BPF_ANY);
-
-	if (err)
-		fail_msg("%s: update failed: %s", bpf_map__name(map), strerror(-err));
-}
-
 static void set_state(__u32 site, __u32 state)
 {
 	struct dt_site_state_val v = { .state = state };
 
-	map_put(skel->maps.dt_site_state, &site, &v);
-}
-
-static void set_failover(__u32 home, const struct dt_failover_entry *list, unsigned int n)
-{
-	static struct dt_failover_slots slots;
-
-	assert_int_equal(dt_failover_slots__compute(&slots, home, list, n, SCENARIO_SEED), 0);
-	map_put(skel->maps.dt_failover, &home, &slots);
-}
-
-static void add_prefix(const char *addr, int plen, __u16 home, __u16 flags)
-{
-	struct dt_prefix_info info = { .home_site = home, .flags = flags };
-
-	if (strchr(addr, ':')) {
-		struct dt_lpm_v6_key k = { .prefixlen = plen };
-
-		inet_pton(AF_INET6, addr, k.addr);
-		map_put(skel->maps.dt_prefix_v6, &k, &info);
-	} else {
-		struct dt_lpm_v4_key k = { .prefixlen = plen };
-
-		inet_pton(AF_INET, addr, &k.addr);
-		map_put(skel->maps.dt_prefix_v4, &k, &info);
-	}
+	xdp_map_put(skel->maps.dt_site_state, &site, &v);
 }
 
 static void configure(void)
 {
-	__u32 id, ifindex = EGRESS_IFINDEX;
-	unsigned int i;
-
-	for (id = 1; id < NSITES; id++) {
-		struct dt_site s = scenario_site(id);
-
-		map_put(skel->maps.dt_site, &id, &s);
-		map_put(skel->maps.dt_egress, &id, &ifindex);
-	}
-	for (i = 0; i < SCENARIO_N(scenario_failovers); i++)
-		set_failover(scenario_failovers[i].home, scenario_failovers[i].list,
-			     scenario_failovers[i].n);
-	for (i = 0; i < SCENARIO_N(scenario_prefixes); i++)
-		add_prefix(scenario_prefixes[i].addr, scenario_prefixes[i].len,
-			   scenario_prefixes[i].home, scenario_prefixes[i].flags);
+	xdp_configure_scenario(skel, EGRESS_IFINDEX, false);
 }
 
 static int group_setup(void **state)
@@ -142,7 +95,7 @@ static int test_setup(void **state)
 	for (id = 1; id < NSITES; id++) {
 		struct dt_site s = scenario_site(id);
 
-		map_put(skel->maps.dt_site, &id, &s);
+		xdp_map_put(skel->maps.dt_site, &id, &s);
 	}
 	return 0;
 }
@@ -528,12 +481,12 @@ static void test_too_big_after_rewrite_goes_to_the_kernel(void **state)
 	s.payload = 1420;
 	len = pkt_build(pkt, &s); /* 1460-byte IP packet: fits 1500, not with a 20-byte outer */
 	tun.mtu = 1460 + 19;
-	map_put(skel->maps.dt_site, &id, &tun);
+	xdp_map_put(skel->maps.dt_site, &id, &tun);
 	set_state(HOME_V4TUN, DT_SITE_DOWN);
 	expect_pass_untouched(pkt, len, &r);
 	assert_int_equal(counter(HOME_V4TUN, DT_REASON_MTU_EXCEEDED), 1);
 	tun.mtu = 1460 + 20;
-	map_put(skel->maps.dt_site, &id, &tun);
+	xdp_map_put(skel->maps.dt_site, &id, &tun);
 	r = run(pkt, len);
 	assert_int_equal(r.action, XDP_REDIRECT);
 }

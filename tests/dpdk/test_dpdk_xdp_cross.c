@@ -26,73 +26,32 @@
 #include "dpdk_fixture.h"
 #include "golden_packets.h"
 #include "detour.skel.h"
+#include "test_xdp_maps.h"
 
 static struct detour *skel;
 static char pin_root[64];
 static int ncpus;
 static unsigned int compared_rerouted, compared_passed;
 
-static void map_put(struct bpf_map *map, const void *key, const void *val)
-{
-	int err = bpf_map__update_elem(map, key, bpf_map__key_size(map), val,
-				       bpf_map__value_size(map), BPF_ANY);
-
-	if (err)
-		fail_msg("%s: update failed: %s", bpf_map__name(map), strerror(-err));
-}
-
 /* Both dataplanes at once. */
 static void set_state(__u32 site, __u32 state)
 {
 	struct dt_site_state_val v = { .state = state };
 
-	map_put(skel->maps.dt_site_state, &site, &v);
+	xdp_map_put(skel->maps.dt_site_state, &site, &v);
 	fix_set_state(site, state);
 }
 
 static void set_site(__u32 id, const struct dt_site *s)
 {
-	map_put(skel->maps.dt_site, &id, s);
+	xdp_map_put(skel->maps.dt_site, &id, s);
 	assert_int_equal(dt_dpdk__set_site(fix.e, id, s), 0);
 }
 
 /* The XDP maps get what fix_configure() gives the engine: both read tests/bpf/test_scenario.h. */
 static void xdp_configure(void)
 {
-	static struct dt_failover_slots slots;
-	__u32 id, ifindex = 1;
-	unsigned int i;
-
-	for (id = 1; id < NSITES; id++) {
-		struct dt_site s = scenario_site((int)id);
-
-		s.egress_ifindex = 1000 + id; /* never the ingress: every reroute is a redirect */
-		map_put(skel->maps.dt_site, &id, &s);
-		map_put(skel->maps.dt_egress, &id, &ifindex);
-	}
-	for (i = 0; i < SCENARIO_N(scenario_failovers); i++) {
-		const struct scenario_failover *fo = &scenario_failovers[i];
-
-		assert_int_equal(
-			dt_failover_slots__compute(&slots, fo->home, fo->list, fo->n, FIX_SEED), 0);
-		map_put(skel->maps.dt_failover, &fo->home, &slots);
-	}
-	for (i = 0; i < SCENARIO_N(scenario_prefixes); i++) {
-		const struct scenario_prefix *pf = &scenario_prefixes[i];
-		struct dt_prefix_info info = { .home_site = pf->home, .flags = pf->flags };
-
-		if (strchr(pf->addr, ':')) {
-			struct dt_lpm_v6_key k = { .prefixlen = (__u32)pf->len };
-
-			inet_pton(AF_INET6, pf->addr, k.addr);
-			map_put(skel->maps.dt_prefix_v6, &k, &info);
-		} else {
-			struct dt_lpm_v4_key k = { .prefixlen = (__u32)pf->len };
-
-			inet_pton(AF_INET, pf->addr, &k.addr);
-			map_put(skel->maps.dt_prefix_v4, &k, &info);
-		}
-	}
+	xdp_configure_scenario(skel, 1, true);
 }
 
 struct xdp_out {

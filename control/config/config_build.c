@@ -46,6 +46,7 @@ static void set_defaults(struct dt_config *c)
 	c->hold_down_ns = 1000 * MS;
 	c->recovery_timeout_ns = 30000 * MS;
 	c->flow_idle_ns = 10000 * MS;
+	c->blackout_hold_ns = 1000 * MS;
 	c->flow_table_size = DT_FLOW_TABLE_DEFAULT;
 	strcpy(c->control_socket, "/run/detour/detourd.sock");
 	strcpy(c->pin_root, DT_PIN_ROOT_DEFAULT);
@@ -193,6 +194,9 @@ static void build_scalars(struct cfg_parser *p)
 		/* last_seen is refreshed only every DT_FLOW_REFRESH_NS: shorter would misjudge. */
 		cfg_parse_ms(p, &g[GK_FLOW_IDLE_MS], "flow_idle_ms", DT_FLOW_REFRESH_NS,
 			     TIMER_MAX_NS, &c->flow_idle_ns);
+	if (present(&g[GK_BLACKOUT_HOLD_MS]))
+		cfg_parse_ms(p, &g[GK_BLACKOUT_HOLD_MS], "blackout_hold_ms", 0, TIMER_MAX_NS,
+			     &c->blackout_hold_ns);
 	if (present(&g[GK_HASH_SEED]))
 		build_seed(p, &g[GK_HASH_SEED]);
 	build_paths(p);

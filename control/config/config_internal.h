@@ -36,6 +36,7 @@ enum cfg_global_key {
 	GK_CONTROL_GROUP,
 	GK_PIN_ROOT,
 	GK_EVENT_LOG,
+	GK_BLACKOUT_HOLD_MS,
 	GK_MAX,
 };
 

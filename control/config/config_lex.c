@@ -38,6 +38,7 @@ const struct cfg_key_desc cfg_global_keys[GK_MAX] = {
 	[GK_CONTROL_GROUP] = { "control_group", false },
 	[GK_PIN_ROOT] = { "pin_root", false },
 	[GK_EVENT_LOG] = { "event_log", false },
+	[GK_BLACKOUT_HOLD_MS] = { "blackout_hold_ms", false },
 };
 
 const struct cfg_key_desc cfg_site_keys[SK_MAX] = {

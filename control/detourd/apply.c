@@ -247,6 +247,7 @@ int detourd_reload(struct detourd *d)
 		ret = apply_site(d, new, &new->sites[i]);
 	ret = ret ?: reload_prefixes(d, d->cfg, new, &prefixes);
 	ret = ret ?: reload_keys(d, new->key_file);
+	ret = ret ?: health__set_blackout_hold(d->health, new->blackout_hold_ns);
 	if (ret) {
 		log_err("reload: applying %s failed half way: %s; the dataplane holds a mix, "
 			"send SIGHUP again after fixing the cause",

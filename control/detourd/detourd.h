@@ -37,6 +37,13 @@ struct detourd_event {
 	int apply_err; /* 0, or the -errno of a failed dataplane write */
 };
 
+/* An accepted heartbeat of this wake-up, held until all sockets are drained and sorted. */
+struct detourd_arrival {
+	__u64 arrival_ns;
+	__u32 power_flags;
+	__u16 site;
+};
+
 struct detourd_site_rt {
 	__u64 heartbeats; /* accepted */
 	__u64 last_transition_ns;
@@ -61,6 +68,8 @@ struct detourd {
 	__u64 event_seq;
 	struct detourd_event events[DETOURD_EVENT_RING];
 	struct detourd_site_rt site_rt[DT_MAX_SITES];
+	struct detourd_arrival drained[DETOURD_HB_PER_WAKEUP * DT_CONFIG_MAX_LISTEN];
+	unsigned int n_drained;
 	struct detourd_recovery recovery;
 	bool stop;
 	bool dpdk; /* the DPDK engine: the EAL is ours to release */

@@ -59,6 +59,8 @@ struct json_object *detourd_event_json(const struct detourd_event *e)
 			       json_object_new_boolean(ev->flags & HEALTH_EVENT_F_FORCED));
 	json_object_object_add(o, "notice",
 			       json_object_new_boolean(ev->flags & HEALTH_EVENT_F_NOTICE));
+	json_object_object_add(o, "blackout",
+			       json_object_new_boolean(ev->flags & HEALTH_EVENT_F_BLACKOUT));
 	if (e->apply_err)
 		json_object_object_add(o, "apply_error",
 				       json_object_new_string(strerror(-e->apply_err)));
@@ -84,7 +86,10 @@ static void log_transition(const struct detourd_event *e)
 	const struct health_event *ev = &e->ev;
 
 	if (ev->flags & HEALTH_EVENT_F_NOTICE) {
-		log_warn("site %s: %s", e->site_name, health_cause_name(ev->cause));
+		log_warn("site %s: %s%s", e->site_name, health_cause_name(ev->cause),
+			 ev->cause == HEALTH_CAUSE_BLACKOUT_HOLD ?
+				 ": silent, but so is every other site; held, not failed" :
+				 "");
 		return;
 	}
 	log_msg(ev->to == DT_SITE_DOWN ? LOG_LVL_WARN : LOG_LVL_INFO, "site %s: %s -> %s (%s)%s",

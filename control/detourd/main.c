@@ -308,6 +308,7 @@ static int open_health(struct detourd *d)
 	struct health_opts ho = {
 		.start_ns = monotonic_now_ns(),
 		.startup_grace_ns = STARTUP_GRACE_NS,
+		.blackout_hold_ns = d->cfg->blackout_hold_ns,
 		.on_event = detourd_on_health_event,
 		.ctx = d,
 	};
@@ -424,11 +425,41 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 static void on_heartbeat(const struct hb_heartbeat *hb, void *ctx)
 {
 	struct detourd *d = ctx;
+	const unsigned int max = sizeof(d->drained) / sizeof(d->drained[0]);
 
-	if (health__heartbeat(d->health, hb->site_id, hb->arrival_ns, hb->power_flags))
-		return; /* a key for a site this configuration does not have */
-	if (hb->site_id < DT_MAX_SITES)
-		d->site_rt[hb->site_id].heartbeats++;
+	if (d->n_drained < max)
+		d->drained[d->n_drained++] = (struct detourd_arrival){
+			.arrival_ns = hb->arrival_ns,
+			.power_flags = hb->power_flags,
+			.site = hb->site_id,
+		};
+}
+
+static int arrival_cmp(const void *a, const void *b)
+{
+	const struct detourd_arrival *x = a, *y = b;
+
+	return (x->arrival_ns > y->arrival_ns) - (x->arrival_ns < y->arrival_ns);
+}
+
+/*
+ * The detector judges one site's silence by the other sites' arrivals (the blackout guard), so
+ * it gets them in arrival order across sockets, not socket by socket.
+ */
+static void feed_heartbeats(struct detourd *d)
+{
+	unsigned int i;
+
+	qsort(d->drained, d->n_drained, sizeof(d->drained[0]), arrival_cmp);
+	for (i = 0; i < d->n_drained; i++) {
+		const struct detourd_arrival *a = &d->drained[i];
+
+		if (health__heartbeat(d->health, a->site, a->arrival_ns, a->power_flags))
+			continue; /* a key for a site this configuration does not have */
+		if (a->site < DT_MAX_SITES)
+			d->site_rt[a->site].heartbeats++;
+	}
+	d->n_drained = 0;
 }
 
 static void drain_heartbeats(struct detourd *d)
@@ -445,6 +476,7 @@ static void drain_heartbeats(struct detourd *d)
 			if (n < HB_SOCKET_BATCH)
 				break;
 		}
+	feed_heartbeats(d);
 }
 
 static void update_recovery(struct detourd *d, __u64 now, bool scanner_ready)

@@ -21,6 +21,12 @@
  * the bound only keeps a logic error from turning into a hang.
  */
 #define HEALTH_MAX_STEPS (8 * DT_MAX_SITES)
+/*
+ * Arrivals remembered per site for the blackout guard, which asks whether a site was heard in a
+ * window that may lie before its newest arrivals (they can be read before another site's
+ * deadline is judged).
+ */
+#define HEALTH_HISTORY 16
 
 struct health_site {
 	struct health_site_config cfg;
@@ -41,6 +47,14 @@ struct health_site {
 	struct damping damping;
 	__u64 flaps;
 	__u64 stale_heartbeats;
+	__u64 history[HEALTH_HISTORY]; /* the latest arrivals, a ring */
+	unsigned int history_len;
+	unsigned int history_next;
+	bool held; /* its deadline passed during a blackout */
+	__u64 held_since_ns; /* the deadline that was held */
+	__u64 blackout_start_ns; /* the last arrival of any site before that deadline */
+	__u64 blackout_credit_ns; /* blackout time since its last arrival: not counted */
+	__u64 blackout_holds;
 };
 
 struct health {
@@ -87,7 +101,8 @@ int health__new(const struct health_opts *opts, struct health **hp)
 {
 	struct health *h;
 
-	if (!opts || !hp || opts->startup_grace_ns > HEALTH_MAX_NS)
+	if (!opts || !hp || opts->startup_grace_ns > HEALTH_MAX_NS ||
+	    opts->blackout_hold_ns > HEALTH_MAX_NS)
 		return -EINVAL;
 	h = calloc(1, sizeof(*h));
 	if (!h)
@@ -157,7 +172,13 @@ static bool site__warning(const struct health_site *s, __u32 power_flags)
 /* Alive on [last arrival, last arrival + detect): a heartbeat exactly at the deadline is late. */
 static __u64 site__alive_until(const struct health_site *s)
 {
-	return sat_add(s->last_arrival_ns, s->detect_ns);
+	return sat_add(sat_add(s->last_arrival_ns, s->detect_ns), s->blackout_credit_ns);
+}
+
+/* While held, the site is failed when the hold runs out, unless someone is heard before. */
+static __u64 site__blackout_cap(const struct health *h, const struct health_site *s)
+{
+	return sat_add(s->held_since_ns, h->opts.blackout_hold_ns);
 }
 
 static __u64 site__hold_down_end(const struct health_site *s)
@@ -182,9 +203,9 @@ static __u64 site__recover_deadline(const struct health_site *s)
 	return at < site__alive_until(s) ? at : HEALTH_NO_DEADLINE;
 }
 
-static __u64 site__next_deadline(const struct health_site *s)
+static __u64 site__next_deadline(const struct health *h, const struct health_site *s)
 {
-	__u64 alive = site__alive_until(s);
+	__u64 alive = s->held ? site__blackout_cap(h, s) : site__alive_until(s);
 	__u64 recovered;
 
 	switch (s->state) {
@@ -252,8 +273,11 @@ static void site__transition(struct health *h, struct health_site *s, struct hea
 	s->state = ev->to;
 	if (ev->to == DT_SITE_RECOVERING)
 		s->recovering_since_ns = ev->deadline_ns;
-	if (ev->to == DT_SITE_DOWN)
+	if (ev->to == DT_SITE_DOWN) {
 		s->down_since_ns = ev->deadline_ns;
+		s->held = false;
+		s->blackout_credit_ns = 0;
+	}
 	h->all_down = health__every_site_down(h);
 	if (h->all_down && ev->to == DT_SITE_DOWN)
 		ev->flags |= HEALTH_EVENT_F_ALL_SITES_DOWN;
@@ -266,6 +290,8 @@ static void site__lose(struct health *h, struct health_site *s, __u64 at_ns, __u
 	struct health_event ev =
 		event_at(DT_SITE_DOWN, HEALTH_CAUSE_HEARTBEAT_TIMEOUT, at_ns, detected_ns);
 
+	if (s->held)
+		ev.flags |= HEALTH_EVENT_F_BLACKOUT;
 	s->clean_run = false;
 	s->flaps++;
 	damping__flap(&s->damping, &s->cfg.damping, at_ns);
@@ -285,6 +311,94 @@ static void site__recover(struct health *h, struct health_site *s, __u64 at_ns, 
 	site__transition(h, s, &ev);
 }
 
+/* ---- The blackout guard -------------------------------------------------------------------- */
+
+static void site__remember_arrival(struct health_site *s, __u64 arrival_ns)
+{
+	s->history[s->history_next] = arrival_ns;
+	s->history_next = (s->history_next + 1) % HEALTH_HISTORY;
+	if (s->history_len < HEALTH_HISTORY)
+		s->history_len++;
+}
+
+/*
+ * The newest arrival of @s at or before @t_ns into @at: false when the ring no longer reaches
+ * back that far (every remembered arrival is later and older ones were forgotten).
+ */
+static bool site__arrival_before(const struct health_site *s, __u64 t_ns, __u64 *at)
+{
+	unsigned int i;
+
+	*at = 0;
+	for (i = 0; i < s->history_len; i++) {
+		if (s->history[i] <= t_ns && s->history[i] > *at)
+			*at = s->history[i];
+	}
+	return *at || s->history_len < HEALTH_HISTORY;
+}
+
+/*
+ * A blackout at @t_ns, for @s whose deadline it is: every other site that should be sending has
+ * been silent for at least 1.5 of its own intervals too. One site's power cut leaves the others
+ * talking; all of them silent at once is far more likely the edge (its CPU, its management
+ * network) than as many cuts. @start gets the last time any of them was heard.
+ */
+static bool health__blackout(const struct health *h, const struct health_site *s, __u64 t_ns,
+			     __u64 *start)
+{
+	bool witness = false;
+	__u64 last;
+	int i;
+
+	*start = s->last_arrival_ns;
+	for (i = 0; h->opts.blackout_hold_ns && i < DT_MAX_SITES; i++) {
+		const struct health_site *o = &h->sites[i];
+		__u64 quiet = o->cfg.interval_ns + o->cfg.interval_ns / 2;
+
+		if (o == s || !o->configured || !o->heard || !state_serving(o->state))
+			continue;
+		if (!site__arrival_before(o, t_ns, &last) || sat_add(last, quiet) > t_ns)
+			return false;
+		witness = true;
+		if (last > *start)
+			*start = last;
+	}
+	return witness;
+}
+
+static void site__notice(struct health *h, struct health_site *s, enum health_cause cause,
+			 __u64 at_ns, __u64 detected_ns)
+{
+	struct health_event ev = event_at(s->state, cause, at_ns, detected_ns);
+
+	ev.from = s->state;
+	ev.flags = HEALTH_EVENT_F_NOTICE;
+	health__emit(h, s, &ev);
+}
+
+/* The deadline at @at_ns fell in a blackout: hold the site instead of failing it. */
+static bool site__hold(struct health *h, struct health_site *s, __u64 at_ns, __u64 detected_ns)
+{
+	__u64 start;
+
+	if (s->held || !health__blackout(h, s, at_ns, &start))
+		return false;
+	s->held = true;
+	s->held_since_ns = at_ns;
+	s->blackout_start_ns = start;
+	s->blackout_holds++;
+	site__notice(h, s, HEALTH_CAUSE_BLACKOUT_HOLD, at_ns, detected_ns);
+	return true;
+}
+
+/* A site was heard at @at_ns: the blackout is over and its length is not held against @s. */
+static void site__release(struct health *h, struct health_site *s, __u64 at_ns, __u64 detected_ns)
+{
+	s->held = false;
+	s->blackout_credit_ns += at_ns - s->blackout_start_ns;
+	site__notice(h, s, HEALTH_CAUSE_BLACKOUT_END, at_ns, detected_ns);
+}
+
 /* Process one deadline of @s, due at @at_ns, that the caller noticed at @detected_ns. */
 static void site__fire(struct health *h, struct health_site *s, __u64 at_ns, __u64 detected_ns)
 {
@@ -295,9 +409,10 @@ static void site__fire(struct health *h, struct health_site *s, __u64 at_ns, __u
 		site__transition(h, s, &ev);
 	} else if (s->state == DT_SITE_DOWN) {
 		site__recover(h, s, at_ns, detected_ns);
-	} else if (at_ns >= site__alive_until(s)) {
+	} else if (at_ns >= (s->held ? site__blackout_cap(h, s) : site__alive_until(s))) {
 		/* when both are due at once, lost heartbeats win over the recovery timeout */
-		site__lose(h, s, at_ns, detected_ns);
+		if (!site__hold(h, s, at_ns, detected_ns))
+			site__lose(h, s, at_ns, detected_ns);
 	} else {
 		ev = event_at(DT_SITE_UP, HEALTH_CAUSE_RECOVERY_TIMEOUT, at_ns, detected_ns);
 		site__transition(h, s, &ev);
@@ -313,7 +428,7 @@ static int health__step_site(struct health *h, struct health_site *s, __u64 to_n
 	int i;
 
 	for (i = 0; i < HEALTH_MAX_STEPS; i++) {
-		at = site__next_deadline(s);
+		at = site__next_deadline(h, s);
 		if (at == HEALTH_NO_DEADLINE || at > to_ns)
 			return 0;
 		site__fire(h, s, at, detected_ns);
@@ -330,7 +445,7 @@ static struct health_site *health__earliest(struct health *h, __u64 *at_ns)
 	for (i = 0; i < DT_MAX_SITES; i++) {
 		if (!h->sites[i].configured)
 			continue;
-		at = site__next_deadline(&h->sites[i]);
+		at = site__next_deadline(h, &h->sites[i]);
 		if (at < best) {
 			best = at;
 			earliest = &h->sites[i];
@@ -367,7 +482,7 @@ __u64 health__next_deadline(const struct health *h)
 	for (i = 0; h && i < DT_MAX_SITES; i++) {
 		if (!h->sites[i].configured)
 			continue;
-		at = site__next_deadline(&h->sites[i]);
+		at = site__next_deadline(h, &h->sites[i]);
 		if (at < best)
 			best = at;
 	}
@@ -388,7 +503,7 @@ __u64 health__now(const struct health *h)
  */
 static void site__track_clean_run(struct health_site *s, __u64 arrival_ns, bool warning)
 {
-	bool gap = s->heard && arrival_ns >= site__alive_until(s);
+	bool gap = s->heard && !s->held && arrival_ns >= site__alive_until(s);
 
 	if (gap && s->state == DT_SITE_DOWN && s->override != HEALTH_OVERRIDE_FAIL &&
 	    s->last_arrival_ns >= s->down_since_ns) {
@@ -439,16 +554,51 @@ static void site__note_power_unknown(struct health *h, struct health_site *s, __
 				     __u64 at_ns, __u64 detected_ns)
 {
 	bool unknown = power_flags & DT_POWER_UNKNOWN;
-	struct health_event ev;
 
 	if (unknown == s->power_unknown)
 		return;
 	s->power_unknown = unknown;
-	ev = event_at(s->state, unknown ? HEALTH_CAUSE_POWER_UNKNOWN : HEALTH_CAUSE_POWER_KNOWN,
-		      at_ns, detected_ns);
-	ev.from = s->state;
-	ev.flags = HEALTH_EVENT_F_NOTICE;
-	health__emit(h, s, &ev);
+	site__notice(h, s, unknown ? HEALTH_CAUSE_POWER_UNKNOWN : HEALTH_CAUSE_POWER_KNOWN, at_ns,
+		     detected_ns);
+}
+
+static void site__take_arrival(struct health *h, struct health_site *s, __u64 arrival_ns,
+			       __u64 detected_ns)
+{
+	if (s->held)
+		site__release(h, s, arrival_ns, detected_ns);
+	s->blackout_credit_ns = 0;
+	s->heard = true;
+	s->last_arrival_ns = arrival_ns;
+	site__remember_arrival(s, arrival_ns);
+}
+
+/*
+ * @heard was heard at @at_ns, so the edge hears again: every site held in a blackout, or whose
+ * deadline passed in one and is not judged yet, gets the blackout's length back. A hold that ran
+ * out before @at_ns fails its site first.
+ */
+static int health__blackout_ends(struct health *h, const struct health_site *heard, __u64 at_ns,
+				 __u64 detected_ns)
+{
+	int i, err;
+
+	for (i = 0; h->opts.blackout_hold_ns && i < DT_MAX_SITES; i++) {
+		struct health_site *s = &h->sites[i];
+
+		if (s == heard || !s->configured || !s->heard || !state_serving(s->state))
+			continue;
+		if (!s->held && site__alive_until(s) <= at_ns)
+			site__hold(h, s, site__alive_until(s), detected_ns);
+		if (!s->held)
+			continue;
+		err = health__step_site(h, s, at_ns, detected_ns);
+		if (err)
+			return err;
+		if (s->held)
+			site__release(h, s, at_ns, detected_ns);
+	}
+	return 0;
 }
 
 int health__heartbeat(struct health *h, __u16 site, __u64 arrival_ns, __u32 power_flags)
@@ -472,8 +622,10 @@ int health__heartbeat(struct health *h, __u16 site, __u64 arrival_ns, __u32 powe
 		return err;
 	warning = site__warning(s, power_flags);
 	site__track_clean_run(s, arrival_ns, warning);
-	s->heard = true;
-	s->last_arrival_ns = arrival_ns;
+	site__take_arrival(h, s, arrival_ns, detected_ns);
+	err = health__blackout_ends(h, s, arrival_ns, detected_ns);
+	if (err)
+		return err;
 	s->power_flags = power_flags;
 	site__apply_power(h, s, warning, arrival_ns, detected_ns);
 	site__note_power_unknown(h, s, power_flags, arrival_ns, detected_ns);
@@ -593,6 +745,14 @@ int health__flows_idle(struct health *h, __u16 site, __u64 now_ns)
 	return 0;
 }
 
+int health__set_blackout_hold(struct health *h, __u64 hold_ns)
+{
+	if (!h || hold_ns > HEALTH_MAX_NS)
+		return -EINVAL;
+	h->opts.blackout_hold_ns = hold_ns;
+	return 0;
+}
+
 /* ---- Queries ------------------------------------------------------------------------------- */
 
 int health__site_status(const struct health *h, __u16 site, struct health_site_status *st)
@@ -610,10 +770,12 @@ int health__site_status(const struct health *h, __u16 site, struct health_site_s
 	st->clean_run = s->clean_run;
 	st->last_heartbeat_ns = s->heard ? s->last_arrival_ns : 0;
 	st->clean_since_ns = s->clean_since_ns;
-	st->next_deadline_ns = site__next_deadline(s);
+	st->next_deadline_ns = site__next_deadline(h, s);
 	st->penalty = damping__penalty(&s->damping, &s->cfg.damping, h->now_ns);
 	st->flaps = s->flaps;
 	st->stale_heartbeats = s->stale_heartbeats;
+	st->blackout_held = s->held;
+	st->blackout_holds = s->blackout_holds;
 	return 0;
 }
 

@@ -42,6 +42,9 @@ enum health_cause {
 	HEALTH_CAUSE_RECOVERY_TIMEOUT = 11,
 	HEALTH_CAUSE_POWER_UNKNOWN = 12, /* notice: the UPS stopped answering */
 	HEALTH_CAUSE_POWER_KNOWN = 13, /* notice: it answers again */
+	HEALTH_CAUSE_BLACKOUT_HOLD = 14, /* notice: silent, but so is every other site: held */
+	HEALTH_CAUSE_BLACKOUT_END =
+		15, /* notice: another site was heard; the silence counts again */
 	HEALTH_CAUSE_MAX,
 };
 
@@ -76,6 +79,7 @@ struct health_site_config {
 #define HEALTH_EVENT_F_FORCED (1u << 1) /* an operator forced an otherwise refused change */
 #define HEALTH_EVENT_F_NOTICE (1u << 2) /* not a transition: from == to */
 #define HEALTH_EVENT_F_POWER_UNKNOWN (1u << 3) /* the site's power state is unknown */
+#define HEALTH_EVENT_F_BLACKOUT (1u << 4) /* DOWN after a blackout hold ran out */
 
 struct health_event {
 	__u16 site;
@@ -107,6 +111,12 @@ struct health_opts {
 	 * time) from when it was added: beacons get a chance before a fresh daemon fails anything.
 	 */
 	__u64 startup_grace_ns;
+	/*
+	 * The blackout guard (docs/detector.md): a site whose deadline passes while every other
+	 * site that should be sending is silent too is held, not failed, for at most this long;
+	 * the time until another site is heard again does not count against it. 0: no guard.
+	 */
+	__u64 blackout_hold_ns;
 	health_event_fn on_event;
 	void *ctx;
 };
@@ -123,6 +133,8 @@ struct health_site_status {
 	double penalty; /* at the library's current time */
 	__u64 flaps; /* heartbeat-driven DOWNs, and bounces (back, then gone) while DOWN */
 	__u64 stale_heartbeats; /* arrivals older than the newest one: ignored */
+	bool blackout_held; /* its deadline passed during a blackout: held, not failed */
+	__u64 blackout_holds; /* deadlines held by the blackout guard */
 };
 
 /* Operator requests: refuse (-EBUSY) to leave no site up unless this is given. */
@@ -136,6 +148,10 @@ int health__new(const struct health_opts *opts, struct health **hp);
 void health__free(struct health *h);
 int health__add_site(struct health *h, const struct health_site_config *cfg);
 
+/*
+ * Heartbeats of different sites must be given in arrival order (the daemon sorts what one
+ * wake-up drained): the blackout guard judges one site's silence by the others' arrivals.
+ */
 int health__heartbeat(struct health *h, __u16 site, __u64 arrival_ns, __u32 power_flags);
 int health__advance(struct health *h, __u64 now_ns);
 __u64 health__next_deadline(const struct health *h);
@@ -144,6 +160,7 @@ int health__drain(struct health *h, __u16 site, __u64 now_ns, __u32 flags);
 int health__fail(struct health *h, __u16 site, __u64 now_ns, __u32 flags);
 int health__restore(struct health *h, __u16 site, __u64 now_ns);
 int health__flows_idle(struct health *h, __u16 site, __u64 now_ns);
+int health__set_blackout_hold(struct health *h, __u64 hold_ns);
 
 int health__site_status(const struct health *h, __u16 site, struct health_site_status *st);
 bool health__all_sites_down(const struct health *h);

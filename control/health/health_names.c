@@ -23,6 +23,8 @@ static const char *const cause_names[HEALTH_CAUSE_MAX] = {
 	[HEALTH_CAUSE_RECOVERY_TIMEOUT] = "recovery_timeout",
 	[HEALTH_CAUSE_POWER_UNKNOWN] = "power_unknown",
 	[HEALTH_CAUSE_POWER_KNOWN] = "power_known",
+	[HEALTH_CAUSE_BLACKOUT_HOLD] = "blackout_hold",
+	[HEALTH_CAUSE_BLACKOUT_END] = "blackout_end",
 };
 
 static const char *const override_names[] = {

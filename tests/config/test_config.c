@@ -135,6 +135,7 @@ static void check_doc_global(const struct dt_config *c)
 	assert_int_equal(c->hold_down_ns, 2000 * MS);
 	assert_int_equal(c->recovery_timeout_ns, 30000 * MS);
 	assert_int_equal(c->flow_idle_ns, 10000 * MS);
+	assert_int_equal(c->blackout_hold_ns, 250 * MS);
 	assert_int_equal(c->flow_table_size, 65536);
 	assert_int_equal(c->hash_seed, 0x5eed);
 	assert_string_equal(c->control_socket, "/run/detour/detourd.sock");
@@ -290,6 +291,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->hold_down_ns, 1000 * MS);
 	assert_int_equal(c->recovery_timeout_ns, 30000 * MS);
 	assert_int_equal(c->flow_idle_ns, 10000 * MS);
+	assert_int_equal(c->blackout_hold_ns, 1000 * MS);
 	assert_int_equal(c->flow_table_size, 65536);
 	assert_int_equal(c->hash_seed, 0);
 	assert_string_equal(c->control_socket, "/run/detour/detourd.sock");

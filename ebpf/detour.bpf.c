@@ -70,6 +70,51 @@ struct {
 } dt_flows SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct dt_flow_gen);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dt_flow_gen SEC(".maps");
+
+/*
+ * The per-CPU cache of recent flows in front of dt_flows: a direct-mapped copy of entries this
+ * CPU read, 72 bytes a slot. Private to the program (not pinned, nobody else reads it).
+ */
+#define DT_FLOW_CACHE_BITS 10
+#define DT_FLOW_CACHE_KEY_WORDS (sizeof(struct dt_flow_key) / sizeof(__u64))
+
+/* A key read as words: the may_alias tells the compiler the parser's field stores reach it. */
+typedef __u64 __attribute__((may_alias)) dt_key_word;
+
+struct dt_flow_cache_slot {
+	/*
+	 * struct dt_flow_key, compared as words. Its last word holds the family, never 0 in a parsed
+	 * key: an empty slot, or one whose last word was cleared, matches nothing.
+	 */
+	__u64 key[DT_FLOW_CACHE_KEY_WORDS];
+	struct dt_flow_state flow; /* the entry as dt_flows held it, flags | DT_FLOW_F_CACHED */
+	__u32 gen; /* dt_flow_gen when copied */
+	__u32 until; /* low 32 bits of jiffies until which the entry needs no last_seen refresh */
+	__u32 hash; /* dt_flow_hash() of the key: an IPv6 outer header's flow label needs it */
+	__u32 pad;
+};
+
+_Static_assert(sizeof(struct dt_flow_key) % sizeof(__u64) == 0, "the key is whole u64 words");
+_Static_assert(__builtin_offsetof(struct dt_flow_cache_slot, hash) == 64,
+	       "what the hit path reads fits one cache line");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct dt_flow_cache_slot);
+	__uint(max_entries, 1u << DT_FLOW_CACHE_BITS);
+} dt_flow_cache SEC(".maps");
+
+/* Ticks per second, for the jiffies deadline of a cached entry; 0 if unknown: no caching. */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
 	__type(key, __u32);
 	__type(value, __u32);
@@ -88,7 +133,12 @@ struct {
 /* ---- The tables decide.h reads, bound to the maps above ----------------------------------- */
 
 struct dt_tables {
-	__u64 now; /* bpf_ktime_get_ns(), read once per packet and only when needed */
+	__u64 now; /* bpf_ktime_get_coarse_ns(), read once per packet and only when needed */
+	struct dt_flow_cache_slot *slot; /* the packet's cache slot, once dt_tables_flow() ran */
+	struct dt_flow_state *entry; /* the dt_flows entry read (not the cached copy), if any */
+	__u32 gen; /* dt_flow_gen, read before the flow table */
+	__u32 hash; /* the flow hash, when the cache had it; else 0 */
+	bool recorded; /* dt_flows was written for this packet: its copy is stale */
 };
 
 static __always_inline const struct dt_prefix_info *dt_tables_prefix(struct dt_tables *t,
@@ -118,16 +168,83 @@ static __always_inline const struct dt_failover_slots *dt_tables_failover(struct
 	return bpf_map_lookup_elem(&dt_failover, &home);
 }
 
+/* Multiplicative hashing of the folded key: cheap, and only picks a slot (the key is compared). */
+static __always_inline struct dt_flow_cache_slot *dt_flow_cache__slot(const dt_key_word *w)
+{
+	__u64 x = w[0] ^ w[1] ^ w[2] ^ w[3] ^ w[4];
+	__u32 idx = ((__u32)x ^ (__u32)(x >> 32)) * 0x9e3779b1u >> (32 - DT_FLOW_CACHE_BITS);
+
+	return bpf_map_lookup_elem(&dt_flow_cache, &idx);
+}
+
+static __always_inline bool dt_flow_cache__holds(const struct dt_flow_cache_slot *s,
+						 const dt_key_word *w, __u32 gen)
+{
+	return !((s->key[0] ^ w[0]) | (s->key[1] ^ w[1]) | (s->key[2] ^ w[2]) | (s->key[3] ^ w[3]) |
+		 (s->key[4] ^ w[4])) &&
+	       s->gen == gen && (__s32)(s->until - (__u32)bpf_jiffies64()) > 0;
+}
+
+/*
+ * A cached copy is the dt_flows entry as it is now, provided that (1) nothing the control plane
+ * writes changed since it was made (dt_flow_gen), (2) no packet of this CPU wrote the entry since
+ * (dt_tables_flow_record() empties the slot) and (3) the entry's last_seen needs no refresh yet
+ * (until): so decide.h decides on it exactly as on the entry. Another CPU writes an entry only
+ * when the first two change (a new flow, or a target that stopped serving: a state write), or
+ * after the LRU evicted it: then this CPU keeps the flow where it was for at most one refresh
+ * period, which an eviction already allows.
+ */
 static __always_inline struct dt_flow_state *dt_tables_flow(struct dt_tables *t,
 							    const struct dt_flow_key *k)
 {
-	return bpf_map_lookup_elem(&dt_flows, k);
+	const dt_key_word *w = (const dt_key_word *)k; /* the caller keeps it 8-byte aligned */
+	__u32 zero = 0;
+	struct dt_flow_gen *g = bpf_map_lookup_elem(&dt_flow_gen, &zero);
+
+	t->gen = g ? g->gen : 0;
+	t->slot = dt_flow_cache__slot(w);
+	if (t->slot && dt_flow_cache__holds(t->slot, w, t->gen)) {
+		t->hash = t->slot->hash;
+		return &t->slot->flow;
+	}
+	t->entry = bpf_map_lookup_elem(&dt_flows, k);
+	return t->entry;
 }
 
 static __always_inline int dt_tables_flow_record(struct dt_tables *t, const struct dt_flow_key *k,
 						 const struct dt_flow_state *v)
 {
+	t->recorded = true;
+	if (t->slot)
+		t->slot->key[DT_FLOW_CACHE_KEY_WORDS - 1] = 0;
 	return bpf_map_update_elem(&dt_flows, k, v, BPF_ANY);
+}
+
+/*
+ * After the decision: copy the entry it read (touched, if a refresh was due) into the packet's
+ * slot, valid until its last_seen would need the next refresh, counted in whole ticks and one
+ * short, so that the flow table's last_seen is never older than without the cache.
+ */
+static __always_inline void dt_flow_cache__fill(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	struct dt_flow_cache_slot *s = t->slot;
+	struct dt_flow_state *e = t->entry;
+	__u64 age, ticks;
+
+	if (!s || !e || t->recorded || !t->now || !CONFIG_HZ)
+		return;
+	age = t->now - e->last_seen_ns;
+	if (age >= DT_FLOW_REFRESH_NS)
+		return;
+	ticks = (DT_FLOW_REFRESH_NS - age) * CONFIG_HZ / 1000000000ull;
+	if (ticks < 2)
+		return;
+	__builtin_memcpy(s->key, k, sizeof(s->key));
+	s->flow = *e;
+	s->flow.flags |= DT_FLOW_F_CACHED;
+	s->until = (__u32)bpf_jiffies64() + (__u32)ticks - 1;
+	s->hash = dt_flow_hash(k, flow_hash_seed);
+	s->gen = t->gen;
 }
 
 /*
@@ -164,40 +281,53 @@ static __always_inline int finish(__u32 site, int reason, __u32 bytes, int actio
 	return action;
 }
 
-/* Rewrite toward the target site and pick the XDP action that sends it there. */
+/*
+ * Pick the XDP action that sends the packet out of the target's egress port, before the rewrite:
+ * a missing port must not leak a rewritten packet. bpf_redirect_map() only records the target (it
+ * acts when the program returns XDP_REDIRECT, not when a failed rewrite returns XDP_PASS), and
+ * its miss action saves a separate devmap lookup.
+ */
+static __always_inline int egress_action(const struct xdp_md *ctx, const struct dt_site *site)
+{
+	if (site->egress_ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect_map(&dt_egress, site->egress_port, XDP_PASS);
+}
+
+static __always_inline __u32 deliver_hash(const struct dt_packet *pkt, const struct dt_decision *d,
+					  const struct dt_tables *t, const struct dt_site *site)
+{
+	if (d->hash || site->tunnel_family != DT_FAMILY_V6)
+		return d->hash;
+	return t->hash ?: dt_flow_hash(&pkt->key, flow_hash_seed);
+}
+
+/* Rewrite toward the target site and send it there. */
 static __always_inline int deliver(struct xdp_md *ctx, struct dt_buf *b,
 				   const struct dt_packet *pkt, const struct dt_decision *d,
-				   __u32 bytes)
+				   const struct dt_tables *t, __u32 bytes)
 {
 	__u32 target = d->target;
 	const struct dt_site *site = bpf_map_lookup_elem(&dt_site, &target);
-	__u32 port;
-	int err;
+	int action, err;
 
 	if (!site || site->delivery == DT_DELIVERY_NONE)
 		return finish(d->home, DT_REASON_NO_SITE_CONFIG, bytes, XDP_PASS);
-	port = site->egress_port;
-	/* Check the port before the rewrite: a failed redirect must not leak a rewritten packet. */
-	if (site->egress_ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&dt_egress, &port))
+	action = egress_action(ctx, site);
+	if (action == XDP_PASS)
 		return finish(d->home, DT_REASON_NO_SITE_CONFIG, bytes, XDP_PASS);
 
 	if (site->delivery == DT_DELIVERY_ROUTE)
 		err = dt_rewrite_route(b, pkt, site);
 	else /* only an IPv6 outer header uses the hash (flow label); a known flow has none yet */
-		err = dt_encap_ipip(b, pkt, site,
-				    d->hash || site->tunnel_family != DT_FAMILY_V6 ?
-					    d->hash :
-					    dt_flow_hash(&pkt->key, flow_hash_seed));
+		err = dt_encap_ipip(b, pkt, site, deliver_hash(pkt, d, t, site));
 	if (err < 0)
 		return finish(d->home, -err, bytes, XDP_PASS);
 
-	count(d->home,
-	      site->delivery == DT_DELIVERY_ROUTE ? DT_REASON_REROUTED_ROUTE :
-						    DT_REASON_REROUTED_IPIP,
-	      bytes);
-	if (site->egress_ifindex == ctx->ingress_ifindex)
-		return XDP_TX;
-	return bpf_redirect_map(&dt_egress, port, XDP_DROP);
+	return finish(d->home,
+		      site->delivery == DT_DELIVERY_ROUTE ? DT_REASON_REROUTED_ROUTE :
+							    DT_REASON_REROUTED_IPIP,
+		      bytes, action);
 }
 
 SEC("xdp")
@@ -206,7 +336,7 @@ int detour_xdp(struct xdp_md *ctx)
 	__u32 bytes = ctx->data_end - ctx->data;
 	struct dt_tables tables = { 0 };
 	struct dt_decision d;
-	struct dt_packet pkt;
+	struct dt_packet pkt __attribute__((aligned(8))); /* the cache reads its key as u64 words */
 	struct dt_buf b;
 	int ret;
 
@@ -216,11 +346,12 @@ int detour_xdp(struct xdp_md *ctx)
 		return finish(DT_SITE_NONE, -ret, bytes, XDP_PASS);
 
 	dt_decide(&tables, &pkt, flow_hash_seed, &d);
+	dt_flow_cache__fill(&tables, &pkt.key);
 	if (d.record_failed)
 		count(d.home, DT_REASON_FLOW_INSERT_FAILED, 0);
 	if (d.reason != DT_REASON_NONE)
 		return finish(d.home, d.reason, bytes, XDP_PASS);
-	return deliver(ctx, &b, &pkt, &d, bytes);
+	return deliver(ctx, &b, &pkt, &d, &tables, bytes);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -114,6 +114,10 @@ int dt_xdp_unpin(const char *pin_root);
 
 /* ---- Map writers, O(1) each (for_each_flow excepted) ---------------------------------------- */
 
+/*
+ * Both also increment dt_flow_gen, so that the program's per-CPU copies of flow-table entries
+ * made before the write are not trusted after it (three syscalls instead of one).
+ */
 int dt_xdp__set_site_state(struct dt_xdp *x, __u32 site, enum dt_site_state state);
 int dt_xdp__site_state(struct dt_xdp *x, __u32 site, enum dt_site_state *state);
 int dt_xdp__set_site(struct dt_xdp *x, __u32 site, const struct dt_site *cfg);

@@ -20,6 +20,7 @@ enum dt_xdp_map_id {
 	DT_MAP_FLOWS,
 	DT_MAP_EGRESS,
 	DT_MAP_COUNTERS,
+	DT_MAP_FLOW_GEN,
 	DT_MAP_COUNT,
 };
 

@@ -6,6 +6,7 @@
  * an out-of-bounds write the kernel would refuse less clearly.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
@@ -21,6 +22,31 @@ static int map__update(struct dt_xdp *x, int id, const void *key, const void *va
 
 	if (err)
 		pr_warn("map %s: update: %s", dt_xdp_map_names[id], strerror(-err));
+	return err;
+}
+
+/*
+ * After a write that can change the decision for a flow the table knows: the XDP program's
+ * per-CPU cached copies of dt_flows entries made before it are no longer trusted. detourd writes
+ * from two threads (the event loop sets states, the recovery scanner deletes idle flows): the
+ * read-increment-write is serialised so that no bump is lost.
+ */
+static int flow_gen__bump(struct dt_xdp *x)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct dt_flow_gen g = { 0 };
+	__u32 zero = 0;
+	int err;
+
+	pthread_mutex_lock(&lock);
+	err = bpf_map_lookup_elem(x->map_fd[DT_MAP_FLOW_GEN], &zero, &g);
+	if (err) {
+		pr_warn("map %s: lookup: %s", dt_xdp_map_names[DT_MAP_FLOW_GEN], strerror(-err));
+	} else {
+		g.gen++;
+		err = map__update(x, DT_MAP_FLOW_GEN, &zero, &g);
+	}
+	pthread_mutex_unlock(&lock);
 	return err;
 }
 
@@ -41,7 +67,8 @@ int dt_xdp__set_site_state(struct dt_xdp *x, __u32 site, enum dt_site_state stat
 		pr_warn("site %u: state %u is not a site state", site, (unsigned int)state);
 		err = -EINVAL;
 	}
-	return err ?: map__update(x, DT_MAP_SITE_STATE, &site, &v);
+	/* The state first: a packet that still sees the old generation decides on the new state. */
+	return err ?: map__update(x, DT_MAP_SITE_STATE, &site, &v) ?: flow_gen__bump(x);
 }
 
 int dt_xdp__site_state(struct dt_xdp *x, __u32 site, enum dt_site_state *state)
@@ -255,5 +282,7 @@ int dt_xdp__delete_flow(struct dt_xdp *x, const struct dt_flow_key *key)
 {
 	int ret = bpf_map_delete_elem(x->map_fd[DT_MAP_FLOWS], key);
 
-	return ret == -ENOENT ? 0 : ret; /* the LRU may have evicted it first */
+	if (ret == -ENOENT) /* the LRU may have evicted it first */
+		return 0;
+	return ret ?: flow_gen__bump(x);
 }

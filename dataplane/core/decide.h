@@ -91,19 +91,24 @@ DT_INLINE bool dt_packet_starts_flow(const struct dt_packet *pkt)
 	return (pkt->tcp_flags & (syn | ack)) == syn;
 }
 
-DT_INLINE void dt_flow_touch(struct dt_tables *t, const struct dt_flow_key *key,
-			     struct dt_flow_state *flow, __u64 now)
+/* The clock is read only here and in dt_flow_record(): a cached copy that is fresh needs none. */
+DT_INLINE void dt_flow_touch(struct dt_tables *t, struct dt_flow_state *flow)
 {
+	__u64 now;
+
+	if (flow->flags & DT_FLOW_F_CACHED)
+		return;
+	now = dt_tables_now(t);
 	if (now - flow->last_seen_ns < DT_FLOW_REFRESH_NS)
 		return;
 	flow->last_seen_ns = now; /* a racy write of a timestamp: the last writer wins, fine */
 }
 
 DT_INLINE void dt_flow_record(struct dt_tables *t, const struct dt_packet *pkt,
-			      struct dt_decision *d, __u8 flags, __u64 now)
+			      struct dt_decision *d, __u8 flags)
 {
 	struct dt_flow_state v = {
-		.last_seen_ns = now,
+		.last_seen_ns = dt_tables_now(t),
 		.home_site = (__u16)d->home,
 		.target_site = (__u16)d->target,
 		.flags = flags,
@@ -115,7 +120,7 @@ DT_INLINE void dt_flow_record(struct dt_tables *t, const struct dt_packet *pkt,
 
 /* Send the flow to a freshly chosen target, or fail open when there is none. */
 DT_INLINE void dt_decide_move(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
-			      struct dt_decision *d, bool record, __u64 now)
+			      struct dt_decision *d, bool record)
 {
 	d->hash = dt_flow_hash(&pkt->key, seed);
 	d->target = dt_choose_target(t, d->home, d->hash);
@@ -126,63 +131,63 @@ DT_INLINE void dt_decide_move(struct dt_tables *t, const struct dt_packet *pkt, 
 	}
 	d->reason = DT_REASON_NONE; /* the caller's rewrite sets the rerouted reason */
 	if (record)
-		dt_flow_record(t, pkt, d, 0, now);
+		dt_flow_record(t, pkt, d, 0);
 }
 
 /* A flow the table knows: keep it where it went while that site still serves it. */
 DT_INLINE bool dt_decide_known(struct dt_tables *t, const struct dt_packet *pkt,
-			       struct dt_flow_state *flow, struct dt_decision *d, __u64 now)
+			       struct dt_flow_state *flow, struct dt_decision *d)
 {
 	if (flow->flags & DT_FLOW_F_HOME) {
-		dt_flow_touch(t, &pkt->key, flow, now);
+		dt_flow_touch(t, flow);
 		d->reason = DT_REASON_HOME_UP;
 		return true;
 	}
 	if (flow->home_site != d->home || !dt_site_serves_flows(t, flow->target_site))
 		return false;
-	dt_flow_touch(t, &pkt->key, flow, now);
+	dt_flow_touch(t, flow);
 	d->target = flow->target_site;
 	d->reason = DT_REASON_NONE;
 	return true;
 }
 
 DT_INLINE void dt_decide_down(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
-			      bool stateless, struct dt_decision *d, __u64 now)
+			      bool stateless, struct dt_decision *d)
 {
 	struct dt_flow_state *flow = stateless ? NULL : dt_tables_flow(t, &pkt->key);
 
-	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d, now))
+	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d))
 		return;
-	dt_decide_move(t, pkt, seed, d, !stateless, now);
+	dt_decide_move(t, pkt, seed, d, !stateless);
 }
 
 DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
-				  bool stateless, struct dt_decision *d, __u64 now)
+				  bool stateless, struct dt_decision *d)
 {
 	struct dt_flow_state *flow;
 
 	if (stateless) {
-		dt_decide_move(t, pkt, seed, d, false, now);
+		dt_decide_move(t, pkt, seed, d, false);
 		return;
 	}
 	flow = dt_tables_flow(t, &pkt->key);
-	if (flow && dt_decide_known(t, pkt, flow, d, now))
+	if (flow && dt_decide_known(t, pkt, flow, d))
 		return;
 	if (dt_packet_starts_flow(pkt)) {
-		dt_decide_move(t, pkt, seed, d, true, now);
+		dt_decide_move(t, pkt, seed, d, true);
 		return;
 	}
 	/* Established before the drain began: it stays home, and the table remembers that. */
 	d->reason = DT_REASON_HOME_UP;
-	dt_flow_record(t, pkt, d, DT_FLOW_F_HOME, now);
+	dt_flow_record(t, pkt, d, DT_FLOW_F_HOME);
 }
 
 DT_INLINE void dt_decide_recovering(struct dt_tables *t, const struct dt_packet *pkt,
-				    bool stateless, struct dt_decision *d, __u64 now)
+				    bool stateless, struct dt_decision *d)
 {
 	struct dt_flow_state *flow = stateless ? NULL : dt_tables_flow(t, &pkt->key);
 
-	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d, now))
+	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d))
 		return;
 	d->reason = DT_REASON_HOME_UP; /* new flows, and flows whose target died, go home */
 }
@@ -198,7 +203,6 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, __u32
 	const struct dt_prefix_info *prefix = dt_tables_prefix(t, &pkt->key);
 	bool stateless;
 	__u32 state;
-	__u64 now;
 
 	d->home = DT_SITE_NONE;
 	d->target = DT_SITE_NONE;
@@ -217,15 +221,17 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, __u32
 		d->reason = DT_REASON_FRAGMENT; /* no ports, cannot follow its flow */
 		return;
 	}
-	/* Only a flow whose home is not UP reads the clock; only a new choice pays for the hash. */
-	now = dt_tables_now(t);
+	/*
+	 * Only a flow whose home is not UP reads the clock (to refresh or record a flow-table entry);
+	 * only a new choice pays for the hash.
+	 */
 	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
 	if (state == DT_SITE_DOWN)
-		dt_decide_down(t, pkt, seed, stateless, d, now);
+		dt_decide_down(t, pkt, seed, stateless, d);
 	else if (state == DT_SITE_DRAINING)
-		dt_decide_draining(t, pkt, seed, stateless, d, now);
+		dt_decide_draining(t, pkt, seed, stateless, d);
 	else if (state == DT_SITE_RECOVERING)
-		dt_decide_recovering(t, pkt, stateless, d, now);
+		dt_decide_recovering(t, pkt, stateless, d);
 }
 
 #endif /* DT_DECIDE_H */

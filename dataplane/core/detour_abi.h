@@ -200,6 +200,12 @@ struct dt_failover_slots {
 
 /* dt_flows (LRU hash, key = struct dt_flow_key): flows that left home, or were seen in a drain. */
 #define DT_FLOW_F_HOME (1u << 0) /* recorded during a drain as established: stays home */
+/*
+ * Never stored in dt_flows: marks a dataplane's private copy of an entry (the XDP program's per-CPU
+ * cache of recent flows) whose last_seen_ns is known to need no refresh yet, so reading the clock
+ * for it would be wasted.
+ */
+#define DT_FLOW_F_CACHED (1u << 1)
 
 struct dt_flow_state {
 	__u64 last_seen_ns; /* bpf_ktime_get_ns(); refreshed at most every DT_FLOW_REFRESH_NS */
@@ -210,6 +216,17 @@ struct dt_flow_state {
 };
 
 #define DT_FLOW_REFRESH_NS 100000000ull /* 100 ms: bounds flow-table writes per flow */
+
+/*
+ * dt_flow_gen (array, one entry): the generation of everything a flow-table entry's decision
+ * depends on besides the packet. The control plane increments it after every site-state write and
+ * every flow it deletes; the XDP program trusts a cached copy of a dt_flows entry only if it was
+ * made at the current generation.
+ */
+struct dt_flow_gen {
+	__u32 gen;
+	__u32 pad;
+};
 
 /* dt_counters (per-CPU array, key = dt_counter_index()): one row per site plus one for none. */
 struct dt_counter {
@@ -242,6 +259,7 @@ _Static_assert(sizeof(struct dt_site) == 56, "dt_site layout");
 _Static_assert(sizeof(struct dt_failover_slots) == DT_FAILOVER_SLOTS * DT_FAILOVER_CANDIDATES,
 	       "dt_failover_slots layout");
 _Static_assert(sizeof(struct dt_flow_state) == 16, "dt_flow_state layout");
+_Static_assert(sizeof(struct dt_flow_gen) == 8, "dt_flow_gen layout");
 _Static_assert(sizeof(struct dt_counter) == 16, "dt_counter layout");
 
 #endif /* DETOUR_ABI_H */

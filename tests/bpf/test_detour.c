@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <sched.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,7 @@ static void set_state(__u32 site, __u32 state)
 	struct dt_site_state_val v = { .state = state };
 
 	xdp_map_put(skel->maps.dt_site_state, &site, &v);
+	xdp_bump_flow_gen(skel);
 }
 
 static void configure(void)
@@ -89,6 +92,7 @@ static int test_setup(void **state)
 		set_state(id, DT_SITE_UP);
 	while (!bpf_map_get_next_key(fd, NULL, &key))
 		bpf_map_delete_elem(fd, &key);
+	xdp_bump_flow_gen(skel);
 	for (id = 0; id < DT_COUNTER_ENTRIES; id++)
 		bpf_map_update_elem(bpf_map__fd(skel->maps.dt_counters), &id, zero, BPF_ANY);
 	free(zero);
@@ -569,6 +573,133 @@ static void test_split_and_second_failure(void **state)
 	assert_int_equal(moved, on[SITE_B]);
 }
 
+/* ---- The per-CPU cache of recent flows in front of dt_flows -------------------------------- */
+
+static void flow_put(const struct pkt_spec *s, const struct dt_flow_state *v)
+{
+	struct dt_flow_key k = scenario_key_of(s);
+
+	xdp_map_put(skel->maps.dt_flows, &k, v);
+}
+
+/* A moved flow's SYN (recorded) and an ACK (read from dt_flows and copied into this CPU's cache). */
+static int move_and_cache(struct pkt_spec *s)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run_result r;
+
+	s->tcp_flags = SYN;
+	r = run(pkt, pkt_build(pkt, s));
+	s->tcp_flags = ACK;
+	assert_int_equal(run(pkt, pkt_build(pkt, s)).action, XDP_REDIRECT);
+	return site_of_frame(&r);
+}
+
+static int other_target(int site)
+{
+	return site == SITE_A ? SITE_B : SITE_A;
+}
+
+/* An entry changed behind the cache's back is served stale until the generation moves, not after. */
+static void test_flow_cache_trusts_only_the_current_generation(void **state)
+{
+	struct pkt_spec s = scenario_tcp4("198.18.10.11", 9000, SYN);
+	uint8_t pkt[PKT_MAX];
+	struct dt_flow_state f;
+	struct run_result r;
+	int target;
+
+	set_state(HOME, DT_SITE_DOWN);
+	target = move_and_cache(&s);
+	assert_true(flow_get(&s, &f));
+	f.target_site = (__u16)other_target(target);
+	flow_put(&s, &f);
+	/* no bump: the cached copy answers (this is what proves the cache is in the path) */
+	r = run(pkt, pkt_build(pkt, &s));
+	assert_int_equal(site_of_frame(&r), target);
+	xdp_bump_flow_gen(skel);
+	r = run(pkt, pkt_build(pkt, &s));
+	assert_int_equal(site_of_frame(&r), other_target(target));
+}
+
+static bool pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return !sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * CPU 0 caches a flow on site X. On CPU 1, X fails (the flow moves to Y and dt_flows says so),
+ * then X returns. Back on CPU 0 the flow must stay on Y, as dt_flows says: the state writes moved
+ * the generation, so CPU 0's copy (X, which serves again) is not trusted.
+ */
+static void test_flow_cache_coherent_across_cpus(void **state)
+{
+	struct pkt_spec s = scenario_tcp4("198.18.10.12", 9100, SYN);
+	uint8_t pkt[PKT_MAX];
+	cpu_set_t saved;
+	struct run_result r;
+	int x;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	if (CPU_COUNT(&saved) < 2 || !CPU_ISSET(0, &saved) || !CPU_ISSET(1, &saved))
+		skip();
+	set_state(HOME, DT_SITE_DOWN);
+	assert_true(pin_to(0));
+	x = move_and_cache(&s);
+	assert_true(pin_to(1));
+	set_state((__u32)x, DT_SITE_DOWN);
+	r = run(pkt, pkt_build(pkt, &s));
+	assert_int_equal(site_of_frame(&r), other_target(x));
+	set_state((__u32)x, DT_SITE_UP);
+	assert_true(pin_to(0));
+	r = run(pkt, pkt_build(pkt, &s));
+	sched_setaffinity(0, sizeof(saved), &saved);
+	assert_int_equal(site_of_frame(&r), other_target(x));
+}
+
+static __u64 coarse_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* what bpf_ktime_get_coarse_ns() reads */
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/*
+ * The idle scanner judges flows by last_seen: a cached copy must not hide a flow's packets from
+ * it. An entry whose refresh is due in 30 ms is cached at most that long; a packet 60 ms later
+ * reaches dt_flows again and refreshes it. The program's clock cannot be injected, hence the
+ * (bounded, 60 ms) wait.
+ */
+static void test_flow_cache_lets_last_seen_refresh(void **state)
+{
+	struct pkt_spec s = scenario_tcp4("198.18.10.13", 9200, SYN);
+	const struct timespec wait = { .tv_nsec = 60000000 };
+	uint8_t pkt[PKT_MAX];
+	struct dt_flow_state f;
+	__u64 old, before;
+
+	set_state(HOME, DT_SITE_DOWN);
+	move_and_cache(&s);
+	assert_true(flow_get(&s, &f));
+	old = coarse_now_ns() - (DT_FLOW_REFRESH_NS - 30000000ull);
+	f.last_seen_ns = old;
+	flow_put(&s, &f);
+	xdp_bump_flow_gen(skel);
+	assert_int_equal(run(pkt, pkt_build(pkt, &s)).action, XDP_REDIRECT); /* cached again */
+	assert_true(flow_get(&s, &f));
+	assert_int_equal(f.last_seen_ns, old); /* not due yet */
+	nanosleep(&wait, NULL);
+	before = coarse_now_ns();
+	assert_int_equal(run(pkt, pkt_build(pkt, &s)).action, XDP_REDIRECT);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.last_seen_ns >= before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +719,9 @@ int main(void)
 		T(test_icmp_error_follows_its_flow),
 		T(test_golden_packets_pass_untouched),
 		T(test_split_and_second_failure),
+		T(test_flow_cache_trusts_only_the_current_generation),
+		T(test_flow_cache_coherent_across_cpus),
+		T(test_flow_cache_lets_last_seen_refresh),
 #undef T
 	};
 

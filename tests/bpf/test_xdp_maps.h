@@ -20,6 +20,20 @@ static inline void xdp_map_put(struct bpf_map *map, const void *key, const void 
 		fail_msg("%s: update failed: %s", bpf_map__name(map), strerror(-err));
 }
 
+/*
+ * What the control plane does after writing a site state or deleting a flow (dt_xdp_maps.c): the
+ * program's cached copies of flow-table entries made before are no longer trusted.
+ */
+static inline void xdp_bump_flow_gen(struct detour *skel)
+{
+	struct dt_flow_gen g = { 0 };
+	__u32 zero = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.dt_flow_gen), &zero, &g), 0);
+	g.gen++;
+	xdp_map_put(skel->maps.dt_flow_gen, &zero, &g);
+}
+
 static inline void xdp_set_failover(struct detour *skel, __u32 home,
 				    const struct dt_failover_entry *list, unsigned int n)
 {

@@ -39,7 +39,7 @@ struct dt_tables {
 	struct host_flow flows[TEST_FLOWS];
 	bool flows_full; /* make inserts fail */
 	__u64 now;
-	unsigned int flow_lookups, flow_writes;
+	unsigned int flow_lookups, flow_writes, clock_reads;
 };
 
 static const struct dt_prefix_info *dt_tables_prefix(struct dt_tables *t,
@@ -98,6 +98,7 @@ static int dt_tables_flow_record(struct dt_tables *t, const struct dt_flow_key *
 
 static __u64 dt_tables_now(struct dt_tables *t)
 {
+	t->clock_reads++;
 	return t->now;
 }
 
@@ -368,6 +369,33 @@ static void test_last_seen_refresh_is_rate_limited(void **state)
 	assert_int_equal(dt_tables_flow(t, &p.key)->last_seen_ns, t->now);
 }
 
+/* A dataplane's fresh private copy (DT_FLOW_F_CACHED) is decided on alike, without the clock. */
+static void test_cached_copy_needs_no_clock(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(51, PROTO_UDP, 0);
+	struct dt_flow_state *f;
+	struct dt_decision d1, d2;
+	unsigned int reads;
+
+	t->state[HOME] = DT_SITE_DOWN;
+	d1 = decide(t, &p);
+	f = dt_tables_flow(t, &p.key);
+	f->flags |= DT_FLOW_F_CACHED;
+	t->now += 10 * DT_FLOW_REFRESH_NS;
+	reads = t->clock_reads;
+	d2 = decide(t, &p);
+	assert_int_equal(d2.reason, DT_REASON_NONE);
+	assert_int_equal(d2.target, d1.target);
+	assert_int_equal(t->clock_reads, reads);
+	assert_int_not_equal(f->last_seen_ns, t->now);
+	/* the same entry without the flag is refreshed, by the clock */
+	f->flags &= (__u8)~DT_FLOW_F_CACHED;
+	decide(t, &p);
+	assert_int_equal(t->clock_reads, reads + 1);
+	assert_int_equal(f->last_seen_ns, t->now);
+}
+
 static void test_later_fragment_is_left_to_the_kernel(void **state)
 {
 	struct dt_tables *t = *state;
@@ -458,6 +486,7 @@ int main(void)
 		T(test_draining_stateless_moves_everything_without_records),
 		T(test_recovering_keeps_moved_flows_and_sends_new_home),
 		T(test_last_seen_refresh_is_rate_limited),
+		T(test_cached_copy_needs_no_clock),
 		T(test_later_fragment_is_left_to_the_kernel),
 		T(test_flow_table_full_still_moves),
 		T(test_split_follows_weights),

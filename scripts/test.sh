@@ -46,13 +46,12 @@ echo "== test suite ($BUILD)"
 meson test -C "$BUILD" --print-errorlogs || status=1
 
 echo "== test suite under ASan + UBSan ($SAN_BUILD)"
-# Everything but the end-to-end suites. Those run sanitized daemons, beacons, clients and servers
-# at once on two cores, and in clean-clone runs they saw every site go silent together for more
-# than 100 ms (a common-mode stall, not a Detour decision; the gcc pass above runs them at
-# 20 ms detection and passed every time). Their daemon code is covered sanitized by the daemon,
-# xdp and heartbeat namespace suites, which do run here.
+# Everything but the DPDK end-to-end suite: a sanitized DPDK worker busy-polling beside sanitized
+# beacons, clients and servers on two cores loses requests after the reroute that the test counts
+# (a speed limit of the sanitized build, not a decision; the gcc pass above runs it). The engine
+# itself runs sanitized in the dpdk suite.
 DT_INTERVAL_MS=20 DT_MULTIPLIER=5 \
-	meson test -C "$SAN_BUILD" --no-suite fuzz --no-suite integration \
-	--no-suite dpdk-integration --print-errorlogs || status=1
+	meson test -C "$SAN_BUILD" --no-suite fuzz --no-suite dpdk-integration \
+	--print-errorlogs || status=1
 
 exit $status

@@ -47,7 +47,8 @@ static int visit_flow(const struct dt_flow_key *key, const struct dt_flow_state 
 {
 	struct scan_ctx *c = arg;
 	__u64 bit = v->home_site < DT_MAX_SITES ? 1ull << v->home_site : 0;
-	bool idle = c->now - v->last_seen_ns > c->idle_ns;
+	/* refreshed after the walk read its clock: in use, not idle (the subtraction would wrap) */
+	bool idle = v->last_seen_ns < c->now && c->now - v->last_seen_ns > c->idle_ns;
 
 	if ((c->recovering & bit) && !(v->flags & DT_FLOW_F_HOME) && !idle)
 		c->busy |= bit;

@@ -66,17 +66,15 @@ DT_INLINE int dt_rewrite_check_ipv6(const void *l3, const void *data_end,
 }
 
 /*
- * Everything a rewrite needs to be true before it touches the frame; @outer_len is the header it
- * will add (0 for route). The L3 offset is rebuilt from the bounded VLAN depth rather than taken
- * from pkt->l3_off so that the verifier sees a small constant range, not any __u16.
+ * The frame is still what the parser said it is. The L3 offset is rebuilt from the bounded VLAN
+ * depth rather than taken from pkt->l3_off so that the verifier sees a small constant range, not
+ * any __u16.
  */
-DT_INLINE int dt_rewrite_check(const struct dt_buf *b, const struct dt_packet *pkt,
-			       const struct dt_site *site, __u32 outer_len)
+DT_INLINE int dt_rewrite_check_frame(const struct dt_buf *b, const struct dt_packet *pkt)
 {
 	__u32 depth = pkt->vlan_depth;
-	__u32 l3_off, ip_len;
 	const void *l3;
-	int err;
+	__u32 l3_off;
 
 	if (depth > DT_MAX_VLAN_DEPTH)
 		return -DT_REASON_TRUNCATED;
@@ -87,11 +85,42 @@ DT_INLINE int dt_rewrite_check(const struct dt_buf *b, const struct dt_packet *p
 		return -DT_REASON_TRUNCATED;
 	l3 = (const char *)b->data + l3_off;
 	if (pkt->l3_proto == ETH_P_IP)
-		err = dt_rewrite_check_ipv4(l3, b->data_end, pkt);
-	else if (pkt->l3_proto == ETH_P_IPV6)
-		err = dt_rewrite_check_ipv6(l3, b->data_end, pkt);
-	else
+		return dt_rewrite_check_ipv4(l3, b->data_end, pkt);
+	if (pkt->l3_proto == ETH_P_IPV6)
+		return dt_rewrite_check_ipv6(l3, b->data_end, pkt);
+	return -DT_REASON_NOT_IP;
+}
+
+/*
+ * Whether a rewrite re-reads the frame to check it against the parser's account. The XDP program
+ * and the host tests must: the verifier needs every bound derived again from the packet, and a
+ * test may hand in a frame and a dt_packet that disagree. The DPDK worker rewrites the very mbuf
+ * it has just parsed, unchanged since (dt_dpdk_path.c), and parse.h has already checked all of it
+ * (version, header length, total length within the frame, TTL, L3 offset): there the second
+ * reading costs ~40 instructions a packet and can never fail.
+ */
+#ifdef DT_TARGET_DPDK
+#define DT_REWRITE_REREAD_FRAME 0
+#else
+#define DT_REWRITE_REREAD_FRAME 1
+#endif
+
+/*
+ * Everything a rewrite needs to be true before it touches the frame; @outer_len is the header it
+ * will add (0 for route).
+ */
+DT_INLINE int dt_rewrite_check(const struct dt_buf *b, const struct dt_packet *pkt,
+			       const struct dt_site *site, __u32 outer_len)
+{
+	__u32 ip_len;
+	int err;
+
+	if (DT_REWRITE_REREAD_FRAME)
+		err = dt_rewrite_check_frame(b, pkt);
+	else if (pkt->l3_proto != ETH_P_IP && pkt->l3_proto != ETH_P_IPV6)
 		err = -DT_REASON_NOT_IP;
+	else
+		err = 0;
 	if (err)
 		return err;
 	if (pkt->ttl <= 1)
@@ -115,12 +144,20 @@ DT_INLINE int dt_eth_write(void *data, const void *data_end, const struct dt_sit
 	return 0;
 }
 
+/*
+ * RFC 1624 eqn. 3 for a TTL decrement: the TTL is the high byte of the word it shares with the
+ * protocol, so the word drops by exactly 0x0100 (no borrow: the TTL is > 1), and ~m + m' is the
+ * constant 0xffff - 0x0100, in the word's memory order: the same sum dt_csum_replace_ttl()
+ * accumulates, without reading the TTL and protocol bytes to get it.
+ */
+#define DT_CSUM_TTL_DECREMENT ((__u32)0xffff - bpf_htons(0x0100))
+
 /* As a router would (RFC 1812 5.3.1): the caller has checked that the TTL is > 1. */
 DT_INLINE int dt_ipv4_decrement_ttl(struct iphdr *iph, const void *data_end)
 {
 	if ((void *)(iph + 1) > data_end)
 		return -DT_REASON_TRUNCATED;
-	iph->check = dt_csum_replace_ttl(iph->check, iph->protocol, iph->ttl, iph->ttl - 1);
+	iph->check = dt_csum_apply(iph->check, DT_CSUM_TTL_DECREMENT);
 	iph->ttl--;
 	return 0;
 }

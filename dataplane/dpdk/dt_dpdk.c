@@ -226,7 +226,6 @@ int dt_dpdk__open(const struct dt_dpdk_opts *opts, struct dt_dpdk **out)
 	e->eal_owned = opts->eal_argc > 0;
 	e->n_ports = opts->n_ports;
 	e->n_workers = e->opts.n_workers;
-	pthread_mutex_init(&e->flow_lock, NULL);
 	err = engine_build(e);
 	if (err) {
 		dt_dpdk__close(e);
@@ -262,7 +261,6 @@ void dt_dpdk__close(struct dt_dpdk *e)
 	if (e->qsbr)
 		dt_dpdk_tables__fini(e);
 	rte_mempool_free(e->pool);
-	pthread_mutex_destroy(&e->flow_lock);
 	if (e->eal_owned)
 		rte_eal_cleanup();
 	free(e);

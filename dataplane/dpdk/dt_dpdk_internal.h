@@ -15,10 +15,10 @@
  *    rebuilds its whole table on delete, so it must never be written under readers. A writer
  *    changes the copy no worker reads, publishes it, waits for a grace period, then applies the
  *    same change to the other copy.
- *  - flows: one rte_hash per worker (RSS keeps a flow on one worker), written only by that
- *    worker, read lock-free by the control plane (RW_CONCURRENCY_LF); slots of deleted keys are
- *    reclaimed through a second QSBR variable on which the control plane is the reader, so a
- *    worker never waits for it. The control plane's deletions go through a ring per worker.
+ *  - flows: one open-addressing table per worker (dt_flow_table.h; RSS keeps a flow on one
+ *    worker), written only by that worker, walked by the control plane with a sequence counter
+ *    per slot; its array is never freed under a walker, so nothing needs reclaiming. The control
+ *    plane's deletions go through a ring per worker.
  */
 #ifndef DT_DPDK_INTERNAL_H
 #define DT_DPDK_INTERNAL_H
@@ -33,6 +33,7 @@
 #include <rte_mbuf.h>
 
 #include "dt_dpdk.h"
+#include "dt_flow_table.h"
 
 #define DT_DPDK_BURST 32
 #define DT_DPDK_PREFETCH 4 /* packets ahead: covers a cache miss at ~50 ns per packet */
@@ -42,7 +43,6 @@
 
 struct rte_lpm;
 struct rte_lpm6;
-struct rte_hash;
 struct rte_ring;
 struct rte_rcu_qsbr;
 struct rte_mempool;
@@ -56,9 +56,7 @@ struct dt_dpdk_worker {
 	struct dt_dpdk *e;
 	unsigned int id; /* RX/TX queue on every port and the QSBR thread id */
 	unsigned int lcore;
-	struct rte_hash *flows;
-	struct dt_flow_state *flow_vals; /* indexed by the key's position in @flows */
-	__u32 evict_cursor;
+	struct dt_flow_table *flows;
 	struct rte_ring *del_ring; /* struct dt_flow_key elements from the control plane */
 	__u64 tx_dropped;
 	struct dt_dpdk_txq txq[DT_DPDK_MAX_PORTS + 1]; /* by engine port slot; last: exception */
@@ -88,9 +86,7 @@ struct dt_dpdk {
 	struct dt_prefix_info prefix_info[DT_PREFIX_INFO_N]; /* immutable after open */
 
 	struct rte_rcu_qsbr *qsbr; /* readers: workers */
-	struct rte_rcu_qsbr *flow_qsbr; /* reader: the control plane, while it walks flows */
 	pthread_mutex_t ctl_lock; /* one control-plane writer at a time */
-	pthread_mutex_t flow_lock; /* one flow-table walker: flow_qsbr has one reader id */
 
 	unsigned int n_workers;
 	struct dt_dpdk_worker *workers[DT_DPDK_MAX_WORKERS];
@@ -106,10 +102,8 @@ int dt_dpdk_tables__init(struct dt_dpdk *e);
 void dt_dpdk_tables__fini(struct dt_dpdk *e);
 
 /*
- * The flow tables' rte_hash signature, the tables' hash function: CRC32-C over the key's five
- * 64-bit words, which is what rte_hash_crc() computes for a 40-octet key where SSE4.2 is there.
- * The packet path computes it inline, once per key, and hands it to rte_hash, which would
- * otherwise call rte_hash_crc() through a pointer, with a CPU-feature test per word.
+ * The flow tables' signature: CRC32-C over the key's five 64-bit words (rte_hash_crc() where
+ * SSE4.2 is missing), computed inline, once per key; its low bits pick the first slot.
  */
 #define DT_DPDK_FLOW_SIG_INIT 0u
 
@@ -134,11 +128,6 @@ _Static_assert(sizeof(struct dt_flow_key) % sizeof(__u64) == 0, "the signature r
 /* dt_dpdk_flows.c */
 int dt_dpdk_flows__init(struct dt_dpdk_worker *w, __u32 entries);
 void dt_dpdk_flows__fini(struct dt_dpdk_worker *w);
-struct dt_flow_state *dt_dpdk_flows__lookup(struct dt_dpdk_worker *w, const struct dt_flow_key *k);
-void dt_dpdk_flows__lookup_bulk(struct dt_dpdk_worker *w, const struct dt_flow_key **keys,
-				__u32 *sigs, unsigned int n, int32_t *pos);
-int dt_dpdk_flows__record(struct dt_dpdk_worker *w, const struct dt_flow_key *k,
-			  const struct dt_flow_state *v);
 void dt_dpdk_flows__apply_deletes(struct dt_dpdk_worker *w);
 
 /* dt_dpdk_worker.c */

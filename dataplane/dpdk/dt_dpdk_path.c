@@ -14,11 +14,12 @@
  *
  * A burst goes through in stages, so that table lookups are made for the whole burst at once and
  * their cache misses overlap (docs/dpdk.md, "Performance"): parse every packet; look up every
- * destination prefix (rte_lpm_lookup_bulk for IPv4); look up, in one rte_hash bulk call with
- * signatures computed here, the flows of the packets whose home is not UP; then decide, rewrite
- * and queue each packet. decide.h is unchanged: its dt_tables_* calls are answered from what the
- * stages found. The clock is read at most once per burst and counters are added once per run of
- * packets with the same (site, reason).
+ * destination prefix (rte_lpm_lookup_bulk for IPv4) and, for the packets whose home is not UP,
+ * compute the flow's signature and prefetch its first slot; then decide, rewrite and queue each
+ * packet. decide.h is unchanged: its dt_tables_* calls are answered from what the stages found,
+ * and the flow table is probed when the packet is decided, so an earlier packet's record is seen.
+ * The clock is read at most once per burst and counters are added once per run of packets with
+ * the same (site, reason).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,12 +40,13 @@ struct path_pkt {
 	struct dt_packet pkt;
 	const struct dt_prefix_info *prefix; /* from the prefix stage */
 	int parsed; /* dt_parse_packet()'s result */
-	int32_t flow_pos; /* from the flow stage: position in the worker's table, or -ENOENT */
-	bool flow_cached; /* flow_pos is the answer for this packet's key */
+	__u32 flow_sig; /* the key's signature, when has_sig */
+	bool has_sig; /* the flow stage computed flow_sig (and prefetched its first slot) */
 };
 
 /* A run of packets counted under the same counter, added to the worker's counters at once. */
 struct path_count_run {
+	__u32 site, reason; /* what idx was computed from */
 	__u32 idx;
 	__u32 packets;
 	__u64 bytes;
@@ -57,7 +59,6 @@ struct dt_tables {
 	struct dt_dpdk_worker *w;
 	struct path_pkt *cur; /* the packet being decided */
 	__u64 now; /* read once per burst, and only when the policy needs it */
-	bool flows_changed; /* a flow was recorded in this burst: the flow stage's answers are stale */
 	struct path_count_run run;
 };
 
@@ -105,24 +106,28 @@ static inline const struct dt_failover_slots *dt_tables_failover(struct dt_table
 	return __atomic_load_n(&t->e->failover[home], __ATOMIC_ACQUIRE);
 }
 
+/* The signature the flow stage computed for the packet being decided; any other key's. */
+static inline __u32 path_flow_sig(const struct dt_tables *t, const struct dt_flow_key *k)
+{
+	if (likely(k == &t->cur->pkt.key && t->cur->has_sig))
+		return t->cur->flow_sig;
+	return dt_dpdk_flow_sig(k);
+}
+
 /*
- * The flow stage's answer while no flow was recorded in this burst; after a record (which may
- * have added this very key, or evicted another) the table itself is asked again.
+ * Asked when the packet is decided, not in the flow stage: a flow recorded by an earlier packet
+ * of the same burst (a SYN, then its ACK) is found, as in XDP, where packets come one by one.
+ * The flow stage has prefetched the slot.
  */
 static inline struct dt_flow_state *dt_tables_flow(struct dt_tables *t, const struct dt_flow_key *k)
 {
-	const struct path_pkt *p = t->cur;
-
-	if (k == &p->pkt.key && p->flow_cached && !t->flows_changed)
-		return p->flow_pos >= 0 ? &t->w->flow_vals[p->flow_pos] : NULL;
-	return dt_dpdk_flows__lookup(t->w, k);
+	return dt_flow_table__lookup(t->w->flows, k, path_flow_sig(t, k));
 }
 
 static inline int dt_tables_flow_record(struct dt_tables *t, const struct dt_flow_key *k,
 					const struct dt_flow_state *v)
 {
-	t->flows_changed = true;
-	return dt_dpdk_flows__record(t->w, k, v);
+	return dt_flow_table__record(t->w->flows, k, path_flow_sig(t, k), v);
 }
 
 /*
@@ -154,12 +159,12 @@ static inline void path_count_flush(struct dt_tables *t)
 
 static inline void worker__count(struct dt_tables *t, __u32 site, __u32 reason, __u32 bytes)
 {
-	__u32 idx = dt_counter_index(site, reason);
-
-	if (idx != t->run.idx) {
+	if (site != t->run.site || reason != t->run.reason) {
 		if (t->run.packets)
 			path_count_flush(t);
-		t->run.idx = idx;
+		t->run.site = site;
+		t->run.reason = reason;
+		t->run.idx = dt_counter_index(site, reason);
 	}
 	t->run.packets++;
 	t->run.bytes += bytes;
@@ -279,8 +284,33 @@ static void path_parse(struct rte_mbuf **pkts, struct path_pkt *pp, uint16_t n)
 		pp[i].parsed = dt_parse_packet(data, (char *)data + rte_pktmbuf_data_len(pkts[i]),
 					       &pp[i].pkt);
 		pp[i].prefix = NULL;
-		pp[i].flow_cached = false;
+		pp[i].has_sig = false;
 	}
+}
+
+/* Whether dt_decide() will ask the flow table about a packet with a prefix (decide.h's rules). */
+static inline bool path_needs_flow(struct dt_tables *t, const struct path_pkt *p)
+{
+	__u32 state;
+
+	if ((p->prefix->flags & DT_PREFIX_F_STATELESS) || p->pkt.frag == DT_FRAG_LATER)
+		return false;
+	state = dt_tables_site_state(t, p->prefix->home_site);
+	return state == DT_SITE_DOWN || state == DT_SITE_DRAINING || state == DT_SITE_RECOVERING;
+}
+
+/*
+ * A packet's prefix, and when its home is not UP its flow's signature and first slot prefetched:
+ * every slot of the burst is asked for before the first packet is decided, so the misses overlap.
+ */
+static inline void path_set_prefix(struct dt_tables *t, struct path_pkt *p, uint32_t nh)
+{
+	p->prefix = path_prefix_info(t->e, nh);
+	if (!p->prefix || !path_needs_flow(t, p))
+		return;
+	p->flow_sig = dt_dpdk_flow_sig(&p->pkt.key);
+	p->has_sig = true;
+	dt_flow_table__prefetch(t->w->flows, p->flow_sig);
 }
 
 /*
@@ -288,9 +318,9 @@ static void path_parse(struct rte_mbuf **pkts, struct path_pkt *pp, uint16_t n)
  * back to back), IPv6 one by one from the copy published when the burst began (a worker is
  * quiescent only between bursts, so that copy is not written before the burst ends).
  */
-static void path_prefixes(struct dt_dpdk *e, struct path_pkt *pp, uint16_t n)
+static void path_prefixes(struct dt_tables *t, struct path_pkt *pp, uint16_t n)
 {
-	struct rte_lpm6 *lpm6 = __atomic_load_n(&e->lpm6, __ATOMIC_ACQUIRE);
+	struct rte_lpm6 *lpm6 = __atomic_load_n(&t->e->lpm6, __ATOMIC_ACQUIRE);
 	uint32_t ip4[DT_DPDK_BURST], nh4[DT_DPDK_BURST], nh;
 	uint16_t idx4[DT_DPDK_BURST], n4 = 0, i;
 
@@ -301,53 +331,15 @@ static void path_prefixes(struct dt_dpdk *e, struct path_pkt *pp, uint16_t n)
 			idx4[n4] = i;
 			ip4[n4++] = rte_be_to_cpu_32(pp[i].pkt.key.daddr[0]);
 		} else if (!rte_lpm6_lookup(lpm6, (const uint8_t *)pp[i].pkt.key.daddr, &nh)) {
-			pp[i].prefix = path_prefix_info(e, nh);
+			path_set_prefix(t, &pp[i], nh);
 		}
 	}
 	if (!n4)
 		return;
-	rte_lpm_lookup_bulk(e->lpm4, ip4, nh4, n4);
+	rte_lpm_lookup_bulk(t->e->lpm4, ip4, nh4, n4);
 	for (i = 0; i < n4; i++)
 		if (nh4[i] & RTE_LPM_LOOKUP_SUCCESS)
-			pp[idx4[i]].prefix = path_prefix_info(e, nh4[i] & 0x00ffffff);
-}
-
-/* Whether dt_decide() will ask the flow table about this packet (decide.h's rules). */
-static inline bool path_needs_flow(struct dt_tables *t, const struct path_pkt *p)
-{
-	__u32 state;
-
-	if (p->parsed < 0 || !p->prefix || (p->prefix->flags & DT_PREFIX_F_STATELESS) ||
-	    p->pkt.frag == DT_FRAG_LATER)
-		return false;
-	state = dt_tables_site_state(t, p->prefix->home_site);
-	return state == DT_SITE_DOWN || state == DT_SITE_DRAINING || state == DT_SITE_RECOVERING;
-}
-
-/* The flows of every packet whose home is not UP, in one bulk lookup. */
-static void path_flows(struct dt_tables *t, struct path_pkt *pp, uint16_t n)
-{
-	const struct dt_flow_key *keys[DT_DPDK_BURST];
-	__u32 sigs[DT_DPDK_BURST];
-	int32_t pos[DT_DPDK_BURST];
-	uint16_t idx[DT_DPDK_BURST], m = 0, i;
-
-	for (i = 0; i < n; i++) {
-		if (!path_needs_flow(t, &pp[i]))
-			continue;
-		keys[m] = &pp[i].pkt.key;
-		sigs[m] = dt_dpdk_flow_sig(keys[m]);
-		idx[m++] = i;
-	}
-	if (!m)
-		return;
-	dt_dpdk_flows__lookup_bulk(t->w, keys, sigs, m, pos);
-	for (i = 0; i < m; i++) {
-		pp[idx[i]].flow_pos = pos[i];
-		pp[idx[i]].flow_cached = true;
-		if (pos[i] >= 0) /* decide.h reads it soon: dt_decide_known() */
-			rte_prefetch0(&t->w->flow_vals[pos[i]]);
-	}
+			path_set_prefix(t, &pp[idx4[i]], nh4[i] & 0x00ffffff);
 }
 
 /*
@@ -362,8 +354,7 @@ void dt_dpdk_path__burst(struct dt_dpdk_worker *w, struct rte_mbuf **pkts, uint1
 
 	n = RTE_MIN(n, (uint16_t)DT_DPDK_BURST);
 	path_parse(pkts, pp, n);
-	path_prefixes(w->e, pp, n);
-	path_flows(&t, pp, n);
+	path_prefixes(&t, pp, n);
 	for (i = 0; i < n; i++) {
 		t.cur = &pp[i];
 		worker__packet(&t, pkts[i]);

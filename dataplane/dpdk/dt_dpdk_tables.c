@@ -70,12 +70,10 @@ int dt_dpdk_tables__init(struct dt_dpdk *e)
 	}
 	pthread_mutex_init(&e->ctl_lock, NULL);
 	e->qsbr = qsbr_create(e->n_workers);
-	e->flow_qsbr = qsbr_create(1);
-	if (!e->qsbr || !e->flow_qsbr) {
-		dt_dpdk_log("tables: cannot allocate the RCU variables");
+	if (!e->qsbr) {
+		dt_dpdk_log("tables: cannot allocate the RCU variable");
 		return -ENOMEM;
 	}
-	rte_rcu_qsbr_thread_register(e->flow_qsbr, 0);
 	err = lpm_create(e);
 	if (err)
 		dt_dpdk_log("tables: cannot create the prefix tables: %s", strerror(-err));
@@ -94,7 +92,6 @@ void dt_dpdk_tables__fini(struct dt_dpdk *e)
 	rte_lpm6_free(e->lpm6_copy[0]);
 	rte_lpm6_free(e->lpm6_copy[1]);
 	rte_free(e->qsbr);
-	rte_free(e->flow_qsbr);
 	pthread_mutex_destroy(&e->ctl_lock);
 }
 

@@ -9,6 +9,8 @@
 #             detection, apply and first answer from the new site (event log + client log),
 #             and BIRD 2's BFD over the edge-pangyo link at the same interval x multiplier,
 #             timed on the same cuts (BIRD's log, converted to CLOCK_MONOTONIC);
+#   failover-dpdk the same with detourd --dataplane dpdk (af_xdp ports on the edge's veths),
+#             BFD over the edge-pangyo management link (the DPDK engine owns the data link);
 #   falsedown 1 ms heartbeats from three beacons for 10 minutes (--quick: 1) with both CPUs
 #             spun by busy loops: DOWN events in the event log, and the largest heartbeat gap
 #             seen at the edge (what a fixed multiplier would have to cover);
@@ -16,7 +18,8 @@
 #             rerouting in route mode against the kernel forwarding the same frames to the same
 #             site, counted at the site's veth.
 #
-#   bench-e2e.sh [--quick] failover|falsedown|forward...   last line: one JSON object of figures
+#   bench-e2e.sh [--quick] failover|failover-dpdk|falsedown|forward...
+#                                                            last line: one JSON object of figures
 # Programs come from the environment (scripts/bench.sh sets them, as for scripts/topology.sh).
 set -u
 # shellcheck disable=SC2034 # QUICK and DT_NS_PREFIX are read by e2e_lib.sh and topology.sh
@@ -45,9 +48,10 @@ FIGURES=$(mktemp /tmp/dt-bench-e2e.XXXXXX)
 for w in "${WHAT[@]}"; do
 	case $w in
 	failover) bench_failover ;;
+	failover-dpdk) bench_failover_dpdk ;;
 	falsedown) bench_falsedown ;;
 	forward) bench_forward ;;
-	*) dt_die "unknown benchmark $w (failover falsedown forward)" ;;
+	*) dt_die "unknown benchmark $w (failover failover-dpdk falsedown forward)" ;;
 	esac
 done
 python3 "$HERE/e2e_report.py" merge "$FIGURES"

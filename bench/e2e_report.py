@@ -4,6 +4,7 @@
 
     e2e_report.py cut --events F --skip N --site S --client-log F --cut NS OFFSET --bird-log F
     e2e_report.py failover --interval MS --cuts F --events F --site S --bird-log F
+                           [--dataplane xdp|dpdk]
     e2e_report.py falsedown --events F --skip N --pcap F --seconds S --interval MS --multiplier M
                             [--steal-ticks T] [--capture-drops N] [--rcvbuf-errors N]
     e2e_report.py forward FILE
@@ -26,6 +27,7 @@ import time
 BIRD_STATE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{6}) .*bfd\d*: Session to \S+ "
                         r"changed state from (\w+) to (\w+)")
 EXPLAINED_NS = 10**9  # a DOWN of the cut site within this long after a cut is the cut's
+STEADY_AFTER_CUT_NS = 4 * 10**8  # the client runs >= 0.5 s after the cut, then power is back
 
 
 def new_events(path, skip):
@@ -86,11 +88,17 @@ def do_cut(a):
     cut_ns, offset = a.cut
     events = new_events(a.events, a.skip)
     row = {"cut_ns": cut_ns, "offset_ns": offset, "valid": all_up_at(events, cut_ns)}
+    if a.ready is not None:
+        row["ready_ns"] = a.ready
     ev = next((e for e in transitions(events) if e["site"] == a.site and
                e["to"].lower() == "down" and e["detected_ns"] >= cut_ns), None)
     answer_ns, new_site = first_new_answer(a.client_log, a.site, cut_ns)
-    if ev is None or answer_ns is None:
+    if not row["valid"]:
+        row["why"] = "a site was not UP at the cut: an earlier false DOWN"
+    elif ev is None or answer_ns is None:
         row["valid"] = False
+        row["why"] = "no DOWN of %s after the cut" % a.site if ev is None else \
+            "no answer from another site after the cut (the client had ended: a stalled script)"
     if row["valid"]:
         lh, det, app = ev["last_heartbeat_ns"], ev["detected_ns"], ev["applied_ns"]
         bfd = bfd_detect_ns(bird_states(a.bird_log, offset), cut_ns)
@@ -115,6 +123,24 @@ def false_downs(events, site, cuts):
                not (e["site"] == site and explained(e["detected_ns"], cuts)))
 
 
+def steady(t_ns, rows):
+    """t_ns falls in a steady window: from every site UP and BFD Up to 0.4 s after the cut, not
+    in the restarts between cuts (power back, a new BIRD, a new detourd)."""
+    return any(r["ready_ns"] <= t_ns < r["cut_ns"] + STEADY_AFTER_CUT_NS for r in rows)
+
+
+def steady_false_downs(fig, p, b, a, rows, states):
+    """False DOWNs and false BFD downs inside the steady windows, and the windows' length."""
+    cuts = [r["cut_ns"] for r in rows]
+    downs = [e for e in transitions(new_events(a.events, 0)) if e["to"].lower() == "down" and
+             not (e["site"] == a.site and explained(e["detected_ns"], cuts))]
+    fig[p + "_false_down_steady"] = sum(steady(e["detected_ns"], rows) for e in downs)
+    fig[b + "_false_down_steady"] = sum(1 for t, fr, to in states if (fr, to) == ("Up", "Down")
+                                        and not explained(t, cuts) and steady(t, rows))
+    fig[p + "_steady_s"] = round(sum(r["cut_ns"] + STEADY_AFTER_CUT_NS - r["ready_ns"]
+                                     for r in rows) / 1e9, 1)
+
+
 def pct(values, p):
     """Nearest-rank percentile: with 30 samples, p99 is the largest."""
     v = sorted(values)
@@ -129,7 +155,7 @@ def summarise(fig, prefix, values, unit, digits=3):
 
 def print_cut(r):
     if not r["valid"]:
-        print("  cut: not counted (a site was not UP at the cut: an earlier false DOWN)",
+        print("  cut: not counted (%s)" % r.get("why", "a site was not UP at the cut"),
               file=sys.stderr)
         return
     bfd = r["bfd_from_cut_ms"]
@@ -147,7 +173,9 @@ def do_failover(a):
         print_cut(r)
     cuts = [r["cut_ns"] for r in rows]
     valid = [r for r in rows if r["valid"]]
-    p, b = "failover_%dms" % a.interval, "bfd_%dms" % a.interval
+    # XDP keeps the keys it always had; the DPDK run's keys say dpdk after the name.
+    mode = "" if a.dataplane == "xdp" else a.dataplane + "_"
+    p, b = "failover_%s%dms" % (mode, a.interval), "bfd_%s%dms" % (mode, a.interval)
     fig = {p + "_cuts": len(valid), p + "_cuts_not_counted": len(rows) - len(valid),
            p + "_false_down": false_downs(new_events(a.events, 0), a.site, cuts)}
     summarise(fig, p + "_detect", [r["detect_ms"] for r in valid], "ms")
@@ -164,6 +192,8 @@ def do_failover(a):
     states = bird_states(a.bird_log, rows[0]["offset_ns"]) if rows else []
     fig[b + "_false_down"] = sum(1 for t, fr, to in states
                                  if (fr, to) == ("Up", "Down") and not explained(t, cuts))
+    if rows and all("ready_ns" in r for r in rows):
+        steady_false_downs(fig, p, b, a, rows, states)
     print(json.dumps(fig))
     return 0
 
@@ -199,13 +229,15 @@ def shared_gaps(gaps, min_ns, other_min_ns):
 
 
 def do_falsedown(a):
-    downs = [e for e in new_events(a.events, a.skip)
-             if e["to"].lower() == "down" and e["from"] != e["to"]]
+    events = new_events(a.events, a.skip)
+    downs = [e for e in events if e["to"].lower() == "down" and e["from"] != e["to"]]
     per_link, n = heartbeat_gaps(a.pcap)
     gaps = [y - x for g in per_link.values() for x, y in g]
     iv = a.interval * 10**6
     p = "falsedown_x%d" % a.multiplier
     fig = {p + "_seconds": a.seconds, p + "_down_events": len(downs), p + "_heartbeats": n,
+           p + "_blackout_holds": sum(e["cause"] == "blackout_hold" for e in events),
+           p + "_blackout_downs": sum(bool(e.get("blackout")) for e in downs),
            p + "_capture_drops": a.capture_drops, p + "_udp_rcvbuf_errors": a.rcvbuf_errors,
            # USER_HZ ticks over two CPUs: the share of the run the hypervisor gave to others
            p + "_steal_pct": round(100 * a.steal_ticks / (100 * a.seconds * os.cpu_count()), 2)}
@@ -272,12 +304,14 @@ def parser():
     c.add_argument("--client-log", required=True)
     c.add_argument("--cut", type=int, nargs=2, required=True, metavar=("NS", "OFFSET"))
     c.add_argument("--bird-log", required=True)
+    c.add_argument("--ready", type=int, help="monotonic ns: every site UP and BFD Up")
     f = sub.add_parser("failover")
     f.add_argument("--interval", type=int, required=True)
     f.add_argument("--cuts", required=True)
     f.add_argument("--events", required=True)
     f.add_argument("--site", required=True)
     f.add_argument("--bird-log", required=True)
+    f.add_argument("--dataplane", choices=("xdp", "dpdk"), default="xdp")
     d = sub.add_parser("falsedown")
     d.add_argument("--events", required=True)
     d.add_argument("--skip", type=int, default=0)

@@ -5,18 +5,19 @@
 # never part of the test suite; a missed target does not fail this script, a broken run does.
 #
 #   scripts/bench.sh [--quick] [NAME...]
-#   NAME: xdp dpdk heartbeat lateness apply memory reload failover falsedown forward (default: all,
-#         in that order). Named ones replace their figures in an existing bench.json, the others'
-#         are kept.
-#   --quick: fewer samples and shorter runs (about 5 minutes instead of about 20, after the
-#            build; failover and falsedown take most of it)
+#   NAME: xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk falsedown forward
+#         (default: all, in that order). Named ones replace their figures in an existing
+#         bench.json, the others' are kept. failover-dpdk: the failover benchmark with detourd
+#         --dataplane dpdk (its worker spins on CPU 1; EAL memory --no-huge).
+#   --quick: fewer samples and shorter runs (about 6 minutes instead of about 25, after the
+#            build; failover, failover-dpdk and falsedown take most of it)
 # Needs root: BPF_PROG_TEST_RUN, pinned maps, network namespaces (only ones it makes itself).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-$ROOT/build-bench}
-ALL=(xdp dpdk heartbeat lateness apply memory reload failover falsedown forward)
+ALL=(xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk falsedown forward)
 QUICK=
 NAMES=()
 
@@ -24,7 +25,7 @@ for arg in "$@"; do
 	case $arg in
 	--quick) QUICK=--quick ;;
 	-h | --help)
-		sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -106,13 +107,16 @@ e2e_env() {
 		XDP_LIVEGEN=$BUILD/bench/xdp-livegen XDP_LIVEGEN_OBJ=$BUILD/bench/xdp_livegen.bpf.o
 }
 bench_failover() { e2e_env && run failover bash "$ROOT/bench/bench-e2e.sh" $QUICK failover; }
+bench_failover_dpdk() {
+	e2e_env && run failover-dpdk bash "$ROOT/bench/bench-e2e.sh" $QUICK failover-dpdk
+}
 bench_falsedown() { e2e_env && run falsedown bash "$ROOT/bench/bench-e2e.sh" $QUICK falsedown; }
 bench_forward() { e2e_env && run forward bash "$ROOT/bench/bench-e2e.sh" $QUICK forward; }
 
 : >"$RESULTS"
 failed=()
 for name in "${NAMES[@]}"; do
-	"bench_$name" || failed+=("$name")
+	"bench_${name//-/_}" || failed+=("$name")
 done
 
 # SCHED_FIFO lateness reports under the _loaded keys as well: give it keys of its own.

@@ -515,6 +515,56 @@ static void test_refreshes_last_seen_by_the_injected_clock(void **state)
 	assert_int_equal(f.last_seen_ns, fix.now_ns);
 }
 
+/*
+ * A site state published between two packets of a moved flow is seen by the second: the flow's
+ * target fails after the flow went there (and stayed for a packet), and its next packet goes to
+ * the other failover site, as XDP, which decides every packet, sends it. A worker that caches
+ * per-flow decisions must drop them on publication.
+ */
+static void test_site_state_published_between_packets_redecides_a_flow(void **state)
+{
+	struct pkt_spec s = scenario_tcp4("198.18.10.22", 14100, SYN);
+	uint8_t pkt[PKT_MAX];
+	struct dt_flow_state f;
+	int target, other, i;
+
+	fix_set_state(HOME, DT_SITE_DOWN);
+	target = fix_run(pkt, pkt_build(pkt, &s)).where;
+	assert_true(target == SITE_A || target == SITE_B);
+	other = target == SITE_A ? SITE_B : SITE_A;
+	s.tcp_flags = ACK;
+	for (i = 0; i < 2; i++)
+		assert_int_equal(fix_run(pkt, pkt_build(pkt, &s)).where, target);
+	fix_set_state((__u32)target, DT_SITE_DOWN);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(fix_run(pkt, pkt_build(pkt, &s)).where, other);
+	assert_true(flow_get(&s, &f));
+	assert_int_equal(f.target_site, other);
+	fix_set_state((__u32)target, DT_SITE_UP); /* moved flows stay where they went */
+	assert_int_equal(fix_run(pkt, pkt_build(pkt, &s)).where, other);
+	assert_int_equal(fix_counter(HOME, DT_REASON_REROUTED_ROUTE), 6);
+}
+
+/* The same with a prefix published between two packets: a more specific one, another home. */
+static void test_prefix_published_between_packets_redecides_a_flow(void **state)
+{
+	struct pkt_spec s = scenario_tcp4("198.18.10.23", 14200, ACK);
+	uint8_t addr[16] = { 198, 18, 10, 23 };
+	uint8_t pkt[PKT_MAX];
+	int target;
+
+	fix_set_state(HOME, DT_SITE_DOWN);
+	fix_set_state(HOME_V4TUN, DT_SITE_DOWN);
+	target = fix_run(pkt, pkt_build(pkt, &s)).where;
+	assert_true(target == SITE_A || target == SITE_B);
+	assert_int_equal(fix_run(pkt, pkt_build(pkt, &s)).where, target);
+	fix_add_prefix("198.18.10.23", 32, HOME_V4TUN, 0);
+	assert_int_equal(fix_run(pkt, pkt_build(pkt, &s)).where, IPIP4);
+	assert_int_equal(fix_run(pkt, pkt_build(pkt, &s)).where, IPIP4);
+	assert_int_equal(dt_dpdk__del_prefix(fix.e, DT_FAMILY_V4, addr, 32), 0);
+	assert_int_equal(fix_counter(HOME_V4TUN, DT_REASON_REROUTED_IPIP), 2);
+}
+
 static void test_control_plane_rejects_bad_arguments(void **state)
 {
 	struct dt_prefix_info bad_home = { .home_site = DT_MAX_SITES };
@@ -660,6 +710,8 @@ int main(void)
 		T(test_kernel_replies_leave_by_the_return_port),
 		T(test_flow_api_lists_and_deletes),
 		T(test_refreshes_last_seen_by_the_injected_clock),
+		T(test_site_state_published_between_packets_redecides_a_flow),
+		T(test_prefix_published_between_packets_redecides_a_flow),
 		T(test_control_plane_rejects_bad_arguments),
 		T(test_prefix_delete_and_readd),
 		T(test_dataplane_ops),

@@ -243,9 +243,9 @@ capture_drops() {
 # captured on the edge's management links to find the largest gap between two arrivals. The
 # capture is SCHED_FIFO (below the beacons) with a large buffer: a starved capture drops
 # packets, and a dropped heartbeat would read as a gap that the daemon never saw.
-falsedown_run() {
-	local secs=$1 before steal rcvbuf
-	export DT_INTERVAL_MS=1 DT_MULTIPLIER=$2
+falsedown_run() { # SECONDS MULTIPLIER [PHI_THRESHOLD]
+	local secs=$1 phi=${3:-0} before steal rcvbuf prefix
+	export DT_INTERVAL_MS=1 DT_MULTIPLIER=$2 DT_PHI_THRESHOLD=$phi
 	e2e_topo_up
 	before=$(e2e_events)
 	dt_spawn capture edge timeout $((secs + 10)) chrt -f 10 dumpcap -q -B 64 -i m-pangyo \
@@ -258,18 +258,18 @@ falsedown_run() {
 	echo "detourd stats: $(dt_ctl --json stats | tr -d ' \n')" >&2
 	dt_kill capture INT
 	python3 "$HERE/e2e_report.py" falsedown --events "$DT_WORK/events.jsonl" --skip "$before" \
-		--pcap "$DT_WORK/hb.pcapng" --seconds "$secs" --interval 1 --multiplier "$2" \
+		--pcap "$DT_WORK/hb.pcapng" --seconds "$secs" --interval 1 --multiplier "$2" --phi "$phi" \
 		--steal-ticks "$steal" --capture-drops "$(capture_drops)" --rcvbuf-errors "$rcvbuf" \
 		>>"$FIGURES"
 	# the same captured stream through the fixed, guarded and phi-accrual detectors
 	python3 "$HERE/detector_replay.py" "$DT_WORK/hb.pcapng" --interval 1 --multiplier "$2" \
-		--prefix "falsedown_x${2}_replay" >>"$FIGURES"
+		--prefix "falsedown_$([ "$phi" = 0 ] || echo "phi${phi}_")x${2}_replay" >>"$FIGURES"
 	e2e_topo_down
 }
 
 # At 1 ms x 3; if that had false DOWNs, again for as long at the multiplier that the largest
 # heartbeat gap of the first run says would have held (at most 100, detourd's limit), for at
-# most 2 minutes.
+# most 2 minutes; then as long as the first with the adaptive detector (phi_threshold 8).
 bench_falsedown() {
 	local secs=$((QUICK ? 60 : 600)) m
 	falsedown_run "$secs" 3
@@ -278,6 +278,8 @@ f = json.load(sys.stdin)
 m = min(100, max(4, f.get("falsedown_multiplier_needed", 0)))
 print(m if f.get("falsedown_x3_down_events") else 0)')
 	[ "$m" = 0 ] || falsedown_run $((secs < 120 ? secs : 120)) "$m"
+	# the same as the first run with the adaptive detector (phi-accrual, phi 8, floor x 3)
+	falsedown_run "$secs" 3 8
 }
 
 # ---- forwarding on veth ------------------------------------------------------------------------

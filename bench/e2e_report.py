@@ -234,7 +234,7 @@ def do_falsedown(a):
     per_link, n = heartbeat_gaps(a.pcap)
     gaps = [y - x for g in per_link.values() for x, y in g]
     iv = a.interval * 10**6
-    p = "falsedown_x%d" % a.multiplier
+    p = "falsedown_%sx%d" % ("phi%g_" % a.phi if a.phi else "", a.multiplier)
     fig = {p + "_seconds": a.seconds, p + "_down_events": len(downs), p + "_heartbeats": n,
            p + "_blackout_holds": sum(e["cause"] == "blackout_hold" for e in events),
            p + "_blackout_downs": sum(bool(e.get("blackout")) for e in downs),
@@ -247,7 +247,7 @@ def do_falsedown(a):
         for k in (2, 3, 5):
             fig[p + "_gaps_over_%dx" % k] = sum(g >= k * iv for g in gaps)
         fig[p + "_gaps_over_3x_all_sites"] = shared_gaps(per_link, 3 * iv, 2 * iv)
-        if a.multiplier == 3:
+        if a.multiplier == 3 and not a.phi:
             # A site is DOWN once a gap reaches interval x multiplier: the smallest multiplier
             # that the worst gap seen would not have tripped.
             fig["falsedown_multiplier_needed"] = max(gaps) // iv + 1
@@ -319,6 +319,7 @@ def parser():
     d.add_argument("--seconds", type=int, required=True)
     d.add_argument("--interval", type=int, required=True)
     d.add_argument("--multiplier", type=int, required=True)
+    d.add_argument("--phi", type=float, default=0, help="detourd's phi_threshold (0: fixed)")
     d.add_argument("--steal-ticks", type=int, default=0)
     d.add_argument("--capture-drops", type=int, default=0)
     d.add_argument("--rcvbuf-errors", type=int, default=0)

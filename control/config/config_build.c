@@ -197,6 +197,9 @@ static void build_scalars(struct cfg_parser *p)
 	if (present(&g[GK_BLACKOUT_HOLD_MS]))
 		cfg_parse_ms(p, &g[GK_BLACKOUT_HOLD_MS], "blackout_hold_ms", 0, TIMER_MAX_NS,
 			     &c->blackout_hold_ns);
+	if (present(&g[GK_PHI_THRESHOLD]))
+		cfg_parse_decimal(p, &g[GK_PHI_THRESHOLD], "phi_threshold", 0, 16,
+				  &c->phi_threshold);
 	if (present(&g[GK_HASH_SEED]))
 		build_seed(p, &g[GK_HASH_SEED]);
 	build_paths(p);

@@ -37,6 +37,7 @@ enum cfg_global_key {
 	GK_PIN_ROOT,
 	GK_EVENT_LOG,
 	GK_BLACKOUT_HOLD_MS,
+	GK_PHI_THRESHOLD,
 	GK_MAX,
 };
 
@@ -131,6 +132,8 @@ int cfg_parse_u64(struct cfg_parser *p, const struct cfg_raw *rv, const char *wh
 		  uint64_t max, uint64_t *out);
 int cfg_parse_ms(struct cfg_parser *p, const struct cfg_raw *rv, const char *what, uint64_t min_ns,
 		 uint64_t max_ns, uint64_t *out_ns);
+int cfg_parse_decimal(struct cfg_parser *p, const struct cfg_raw *rv, const char *what, double min,
+		      double max, double *out);
 int cfg_parse_enum(struct cfg_parser *p, const struct cfg_raw *rv, const char *what,
 		   const char *const names[], unsigned int n, unsigned int *out);
 int cfg_parse_mac(struct cfg_parser *p, const struct cfg_raw *rv, const char *what, uint8_t mac[6]);

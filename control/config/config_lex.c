@@ -39,6 +39,7 @@ const struct cfg_key_desc cfg_global_keys[GK_MAX] = {
 	[GK_PIN_ROOT] = { "pin_root", false },
 	[GK_EVENT_LOG] = { "event_log", false },
 	[GK_BLACKOUT_HOLD_MS] = { "blackout_hold_ms", false },
+	[GK_PHI_THRESHOLD] = { "phi_threshold", false },
 };
 
 const struct cfg_key_desc cfg_site_keys[SK_MAX] = {

@@ -135,6 +135,28 @@ int cfg_parse_ms(struct cfg_parser *p, const struct cfg_raw *rv, const char *wha
 	return 0;
 }
 
+int cfg_parse_decimal(struct cfg_parser *p, const struct cfg_raw *rv, const char *what, double min,
+		      double max, double *out)
+{
+	uint64_t micro;
+	int err = ms_to_ns(rv->text, &micro); /* the same syntax: digits, up to 6 decimals */
+	double v = (double)micro / 1e6;
+
+	if (err == -EINVAL) {
+		cfg_error(p, rv->line,
+			  "%s: \"%s\" is not a number (write digits, up to 6 decimals)", what,
+			  rv->text);
+		return -EINVAL;
+	}
+	if (err || v < min || v > max) {
+		cfg_error(p, rv->line, "%s: %s is out of range (%g .. %g)", what, rv->text, min,
+			  max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
 int cfg_parse_enum(struct cfg_parser *p, const struct cfg_raw *rv, const char *what,
 		   const char *const names[], unsigned int n, unsigned int *out)
 {

@@ -93,6 +93,7 @@ struct dt_config {
 	uint64_t recovery_timeout_ns;
 	uint64_t flow_idle_ns; /* a moved flow idle this long no longer pins a recovering site */
 	uint64_t blackout_hold_ns; /* the detector's blackout guard; 0: off (docs/detector.md) */
+	double phi_threshold; /* adaptive detection (phi-accrual); 0: interval x multiplier */
 	uint32_t flow_table_size;
 	uint64_t hash_seed; /* the failover-slot seed: the same on every edge */
 	char control_socket[DT_CONFIG_SOCKET_PATH_MAX];

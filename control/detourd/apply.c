@@ -133,6 +133,7 @@ int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg)
 		health_site_config__init(&hc, s->id, s->name);
 		hc.interval_ns = s->interval_ns;
 		hc.multiplier = s->multiplier;
+		hc.phi_threshold = cfg->phi_threshold;
 		hc.hold_down_ns = s->hold_down_ns;
 		hc.recovery_timeout_ns = s->recovery_timeout_ns;
 		err = health__add_site(d->health, &hc);
@@ -163,6 +164,8 @@ static const char *needs_restart(const struct dt_config *old, const struct dt_co
 		    a->recovery_timeout_ns != b->recovery_timeout_ns)
 			return "a site's detector timers";
 	}
+	if (old->phi_threshold != new->phi_threshold)
+		return "phi_threshold";
 	if (old->n_interfaces != new->n_interfaces ||
 	    memcmp(old->interfaces, new->interfaces, sizeof(old->interfaces)) ||
 	    old->xdp_mode != new->xdp_mode)

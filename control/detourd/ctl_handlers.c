@@ -89,6 +89,7 @@ struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_
 	json_object_object_add(o, "heartbeats", json_object_new_int64(rt->heartbeats));
 	json_object_object_add(o, "penalty", json_object_new_double(st.penalty));
 	json_object_object_add(o, "flaps", json_object_new_int64(st.flaps));
+	json_object_object_add(o, "detect_us", json_object_new_int64(st.detect_ns / 1000));
 	json_object_object_add(o, "blackout_held", json_object_new_boolean(st.blackout_held));
 	json_object_object_add(o, "blackout_holds", json_object_new_int64(st.blackout_holds));
 	return o;

@@ -13,6 +13,7 @@
 #include "control/heartbeat/power_flags.h"
 #include "damping.h"
 #include "health.h"
+#include "phi.h"
 
 /* Durations beyond this (about 36 years) are configuration mistakes. */
 #define HEALTH_MAX_NS (1ull << 60)
@@ -37,7 +38,10 @@ struct health_site {
 	enum dt_site_state state;
 	enum health_override override;
 	__u32 power_flags;
-	__u64 detect_ns; /* interval x multiplier */
+	__u64 detect_ns; /* the silence that makes it DOWN now: interval x multiplier, or adaptive */
+	__u64 fixed_detect_ns; /* interval x multiplier: the adaptive detector's floor */
+	double phi_z; /* adaptive: the normal quantile of phi_threshold */
+	struct phi_window *phi; /* adaptive only */
 	__u64 last_arrival_ns;
 	__u64 clean_since_ns;
 	__u64 recovering_since_ns;
@@ -94,6 +98,8 @@ static int site_config__validate(const struct health_site_config *cfg)
 		return -EINVAL;
 	if (!cfg->recovery_timeout_ns || cfg->recovery_timeout_ns > HEALTH_MAX_NS)
 		return -EINVAL;
+	if (!(cfg->phi_threshold == 0 || (cfg->phi_threshold > 0 && cfg->phi_threshold <= PHI_MAX)))
+		return -EINVAL;
 	return damping_config__validate(&cfg->damping, cfg->hold_down_ns);
 }
 
@@ -115,6 +121,10 @@ int health__new(const struct health_opts *opts, struct health **hp)
 
 void health__free(struct health *h)
 {
+	int i;
+
+	for (i = 0; h && i < DT_MAX_SITES; i++)
+		free(h->sites[i].phi);
 	free(h);
 }
 
@@ -133,10 +143,17 @@ int health__add_site(struct health *h, const struct health_site_config *cfg)
 	if (s->configured)
 		return -EEXIST;
 	memset(s, 0, sizeof(*s));
+	if (cfg->phi_threshold > 0) {
+		s->phi = calloc(1, sizeof(*s->phi));
+		if (!s->phi)
+			return -ENOMEM;
+		s->phi_z = phi_z(cfg->phi_threshold);
+	}
 	s->cfg = *cfg;
 	s->configured = true;
 	s->state = DT_SITE_UNKNOWN;
 	s->detect_ns = cfg->interval_ns * cfg->multiplier;
+	s->fixed_detect_ns = s->detect_ns;
 	grace = h->opts.startup_grace_ns > s->detect_ns ? h->opts.startup_grace_ns : s->detect_ns;
 	s->grace_end_ns = sat_add(h->now_ns, grace);
 	h->all_down = false;
@@ -562,9 +579,29 @@ static void site__note_power_unknown(struct health *h, struct health_site *s, __
 		     detected_ns);
 }
 
+/*
+ * Adaptive detection learns from the gaps of a live site only: not from a gap that made it DOWN,
+ * nor from one that a blackout stretched (the edge's silence, not the site's).
+ */
+static void site__learn_gap(struct health_site *s, __u64 arrival_ns)
+{
+	__u64 silence, cap;
+
+	if (!s->phi || !s->heard || !state_serving(s->state) || s->held || s->blackout_credit_ns ||
+	    arrival_ns >= site__alive_until(s))
+		return;
+	phi_window__add(s->phi, arrival_ns - s->last_arrival_ns);
+	silence = phi_window__silence_ns(s->phi, s->phi_z, s->cfg.interval_ns / 5);
+	cap = s->cfg.interval_ns * HEALTH_PHI_MAX_MULTIPLIER;
+	if (silence < s->fixed_detect_ns)
+		silence = s->fixed_detect_ns;
+	s->detect_ns = silence < cap ? silence : cap;
+}
+
 static void site__take_arrival(struct health *h, struct health_site *s, __u64 arrival_ns,
 			       __u64 detected_ns)
 {
+	site__learn_gap(s, arrival_ns);
 	if (s->held)
 		site__release(h, s, arrival_ns, detected_ns);
 	s->blackout_credit_ns = 0;
@@ -774,6 +811,7 @@ int health__site_status(const struct health *h, __u16 site, struct health_site_s
 	st->penalty = damping__penalty(&s->damping, &s->cfg.damping, h->now_ns);
 	st->flaps = s->flaps;
 	st->stale_heartbeats = s->stale_heartbeats;
+	st->detect_ns = s->detect_ns;
 	st->blackout_held = s->held;
 	st->blackout_holds = s->blackout_holds;
 	return 0;

@@ -72,7 +72,16 @@ struct health_site_config {
 	__u64 recovery_timeout_ns; /* RECOVERING -> UP at the latest after this */
 	struct health_damping_config damping;
 	bool drain_on_unknown_power; /* treat DT_POWER_UNKNOWN as a warning */
+	/*
+	 * 0: DOWN after interval x multiplier. Else adaptive (phi-accrual, docs/detector.md): DOWN
+	 * once P(a gap this long | alive) < 10^-phi_threshold under a normal fit of the last
+	 * PHI_WINDOW gaps (deviation at least interval / 5), never before interval x multiplier
+	 * and always by interval x HEALTH_PHI_MAX_MULTIPLIER.
+	 */
+	double phi_threshold;
 };
+
+#define HEALTH_PHI_MAX_MULTIPLIER 100
 
 /* Events carry one of these when something beyond from/to is worth a log line. */
 #define HEALTH_EVENT_F_ALL_SITES_DOWN (1u << 0) /* after this event no configured site is up */
@@ -133,6 +142,7 @@ struct health_site_status {
 	double penalty; /* at the library's current time */
 	__u64 flaps; /* heartbeat-driven DOWNs, and bounces (back, then gone) while DOWN */
 	__u64 stale_heartbeats; /* arrivals older than the newest one: ignored */
+	__u64 detect_ns; /* the silence that makes it DOWN now (adaptive: changes per heartbeat) */
 	bool blackout_held; /* its deadline passed during a blackout: held, not failed */
 	__u64 blackout_holds; /* deadlines held by the blackout guard */
 };

@@ -343,6 +343,7 @@ multiplier = $DT_MULTIPLIER
 hold_down_ms = $DT_HOLD_DOWN_MS
 recovery_timeout_ms = $DT_RECOVERY_MS
 flow_idle_ms = $DT_FLOW_IDLE_MS
+phi_threshold = ${DT_PHI_THRESHOLD:-0}
 control_socket = $DT_WORK/detourd.sock
 pin_root = $DT_WORK/bpffs/detour
 event_log = $DT_WORK/events.jsonl

@@ -136,6 +136,7 @@ static void check_doc_global(const struct dt_config *c)
 	assert_int_equal(c->recovery_timeout_ns, 30000 * MS);
 	assert_int_equal(c->flow_idle_ns, 10000 * MS);
 	assert_int_equal(c->blackout_hold_ns, 250 * MS);
+	assert_true(c->phi_threshold == 0);
 	assert_int_equal(c->flow_table_size, 65536);
 	assert_int_equal(c->hash_seed, 0x5eed);
 	assert_string_equal(c->control_socket, "/run/detour/detourd.sock");
@@ -292,6 +293,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->recovery_timeout_ns, 30000 * MS);
 	assert_int_equal(c->flow_idle_ns, 10000 * MS);
 	assert_int_equal(c->blackout_hold_ns, 1000 * MS);
+	assert_true(c->phi_threshold == 0);
 	assert_int_equal(c->flow_table_size, 65536);
 	assert_int_equal(c->hash_seed, 0);
 	assert_string_equal(c->control_socket, "/run/detour/detourd.sock");
@@ -306,6 +308,18 @@ static void test_defaults(void **state)
 	assert_mac(c->sites[0].next_hop_mac, 0x02, 0xab, 0xcd, 0, 0, 0x01);
 	assert_int_equal(c->n_prefixes, 0);
 	assert_null(c->prefixes);
+	dt_config__free(c);
+}
+
+static void test_phi_threshold(void **state)
+{
+	const char *rest = minimal + strlen("[detour]\n");
+	char text[512];
+	struct dt_config *c;
+
+	snprintf(text, sizeof(text), "[detour]\nphi_threshold = 8.25\n%s", rest);
+	c = parse_ok(text, DT_CONFIG_F_SKIP_KEYS);
+	assert_true(c->phi_threshold == 8.25);
 	dt_config__free(c);
 }
 
@@ -591,6 +605,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_doc_example),
 		cmocka_unit_test(test_doc_failover_slots),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_phi_threshold),
 		cmocka_unit_test(test_ini_corners),
 		cmocka_unit_test(test_canonical_order),
 		cmocka_unit_test(test_prefix_table_edits),

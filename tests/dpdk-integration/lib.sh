@@ -19,15 +19,9 @@ DT_NS_PREFIX=dtp$$
 # shellcheck source=dpdk_detourd.sh
 . "$(dirname "${BASH_SOURCE[0]}")/dpdk_detourd.sh"
 
-dpdk_test_start() {
+dataplane_test_start() {
 	echo "# EAL memory: $(dpdk_memory_args)"
 	test_start
 	check "detourctl status says dpdk" \
 		eq "$(dt_ctl --json status | jget /dev/stdin 'j["dataplane"]["mode"]')" dpdk
-}
-
-# dpdk_counter REASON: packets the DPDK workers counted under REASON, every site summed.
-dpdk_counter() {
-	dt_ctl --json stats |
-		jget /dev/stdin "sum(c['packets'] for c in j['counters'] if c['reason'] == '$1')"
 }

@@ -16,7 +16,7 @@
 RATE=200
 # EAL and ports (~1 s on this machine), the detector's 1 s start-up grace, detection, margin.
 : "${RESUME_BUDGET_MS:=4000}"
-dpdk_test_start
+dataplane_test_start
 
 addr=$(service_addr)
 dt_cut_power pangyo

@@ -57,6 +57,16 @@ test_start() {
 	dt_topo_up || exit 1
 }
 
+# dataplane_test_start: test_start, plus what the dataplane under test wants checked first
+# (tests/dpdk-integration/lib.sh redefines it for DPDK mode).
+dataplane_test_start() { test_start; }
+
+# counter_sum REASON: packets the dataplane counted under REASON, every site summed.
+counter_sum() {
+	dt_ctl --json stats |
+		jget /dev/stdin "sum(c['packets'] for c in j['counters'] if c['reason'] == '$1')"
+}
+
 test_finish() {
 	echo "1..$((passed + failed))"
 	echo "# $TEST_NAME: passed $passed, failed $failed"

@@ -5,15 +5,22 @@
 # times come from detourd's event log and must stay within interval x multiplier + the margin;
 # the requests lost are only those sent before the reroute, at most what that window holds at
 # the rate; every request sent after the reroute is answered, by ansan or sihung, never pangyo.
-# DT_FAMILY=6 runs the same over IPv6 (test-ipv6.sh).
-. "$(dirname "$0")/lib.sh"
+# The dataplane's counters must show healthy traffic forwarded home before the cut and the
+# reroute after it. DT_FAMILY=6 runs the same over IPv6 (test-ipv6.sh); DT_DATAPLANE=dpdk with
+# the edge in DPDK mode (suite dpdk-integration).
+if [ "${DT_DATAPLANE:-xdp}" = dpdk ]; then
+	. "$(dirname "$0")/../dpdk-integration/lib.sh"
+else
+	. "$(dirname "$0")/lib.sh"
+fi
 RATE=1000
-test_start
+dataplane_test_start
 
 addr=$(service_addr)
 client_bg udp udp --addr "$addr" --rate $RATE --duration 3000 --flows 16 --timeout 300
 client_bg tcp tcp --addr "$addr" --rate 40 --duration 3000 --timeout 500
 sleep 1
+home_before=$(counter_sum home_up)
 dt_cut_power pangyo
 cut_ns=$(dt_mono_ns) # the links are down from here on
 check_failover pangyo
@@ -36,5 +43,10 @@ check "tcp: every connection opened after the reroute was served" \
 check "tcp: at most one connection lost to the cut" le "$(jget "$DT_WORK/tcp.json" 'j["lost"]')" 1
 check "tcp: no connection served by pangyo after the cut" \
 	eq "$(log_count tcp "\$2 > $cut_ns && \$4 == \"pangyo\"")" 0
+rerouted=$(($(counter_sum rerouted_route) + $(counter_sum rerouted_ipip)))
+echo "# dataplane: home_up $home_before before the cut, rerouted (route + ipip) $rerouted"
+check "the dataplane forwarded healthy traffic home before the cut ($home_before)" \
+	ge "$home_before" 1000
+check "the dataplane rerouted pangyo's traffic ($rerouted)" ge "$rerouted" 1000
 check "detourctl: pangyo is down" dt_state_is pangyo down
 test_finish

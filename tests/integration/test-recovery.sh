@@ -3,9 +3,15 @@
 # (4) Recovery: pangyo loses power, a long-lived TCP connection is opened during the outage (it
 # lands on ansan or sihung). Power comes back: after the hold-down pangyo is RECOVERING, new
 # connections go home to pangyo while the long-lived one stays where it is and keeps working;
-# once it has closed and its flow is idle, pangyo is UP. DT_FAMILY=6: the same over IPv6.
-. "$(dirname "$0")/lib.sh"
-test_start
+# once it has closed and its flow is idle (the daemon's scanner walks the dataplane's flow
+# table), pangyo is UP. DT_FAMILY=6: the same over IPv6; DT_DATAPLANE=dpdk with the edge in DPDK
+# mode (suite dpdk-integration).
+if [ "${DT_DATAPLANE:-xdp}" = dpdk ]; then
+	. "$(dirname "$0")/../dpdk-integration/lib.sh"
+else
+	. "$(dirname "$0")/lib.sh"
+fi
+dataplane_test_start
 
 addr=$(service_addr)
 dt_cut_power pangyo
@@ -19,6 +25,8 @@ client_run home tcp --addr "$addr" --rate 20 --count 10 --timeout 1000
 check "new connections during RECOVERING go home to pangyo" \
 	eq "$(jget "$DT_WORK/home.json" 'j["sites"].get("pangyo",{}).get("answers",0)')" 10
 check "pangyo stays RECOVERING while the moved connection lives" dt_state_is pangyo recovering
+check "detourctl flows lists the moved connection" \
+	ge "$(dt_ctl --json flows | jget /dev/stdin 'len(j["flows"])')" 1
 client_wait long
 long_site=$(jget "$DT_WORK/long.json" '",".join(j["sites"])')
 check "the long-lived connection stayed on one site" \

@@ -298,7 +298,7 @@ napi_threads() { napi_pids "$1" | grep -vxF -f <(printf '%s\n' $NAPI_FOREIGN) ||
 # The edge alone on the last CPU, as on a router whose NIC queue has a core of its own: edge0's
 # NAPI (threaded; GRO on gives a veth NAPI without XDP too, so both paths run the same way)
 # there; the generator and the receiving site's NAPI (threaded too) on CPU 0. Both NAPI threads
-# SCHED_FIFO, as the beacons and detourd: the machine is shared, and a fuzzer or a build of
+# SCHED_FIFO, above the beacons and detourd: the machine is shared, and a fuzzer or a build of
 # someone else on the edge's CPU would otherwise be what is measured. (RT throttling still
 # leaves others 5 %; each rate runs for 10 s at most.)
 forward_split_cpus() {
@@ -359,7 +359,12 @@ EOF
 # XDP_PASS and the kernel forwards by a route to ansan), kernel (no XDP program on edge0).
 bench_forward() {
 	local reps=$((QUICK ? 1 : 3)) r e
-	export DT_INTERVAL_MS=5 DT_MULTIPLIER=3 DT_MODES="route route route" DT_FAILOVER_pangyo=ansan
+	# Detection 1.5 s: the NAPI threads keep both CPUs busy at SCHED_FIFO 50, and heartbeats that
+	# wait in a backlog for ksoftirqd (which runs only in RT throttling's 5 %) arrive up to a
+	# second late. At 5 ms x 3 ansan went falsely DOWN during rounds (no_healthy_site in the
+	# counters) and, damped after a second flap, stayed DOWN through whole rounds: 0 kpps.
+	export DT_INTERVAL_MS=20 DT_MULTIPLIER=75 DT_HOLD_DOWN_MS=2000
+	export DT_MODES="route route route" DT_FAILOVER_pangyo=ansan
 	e2e_topo_up
 	e=$(dt_ns edge)
 	forward_prepare ansan

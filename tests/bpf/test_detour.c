@@ -310,6 +310,27 @@ static void test_moved_flows_stick_when_a_site_returns(void **state)
 	assert_int_equal(moved_back, 0);
 }
 
+/* A home that fails, comes back and fails again: its moved flows are rerouted again each time. */
+static void test_home_fails_twice(void **state)
+{
+	struct pkt_spec s = scenario_tcp4("198.18.10.9", 3100, SYN);
+	uint8_t pkt[PKT_MAX];
+	struct run_result r;
+	int round, i;
+
+	for (round = 0; round < 3; round++) {
+		set_state(HOME, DT_SITE_DOWN);
+		for (i = 0; i < 4; i++) {
+			r = run(pkt, pkt_build(pkt, &s));
+			assert_int_equal(r.action, XDP_REDIRECT);
+			s.tcp_flags = ACK;
+		}
+		set_state(HOME, DT_SITE_UP);
+		r = run(pkt, pkt_build(pkt, &s));
+		assert_int_equal(r.action, XDP_PASS);
+	}
+}
+
 /* ---- ipip --------------------------------------------------------------------------------- */
 
 static void check_encap(const struct pkt_spec *s, const uint8_t *in, unsigned int in_len,
@@ -719,6 +740,7 @@ int main(void)
 		T(test_icmp_error_follows_its_flow),
 		T(test_golden_packets_pass_untouched),
 		T(test_split_and_second_failure),
+		T(test_home_fails_twice),
 		T(test_flow_cache_trusts_only_the_current_generation),
 		T(test_flow_cache_coherent_across_cpus),
 		T(test_flow_cache_lets_last_seen_refresh),

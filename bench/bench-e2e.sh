@@ -13,7 +13,8 @@
 #             BFD over the edge-pangyo management link (the DPDK engine owns the data link);
 #   falsedown 1 ms heartbeats from three beacons for 10 minutes (--quick: 1) with both CPUs
 #             spun by busy loops: DOWN events in the event log, and the largest heartbeat gap
-#             seen at the edge (what a fixed multiplier would have to cover);
+#             seen at the edge (what a fixed multiplier would have to cover); then again with
+#             the adaptive detector (phi_threshold 8); falsedown-phi: only that run;
 #   forward   packets per second through the edge, bench/xdp-livegen on the client's veth: Detour
 #             rerouting in route mode against the kernel forwarding the same frames to the same
 #             site, counted at the site's veth.
@@ -50,8 +51,9 @@ for w in "${WHAT[@]}"; do
 	failover) bench_failover ;;
 	failover-dpdk) bench_failover_dpdk ;;
 	falsedown) bench_falsedown ;;
+	falsedown-phi) bench_falsedown_phi ;; # only the adaptive detector's run of falsedown
 	forward) bench_forward ;;
-	*) dt_die "unknown benchmark $w (failover failover-dpdk falsedown forward)" ;;
+	*) dt_die "unknown benchmark $w (failover failover-dpdk falsedown falsedown-phi forward)" ;;
 	esac
 done
 python3 "$HERE/e2e_report.py" merge "$FIGURES"

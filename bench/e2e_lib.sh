@@ -278,9 +278,11 @@ f = json.load(sys.stdin)
 m = min(100, max(4, f.get("falsedown_multiplier_needed", 0)))
 print(m if f.get("falsedown_x3_down_events") else 0)')
 	[ "$m" = 0 ] || falsedown_run $((secs < 120 ? secs : 120)) "$m"
-	# the same as the first run with the adaptive detector (phi-accrual, phi 8, floor x 3)
-	falsedown_run "$secs" 3 8
+	bench_falsedown_phi
 }
+
+# The first run's setting with the adaptive detector (phi-accrual, phi 8, never before x 3).
+bench_falsedown_phi() { falsedown_run $((QUICK ? 60 : 600)) 3 8; }
 
 # ---- forwarding on veth ------------------------------------------------------------------------
 

@@ -453,9 +453,12 @@ dt_all_up() {
 
 # The site's power fails: its beacon dies with it and its links go dark, at once.
 dt_cut_power() {
-	local s
+	local s pid
 	s=$(dt_ns "$1")
-	kill -KILL "$(dt_pid "beacon-$1")" 2>/dev/null
+	pid=$(dt_pid "beacon-$1")
+	kill -KILL "$pid" 2>/dev/null
+	# reaped here and quietly: bash would otherwise report "Killed" for it on the terminal
+	{ wait "$pid"; } 2>/dev/null || true
 	ip -n "$s" link set s0 down
 	ip -n "$s" link set m0 down
 	dt_kill "beacon-$1" KILL

@@ -102,19 +102,18 @@ static int flows__fill(int fd, unsigned int from, unsigned int to)
 	return 0;
 }
 
-/* Count what is really in the table: an LRU map may evict silently on insert. */
-static unsigned int flows__count(int fd)
+static int flow__count(const struct dt_flow_key *key, const struct dt_flow_state *val, void *ctx)
 {
-	struct dt_flow_key key, next;
-	unsigned int n = 0;
-	void *prev = NULL;
+	++*(unsigned int *)ctx;
+	return 0;
+}
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
+/* Count what is really in the table: an LRU map may evict silently on insert. */
+static unsigned int flows__count(struct dt_xdp *x)
+{
+	unsigned int n = 0;
+
+	return dt_xdp__for_each_flow(x, flow__count, &n) ? 0 : n;
 }
 
 /* Each sample is one DOWN or one UP write, timed alone: the cost detourd pays per transition. */
@@ -148,10 +147,10 @@ static int bench_apply(struct dt_xdp *x, const char *pin_root, bool quick)
 	if (fd < 0)
 		return fd;
 	err = flows__fill(fd, 0, small.flows);
-	small.flows = err ? 0 : flows__count(fd);
+	small.flows = err ? 0 : flows__count(x);
 	err = err ?: apply__measure(x, writes, &small);
 	err = err ?: flows__fill(fd, small.flows, big);
-	large.flows = err ? 0 : flows__count(fd);
+	large.flows = err ? 0 : flows__count(x);
 	err = err ?: apply__measure(x, writes, &large);
 	close(fd);
 	if (err)

@@ -126,6 +126,25 @@ def phi_replay(per, interval_ns, floor_ns, phi, window, sigma_floor):
     return downs, detect
 
 
+def replay_figures(full, interval_ns, multiplier, prefix, phi=8.0, window=1000, sigma_floor=0.2):
+    """The figures of every detector on one capture (captured()'s result), keys under prefix."""
+    per = {k: [x[0] for x in v] for k, v in full.items()}
+    detect = interval_ns * multiplier
+    downs, phi_detect = phi_replay(per, interval_ns, detect, phi, window, sigma_floor)
+    fig = {
+        prefix + "_fixed_false_downs": fixed_false_downs(per, detect),
+        prefix + "_guard_false_downs": guard_false_downs(per, detect, interval_ns),
+        prefix + "_phi_false_downs": downs,
+    }
+    for k, v in largest_gap(full).items():
+        fig[prefix + "_largest_" + k] = v
+    if phi_detect:
+        p99 = phi_detect[min(len(phi_detect) - 1, math.ceil(0.99 * len(phi_detect)) - 1)]
+        fig[prefix + "_phi_detect_median_ms"] = round(phi_detect[len(phi_detect) // 2] / 1e6, 3)
+        fig[prefix + "_phi_detect_p99_ms"] = round(p99 / 1e6, 3)
+    return fig
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("pcap")
@@ -136,27 +155,12 @@ def main():
     ap.add_argument("--sigma-floor", type=float, default=0.2)
     ap.add_argument("--prefix", default="replay")
     a = ap.parse_args()
-    iv = int(a.interval * 1e6)
-    detect = iv * a.multiplier
     full = captured(a.pcap)
-    per = {k: [x[0] for x in v] for k, v in full.items()}
-    if not per:
+    if not full:
         print("no heartbeats in %s" % a.pcap, file=sys.stderr)
         return 1
-    p = a.prefix
-    downs, phi_detect = phi_replay(per, iv, detect, a.phi, a.window, a.sigma_floor)
-    fig = {
-        p + "_fixed_false_downs": fixed_false_downs(per, detect),
-        p + "_guard_false_downs": guard_false_downs(per, detect, iv),
-        p + "_phi_false_downs": downs,
-    }
-    for k, v in largest_gap(full).items():
-        fig[p + "_largest_" + k] = v
-    if phi_detect:
-        fig[p + "_phi_detect_median_ms"] = round(phi_detect[len(phi_detect) // 2] / 1e6, 3)
-        fig[p + "_phi_detect_p99_ms"] = round(
-            phi_detect[min(len(phi_detect) - 1, math.ceil(0.99 * len(phi_detect)) - 1)] / 1e6, 3)
-    print(json.dumps(fig))
+    print(json.dumps(replay_figures(full, int(a.interval * 1e6), a.multiplier, a.prefix, a.phi,
+                                    a.window, a.sigma_floor)))
     return 0
 
 

@@ -244,7 +244,7 @@ capture_drops() {
 # capture is SCHED_FIFO (below the beacons) with a large buffer: a starved capture drops
 # packets, and a dropped heartbeat would read as a gap that the daemon never saw.
 falsedown_run() { # SECONDS MULTIPLIER [PHI_THRESHOLD]
-	local secs=$1 phi=${3:-0} before steal rcvbuf prefix
+	local secs=$1 phi=${3:-0} before steal rcvbuf
 	export DT_INTERVAL_MS=1 DT_MULTIPLIER=$2 DT_PHI_THRESHOLD=$phi
 	e2e_topo_up
 	before=$(e2e_events)
@@ -261,9 +261,6 @@ falsedown_run() { # SECONDS MULTIPLIER [PHI_THRESHOLD]
 		--pcap "$DT_WORK/hb.pcapng" --seconds "$secs" --interval 1 --multiplier "$2" --phi "$phi" \
 		--steal-ticks "$steal" --capture-drops "$(capture_drops)" --rcvbuf-errors "$rcvbuf" \
 		>>"$FIGURES"
-	# the same captured stream through the fixed, guarded and phi-accrual detectors
-	python3 "$HERE/detector_replay.py" "$DT_WORK/hb.pcapng" --interval 1 --multiplier "$2" \
-		--prefix "falsedown_$([ "$phi" = 0 ] || echo "phi${phi}_")x${2}_replay" >>"$FIGURES"
 	e2e_topo_down
 }
 

@@ -24,6 +24,8 @@ import subprocess
 import sys
 import time
 
+from detector_replay import captured, replay_figures
+
 BIRD_STATE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{6}) .*bfd\d*: Session to \S+ "
                         r"changed state from (\w+) to (\w+)")
 EXPLAINED_NS = 10**9  # a DOWN of the cut site within this long after a cut is the cut's
@@ -198,20 +200,11 @@ def do_failover(a):
     return 0
 
 
-def heartbeat_gaps(pcap):
-    """Per management link, the (start, end) ns of every gap between consecutive heartbeats."""
-    out = subprocess.check_output(["tshark", "-r", pcap, "-T", "fields", "-e",
-                                   "frame.interface_id", "-e", "frame.time_epoch"], text=True)
-    per_link = {}
-    for line in out.splitlines():
-        link, t = line.split("\t")
-        sec, _, frac = t.partition(".")
-        per_link.setdefault(link, []).append(int(sec) * 10**9 + int(frac.ljust(9, "0")[:9]))
-    gaps = {}
-    for link, times in per_link.items():
-        times.sort()
-        gaps[link] = list(zip(times, times[1:]))
-    return gaps, sum(len(t) for t in per_link.values())
+def heartbeat_gaps(full):
+    """Per management link, the (start, end) ns of every gap between consecutive heartbeats of a
+    capture read by detector_replay.captured()."""
+    gaps = {link: list(zip([x[0] for x in v], [x[0] for x in v[1:]])) for link, v in full.items()}
+    return gaps, sum(len(v) for v in full.values())
 
 
 def shared_gaps(gaps, min_ns, other_min_ns):
@@ -231,7 +224,8 @@ def shared_gaps(gaps, min_ns, other_min_ns):
 def do_falsedown(a):
     events = new_events(a.events, a.skip)
     downs = [e for e in events if e["to"].lower() == "down" and e["from"] != e["to"]]
-    per_link, n = heartbeat_gaps(a.pcap)
+    full = captured(a.pcap)  # one tshark pass serves both the gaps and the replay
+    per_link, n = heartbeat_gaps(full)
     gaps = [y - x for g in per_link.values() for x, y in g]
     iv = a.interval * 10**6
     p = "falsedown_%sx%d" % ("phi%g_" % a.phi if a.phi else "", a.multiplier)
@@ -251,6 +245,8 @@ def do_falsedown(a):
             # A site is DOWN once a gap reaches interval x multiplier: the smallest multiplier
             # that the worst gap seen would not have tripped.
             fig["falsedown_multiplier_needed"] = max(gaps) // iv + 1
+    if full:
+        fig.update(replay_figures(full, iv, a.multiplier, p + "_replay"))
     for e in downs:
         print("  false DOWN: %s (%s), detected %.3f ms after its last heartbeat"
               % (e["site"], e["cause"], (e["detected_ns"] - e["last_heartbeat_ns"]) / 1e6),

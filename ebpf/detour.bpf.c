@@ -74,6 +74,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct dt_flow_gen);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE); /* user space bumps it with one atomic add */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dt_flow_gen SEC(".maps");
 

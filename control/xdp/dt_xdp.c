@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
@@ -268,7 +269,7 @@ static int dt_xdp__load_skel(struct dt_xdp *x)
 	x->prog_fd = bpf_program__fd(x->skel->progs.detour_xdp);
 	x->flow_max_entries = bpf_map__max_entries(x->skel->maps.dt_flows);
 	prog__report_loaded(x);
-	return 0;
+	return dt_xdp_map_flow_gen(x);
 }
 
 int dt_xdp__load(const struct dt_xdp_opts *opts, struct dt_xdp **out)
@@ -332,6 +333,7 @@ int dt_xdp__adopt(const struct dt_xdp_opts *opts, struct dt_xdp **out)
 	err = dt_xdp_open_skel(&x->opts, &x->skel);
 	for (i = 0; !err && i < DT_MAP_COUNT; i++)
 		err = dt_xdp__adopt_map(x, i);
+	err = err ?: dt_xdp_map_flow_gen(x);
 	if (err) {
 		dt_xdp__close(x);
 		return err;
@@ -347,6 +349,8 @@ void dt_xdp__close(struct dt_xdp *x)
 
 	if (!x)
 		return;
+	if (x->flow_gen)
+		munmap(x->flow_gen, (size_t)sysconf(_SC_PAGESIZE));
 	for (i = 0; x->adopted && i < DT_MAP_COUNT; i++)
 		if (x->map_fd[i] >= 0)
 			close(x->map_fd[i]);

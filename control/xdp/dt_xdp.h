@@ -116,7 +116,7 @@ int dt_xdp_unpin(const char *pin_root);
 
 /*
  * Both also increment dt_flow_gen, so that the program's per-CPU copies of flow-table entries
- * made before the write are not trusted after it (three syscalls instead of one).
+ * made before the write are not trusted after it (an atomic add on the mapped value).
  */
 int dt_xdp__set_site_state(struct dt_xdp *x, __u32 site, enum dt_site_state state);
 int dt_xdp__site_state(struct dt_xdp *x, __u32 site, enum dt_site_state *state);

@@ -37,9 +37,12 @@ struct dt_xdp {
 	int prog_fd; /* -1 when adopted */
 	__u32 prog_id;
 	__u32 flow_max_entries; /* bounds dt_xdp__for_each_flow() */
+	struct dt_flow_gen *flow_gen; /* dt_flow_gen mapped into memory: bumped by an atomic add */
 	int freplace_probe; /* 0 not yet probed, 1 the kernel takes freplace, else -errno */
 };
 
+/* Map dt_flow_gen (BPF_F_MMAPABLE) into x->flow_gen once its fd is known; 0 or -errno. */
+int dt_xdp_map_flow_gen(struct dt_xdp *x);
 /* Open the skeleton with the pin root, the seed and the map sizes of opts; nothing is loaded. */
 int dt_xdp_open_skel(const struct dt_xdp_opts *opts, struct detour **out);
 /* Check every pin under pin_root against skel's map definitions before libbpf reuses them. */

@@ -6,7 +6,8 @@
  * an out-of-bounds write the kernel would refuse less clearly.
  */
 #include <errno.h>
-#include <pthread.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
@@ -25,29 +26,27 @@ static int map__update(struct dt_xdp *x, int id, const void *key, const void *va
 	return err;
 }
 
+int dt_xdp_map_flow_gen(struct dt_xdp *x)
+{
+	void *p = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       x->map_fd[DT_MAP_FLOW_GEN], 0);
+
+	if (p == MAP_FAILED) {
+		pr_warn("map %s: mmap: %s", dt_xdp_map_names[DT_MAP_FLOW_GEN], strerror(errno));
+		return -errno;
+	}
+	x->flow_gen = p;
+	return 0;
+}
+
 /*
  * After a write that can change the decision for a flow the table knows: the XDP program's
- * per-CPU cached copies of dt_flows entries made before it are no longer trusted. detourd writes
- * from two threads (the event loop sets states, the recovery scanner deletes idle flows): the
- * read-increment-write is serialised so that no bump is lost.
+ * per-CPU cached copies of dt_flows entries made before it are no longer trusted. One atomic add
+ * on the mapped value, whoever bumps (detourd's event loop and its flow scanner, another process).
  */
-static int flow_gen__bump(struct dt_xdp *x)
+static void flow_gen__bump(struct dt_xdp *x)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	struct dt_flow_gen g = { 0 };
-	__u32 zero = 0;
-	int err;
-
-	pthread_mutex_lock(&lock);
-	err = bpf_map_lookup_elem(x->map_fd[DT_MAP_FLOW_GEN], &zero, &g);
-	if (err) {
-		pr_warn("map %s: lookup: %s", dt_xdp_map_names[DT_MAP_FLOW_GEN], strerror(-err));
-	} else {
-		g.gen++;
-		err = map__update(x, DT_MAP_FLOW_GEN, &zero, &g);
-	}
-	pthread_mutex_unlock(&lock);
-	return err;
+	__atomic_add_fetch(&x->flow_gen->gen, 1, __ATOMIC_SEQ_CST);
 }
 
 static int check_site(const char *what, __u32 site)
@@ -68,7 +67,10 @@ int dt_xdp__set_site_state(struct dt_xdp *x, __u32 site, enum dt_site_state stat
 		err = -EINVAL;
 	}
 	/* The state first: a packet that still sees the old generation decides on the new state. */
-	return err ?: map__update(x, DT_MAP_SITE_STATE, &site, &v) ?: flow_gen__bump(x);
+	err = err ?: map__update(x, DT_MAP_SITE_STATE, &site, &v);
+	if (!err)
+		flow_gen__bump(x);
+	return err;
 }
 
 int dt_xdp__site_state(struct dt_xdp *x, __u32 site, enum dt_site_state *state)
@@ -284,5 +286,7 @@ int dt_xdp__delete_flow(struct dt_xdp *x, const struct dt_flow_key *key)
 
 	if (ret == -ENOENT) /* the LRU may have evicted it first */
 		return 0;
-	return ret ?: flow_gen__bump(x);
+	if (!ret)
+		flow_gen__bump(x);
+	return ret;
 }

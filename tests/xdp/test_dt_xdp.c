@@ -316,6 +316,54 @@ static void test_flow_walk(void **state)
 	dt_xdp__close(x);
 }
 
+static __u32 flow_gen_now(void)
+{
+	struct dt_flow_gen g = { 0 };
+	__u32 zero = 0;
+	int fd = pinned_fd("dt_flow_gen");
+
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &g), 0);
+	close(fd);
+	return g.gen;
+}
+
+/*
+ * Every write that can change a flow's decision moves dt_flow_gen by one, whichever handle makes
+ * it (the program's flow cache trusts nothing older); a refused write or a flow already gone
+ * does not.
+ */
+static void test_flow_gen_bumped(void **state)
+{
+	struct dt_flow_key k = { .sport = htons(9), .proto = 6, .family = DT_FAMILY_V4 };
+	struct dt_flow_state v = { .home_site = 1, .target_site = 2 };
+	struct dt_xdp *loaded, *adopted;
+	struct dt_xdp_opts o;
+	__u32 gen;
+	int fd;
+
+	opts_for_test(&o);
+	assert_int_equal(dt_xdp__load(&o, &loaded), 0);
+	assert_int_equal(dt_xdp__adopt(&o, &adopted), 0);
+	gen = flow_gen_now();
+	assert_int_equal(dt_xdp__set_site_state(loaded, 1, DT_SITE_DOWN), 0);
+	assert_int_equal(flow_gen_now(), gen + 1);
+	assert_int_equal(dt_xdp__set_site_state(adopted, 1, DT_SITE_UP), 0);
+	assert_int_equal(flow_gen_now(), gen + 2);
+	assert_int_equal(dt_xdp__set_site_state(loaded, DT_MAX_SITES, DT_SITE_UP), -EINVAL);
+	assert_int_equal(flow_gen_now(), gen + 2);
+
+	fd = pinned_fd("dt_flows");
+	assert_int_equal(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0);
+	close(fd);
+	assert_int_equal(dt_xdp__delete_flow(adopted, &k), 0);
+	assert_int_equal(flow_gen_now(), gen + 3);
+	assert_int_equal(dt_xdp__delete_flow(loaded, &k), 0); /* already gone */
+	assert_int_equal(flow_gen_now(), gen + 3);
+	dt_xdp__close(adopted);
+	dt_xdp__close(loaded);
+}
+
 static void test_incompatible_pin_named(void **state)
 {
 	struct dt_xdp *x, *y;
@@ -362,6 +410,7 @@ int main(void)
 						test_teardown),
 		cmocka_unit_test_setup_teardown(test_counters_read_back, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_flow_walk, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_flow_gen_bumped, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_incompatible_pin_named, test_setup,
 						test_teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_without_pins, test_setup, test_teardown),

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 #include "ctl_proto.h"
-#include "dataplane.h"
+#include "dataplane/dataplane.h"
 #include "deadline_timer.h"
 #include "dt_config.h"
 #include "hb.h"
@@ -72,7 +72,6 @@ struct detourd {
 	unsigned int n_drained;
 	struct detourd_recovery recovery;
 	bool stop;
-	bool dpdk; /* the DPDK engine: the EAL is ours to release */
 	int exit_code; /* of a failed start-up, when more precise than 1 */
 };
 

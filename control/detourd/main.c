@@ -32,8 +32,7 @@
 #include "ctl_proto.h"
 #include "detourd.h"
 #include "detourd_log.h"
-#include "dpdk_mode.h"
-#include "dt_xdp.h"
+#include "dt_xdp.h" /* --detach */
 
 /*
  * The kernel stamps a datagram a few microseconds before it is queued on the socket: one stamped
@@ -48,8 +47,8 @@ struct detourd_opts {
 	bool check;
 	bool detach;
 	bool realtime;
-	bool dpdk; /* --dataplane dpdk */
-	struct detourd_dpdk_opts dpdk_opts;
+	const char *dataplane; /* an engine's name, checked by parse_dataplane() */
+	struct dt_dataplane_opts dp_opts; /* the engine's options and operands */
 };
 
 static void usage(FILE *f)
@@ -76,12 +75,17 @@ static void usage(FILE *f)
 
 static int parse_dataplane(const char *arg, struct detourd_opts *o)
 {
-	if (strcmp(arg, "xdp") && strcmp(arg, "dpdk")) {
-		fprintf(stderr, "detourd: --dataplane \"%s\": expected xdp or dpdk\n", arg);
-		return -EINVAL;
+	const struct dt_dataplane_engine *const *e;
+
+	if (dt_dataplane__find(arg)) {
+		o->dataplane = arg;
+		return 0;
 	}
-	o->dpdk = !strcmp(arg, "dpdk");
-	return 0;
+	fprintf(stderr, "detourd: --dataplane \"%s\": expected ", arg);
+	for (e = dt_dataplane_engines; *e; e++)
+		fprintf(stderr, "%s%s", e == dt_dataplane_engines ? "" : " or ", (*e)->name);
+	fputc('\n', stderr);
+	return -EINVAL;
 }
 
 static int parse_workers(const char *arg, struct detourd_opts *o)
@@ -93,39 +97,40 @@ static int parse_workers(const char *arg, struct detourd_opts *o)
 		fprintf(stderr, "detourd: --workers \"%s\": expected 1 .. 64\n", arg);
 		return -EINVAL;
 	}
-	o->dpdk_opts.workers = (unsigned int)n;
+	o->dp_opts.workers = (unsigned int)n;
+	return 0;
+}
+
+static int parse_port(char *arg, struct detourd_opts *o)
+{
+	struct dt_dataplane_opts *dp = &o->dp_opts;
+	char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg || !eq[1] || dp->n_maps == DT_DATAPLANE_MAX_PORT_MAPS) {
+		fprintf(stderr, "detourd: --port \"%s\": expected NAME=DEVICE (at most %d)\n", arg,
+			DT_DATAPLANE_MAX_PORT_MAPS);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	dp->map_name[dp->n_maps] = arg;
+	dp->map_dev[dp->n_maps++] = eq + 1;
 	return 0;
 }
 
 /*
- * What follows `--` is the EAL's, in DPDK mode only. getopt_long() stops at `--` and leaves
- * optind after it; the EAL wants a program name first, which `--` itself is replaced by.
+ * The operands (what follows `--`, the EAL's in DPDK mode) are the engine's, to check and to use.
+ * getopt_long() stops at `--` and leaves optind after it; they become a command line of their own,
+ * whose program name replaces the slot before them (`--` itself, or an option already parsed).
  */
-static int take_eal_args(int argc, char **argv, struct detourd_opts *o)
+static int take_operands(int argc, char **argv, struct detourd_opts *o)
 {
-	bool dashdash = optind > 1 && !strcmp(argv[optind - 1], "--");
+	struct dt_dataplane_opts *dp = &o->dp_opts;
 
-	if (!o->dpdk && optind < argc) {
-		fprintf(stderr, "detourd: unexpected argument \"%s\"%s\n", argv[optind],
-			dashdash ? " (EAL arguments need --dataplane dpdk)" : "");
-		return -EINVAL;
-	}
-	if (!o->dpdk)
-		return 0;
-	if (optind < argc && !dashdash) {
-		fprintf(stderr, "detourd: unexpected argument \"%s\" (EAL arguments go after --)\n",
-			argv[optind]);
-		return -EINVAL;
-	}
-	if (dashdash) {
-		argv[optind - 1] = argv[0];
-		o->dpdk_opts.eal_argv = &argv[optind - 1];
-		o->dpdk_opts.eal_argc = argc - optind + 1;
-	} else {
-		o->dpdk_opts.eal_argv = argv;
-		o->dpdk_opts.eal_argc = 1;
-	}
-	return 0;
+	dp->after_dashdash = optind > 1 && !strcmp(argv[optind - 1], "--");
+	argv[optind - 1] = argv[0];
+	dp->argv = &argv[optind - 1];
+	dp->argc = argc - optind + 1;
+	return dt_dataplane__find(o->dataplane)->check_opts(dp);
 }
 
 static int parse_args(int argc, char **argv, struct detourd_opts *o)
@@ -148,6 +153,7 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 
 	o->config = DT_CONFIG_PATH_DEFAULT;
 	o->realtime = true;
+	o->dataplane = DT_DATAPLANE_DEFAULT;
 	/* "+": stop at the first non-option, so that nothing after `--` is permuted */
 	while ((c = getopt_long(argc, argv, "+c:h", lo, NULL)) != -1) {
 		switch (c) {
@@ -156,14 +162,14 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 				return -EINVAL;
 			break;
 		case 'E':
-			o->dpdk_opts.exception_port = optarg;
+			o->dp_opts.exception_port = optarg;
 			break;
 		case 'W':
 			if (parse_workers(optarg, o))
 				return -EINVAL;
 			break;
 		case 'P':
-			if (detourd_dpdk_opts__add_map(&o->dpdk_opts, optarg))
+			if (parse_port(optarg, o))
 				return -EINVAL;
 			break;
 		case 'c':
@@ -193,7 +199,7 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 			return -EINVAL;
 		}
 	}
-	return take_eal_args(argc, argv, o);
+	return take_operands(argc, argv, o);
 }
 
 static int load_config(const char *path, struct dt_config **cfg)
@@ -335,11 +341,6 @@ static void drop_privileges(void)
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-/*
- * In DPDK mode memory is not locked: the EAL reserves a very large address range up front and
- * maps into it later; with MCL_FUTURE those later mappings (and glibc's own) were seen to fail
- * with EAGAIN. The engine's memory is hugepages or the EAL's pinned pool anyway.
- */
 /* ASan maps terabytes of shadow memory: locking it is neither possible nor useful. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED_BUILD 1
@@ -381,10 +382,17 @@ static void go_realtime(bool lock_memory)
 
 static int open_dataplane(struct detourd *d, const struct detourd_opts *o)
 {
-	if (!o->dpdk)
-		return dt_dataplane_xdp__open(d->cfg, &d->dp);
-	d->dpdk = true;
-	return detourd_dpdk__open(d->cfg, &o->dpdk_opts, &d->dp, &d->exit_code);
+	return dt_dataplane__open(o->dataplane, d->cfg, &o->dp_opts, &d->dp, &d->exit_code);
+}
+
+/* Once the tables are filled: no first packet sees an empty table. */
+static int launch_dataplane(struct detourd *d)
+{
+	int err = d->dp.ops->launch(d->dp.impl);
+
+	if (err)
+		log_err("%s: launching the dataplane failed: %s", d->dp.ops->mode, strerror(-err));
+	return err;
 }
 
 static int start(struct detourd *d, const struct detourd_opts *o)
@@ -401,9 +409,7 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 		log_err("key file %s: %s", d->cfg->key_file, strerror(-err));
 	err = err ?: open_dataplane(d, o);
 	err = err ?: detourd_apply_config(d, d->cfg);
-	/* DPDK workers start once the tables are filled: no first packet sees an empty table */
-	if (!err && d->dpdk)
-		err = detourd_dpdk__launch(&d->dp);
+	err = err ?: launch_dataplane(d);
 	err = err ?: open_health(d);
 	err = err ?: open_heartbeat_sockets(d);
 	err = err ?: open_control_socket(d);
@@ -412,8 +418,9 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	err = err ?: epoll_add(d, d->recovery.pipe[0]);
 	if (err)
 		return err;
+	/* the main thread only: scanner and workers stay ordinary */
 	if (o->realtime)
-		go_realtime(!d->dpdk); /* the main thread only: scanner and workers stay ordinary */
+		go_realtime(d->dp.ops->lock_memory);
 	drop_privileges();
 	log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,
 		 d->cfg->n_prefixes, d->cfg->n_interfaces, d->dp.ops->mode);
@@ -509,9 +516,7 @@ static void handle_signals(struct detourd *d)
 		if (si.ssi_signo == SIGHUP) {
 			detourd_reload(d);
 		} else {
-			log_info("signal %u: stopping; %s", si.ssi_signo,
-				 d->dpdk ? "the DPDK workers stop with the daemon" :
-					   "the XDP program keeps forwarding");
+			log_info("signal %u: stopping; %s", si.ssi_signo, d->dp.ops->on_stop);
 			d->stop = true;
 		}
 	}
@@ -559,9 +564,7 @@ static void stop(struct detourd *d)
 		hb_socket__close(d->hb[i]);
 	if (d->health)
 		health__free(d->health);
-	if (d->dpdk)
-		detourd_dpdk__close(&d->dp);
-	else if (d->dp.ops)
+	if (d->dp.ops)
 		d->dp.ops->close(d->dp.impl);
 	hb_keyring__free(d->keys);
 	if (d->event_log && d->event_log != stdout)

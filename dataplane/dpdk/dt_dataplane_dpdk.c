@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * struct dt_dataplane_ops for the DPDK engine: thin adapters onto dt_dpdk__*(), with the XDP
- * implementation's meanings (control/detourd/dataplane_xdp.c): deleting a flow that is already
+ * implementation's meanings (dataplane/xdp/dt_dataplane_xdp.c): deleting a flow that is already
  * gone is not an error, an egress is named by the port the engine owns (here a DPDK port name).
  */
 #include <errno.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <rte_ethdev.h>
 
 #include "dt_dataplane_dpdk.h"
 #include "dt_dpdk_internal.h"
+
+/* The workers start only now, on tables the control plane has filled. */
+static int dpdk_launch(void *dp)
+{
+	return dt_dpdk__launch(dp);
+}
 
 static int dpdk_set_site_state(void *dp, __u32 site, enum dt_site_state state)
 {
@@ -103,6 +110,14 @@ static void dpdk_close(void *dp)
 
 static const struct dt_dataplane_ops dpdk_ops = {
 	.mode = "dpdk",
+	/*
+	 * The EAL reserves a very large address range up front and maps into it later; with
+	 * MCL_FUTURE those later mappings (and glibc's own) were seen to fail with EAGAIN. The
+	 * engine's memory is hugepages or the EAL's pinned pool anyway.
+	 */
+	.lock_memory = false,
+	.on_stop = "the DPDK workers stop with the daemon",
+	.launch = dpdk_launch,
 	.set_site_state = dpdk_set_site_state,
 	.set_site = dpdk_set_site,
 	.set_failover = dpdk_set_failover,
@@ -132,6 +147,15 @@ int dt_dataplane_dpdk__open(const struct dt_dpdk_opts *opts, struct dt_dataplane
 		return err;
 	dt_dataplane_dpdk__wrap(e, dp);
 	return 0;
+}
+
+int dt_dataplane_dpdk__open_in_eal(const struct dt_dpdk_opts *opts, struct dt_dataplane *dp)
+{
+	int err = dt_dataplane_dpdk__open(opts, dp);
+
+	if (!err)
+		((struct dt_dpdk *)dp->impl)->eal_owned = true; /* dt_dpdk__close() releases it */
+	return err;
 }
 
 struct dt_dpdk *dt_dataplane_dpdk__engine(const struct dt_dataplane *dp)

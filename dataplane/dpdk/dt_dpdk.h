@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 #include "dataplane/core/detour_abi.h"
+#include "dataplane/dataplane.h"
 
 #define DT_DPDK_MAX_PORTS 16
 #define DT_DPDK_MAX_WORKERS 16
@@ -46,9 +47,6 @@ struct dt_dpdk_opts {
 	void *clock_ctx;
 };
 
-typedef int (*dt_dpdk_flow_visit_fn)(const struct dt_flow_key *key, const struct dt_flow_state *val,
-				     void *ctx);
-
 int dt_dpdk__open(const struct dt_dpdk_opts *opts, struct dt_dpdk **out);
 void dt_dpdk__close(struct dt_dpdk *e);
 
@@ -65,7 +63,7 @@ int dt_dpdk__set_egress(struct dt_dpdk *e, __u32 egress, const char *port_name);
 int dt_dpdk__read_counter(struct dt_dpdk *e, __u32 site, __u32 reason, struct dt_counter *sum);
 /* mbufs that tx_burst did not take, freed and counted here (the ABI has no reason for them) */
 __u64 dt_dpdk__tx_dropped(struct dt_dpdk *e);
-int dt_dpdk__for_each_flow(struct dt_dpdk *e, dt_dpdk_flow_visit_fn fn, void *ctx);
+int dt_dpdk__for_each_flow(struct dt_dpdk *e, dt_flow_visit_fn fn, void *ctx);
 /* Queued to every worker, done at its next burst (a worker without the flow ignores it). */
 int dt_dpdk__delete_flow(struct dt_dpdk *e, const struct dt_flow_key *key);
 

@@ -60,7 +60,7 @@ void dt_dpdk_flows__apply_deletes(struct dt_dpdk_worker *w)
 }
 
 /* A visitor that returns non-zero stops the walk; that value is returned. */
-int dt_dpdk__for_each_flow(struct dt_dpdk *e, dt_dpdk_flow_visit_fn fn, void *ctx)
+int dt_dpdk__for_each_flow(struct dt_dpdk *e, dt_flow_visit_fn fn, void *ctx)
 {
 	unsigned int i;
 	int ret = 0;

@@ -207,7 +207,7 @@ static void slot_read(const struct dt_flow_slot *s, struct dt_flow_slot *copy)
  * of its bitmap, not of its slots (8 MiB at the default size). The walk must be short: the
  * recovery scanner compares the values' last_seen with a time it read before the walk.
  */
-int dt_flow_table__walk(const struct dt_flow_table *t, dt_flow_table_visit_fn fn, void *ctx)
+int dt_flow_table__walk(const struct dt_flow_table *t, dt_flow_visit_fn fn, void *ctx)
 {
 	struct dt_flow_slot copy;
 	__u32 w, words = (t ? t->mask / 64 : 0) + 1;

@@ -35,6 +35,7 @@
 #endif
 
 #include "dataplane/core/detour_abi.h"
+#include "dataplane/dataplane.h" /* dt_flow_visit_fn */
 
 #define DT_FLOW_TABLE_MAX_ENTRIES (1u << 26) /* 8 GiB of slots: a configuration error beyond */
 #define DT_FLOW_TAG_USED 0x80000000u /* in a slot's tag: occupied; the low 31 bits: signature */
@@ -57,9 +58,6 @@ struct dt_flow_table {
 	__u32 evict_cursor;
 };
 
-typedef int (*dt_flow_table_visit_fn)(const struct dt_flow_key *key,
-				      const struct dt_flow_state *val, void *ctx);
-
 /* -EINVAL for no table or entries outside 1 .. DT_FLOW_TABLE_MAX_ENTRIES, -ENOMEM. */
 int dt_flow_table__create(struct dt_flow_table **t, __u32 entries, int socket);
 void dt_flow_table__free(struct dt_flow_table *t);
@@ -69,7 +67,7 @@ int dt_flow_table__record(struct dt_flow_table *t, const struct dt_flow_key *k, 
 /* 0, or -ENOENT when the key is not there. */
 int dt_flow_table__delete(struct dt_flow_table *t, const struct dt_flow_key *k, __u32 sig);
 /* From any thread, beside the writer; a visitor's non-zero return stops the walk and is returned. */
-int dt_flow_table__walk(const struct dt_flow_table *t, dt_flow_table_visit_fn fn, void *ctx);
+int dt_flow_table__walk(const struct dt_flow_table *t, dt_flow_visit_fn fn, void *ctx);
 
 static inline __u32 dt_flow_table_tag(__u32 sig)
 {

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * detourd in DPDK mode: the EAL from the arguments after `--`, the configuration's names resolved
- * to DPDK ports, the engine opened behind struct dt_dataplane, workers launched on the worker
- * lcores. Which DPDK port a configuration name means, in this order:
+ * The DPDK engine as detourd opens it (`detourd --dataplane dpdk ... -- EAL_ARGS`): the EAL from
+ * the arguments after `--`, the configuration's names resolved to DPDK ports, the engine opened
+ * behind struct dt_dataplane (dt_dataplane_dpdk.c), its workers launched on the worker lcores by
+ * dp->ops->launch(). The control plane keeps running in detourd's event loop on the main lcore.
+ *
+ * Which DPDK port a configuration name means, in this order:
  *   1. a --port NAME=DEVICE mapping (a PCI NIC has no kernel name, and ':' is not allowed in one);
  *   2. a DPDK port of that very name (net_af_xdp0, net_tap0, ...);
  *   3. the port whose device arguments say iface=NAME (net_af_xdp, net_af_packet, net_pcap): so
@@ -21,9 +24,14 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "dataplane/dataplane.h"
 #include "detourd_log.h"
-#include "dpdk_mode.h"
+#include "dt_config.h"
 #include "dt_dataplane_dpdk.h"
+
+/* Exit codes of a start-up that failed here (1 is any other failure, 2 a usage error). */
+#define DPDK_EXIT_EAL 3 /* invalid EAL arguments, no hugepages, no worker lcore */
+#define DPDK_EXIT_PORT 4 /* an interface with no DPDK port, no exception port */
 
 struct port_plan {
 	const char *label[DT_DPDK_MAX_PORTS];
@@ -32,29 +40,14 @@ struct port_plan {
 	char exception[RTE_ETH_NAME_MAX_LEN];
 };
 
-int detourd_dpdk_opts__add_map(struct detourd_dpdk_opts *o, char *arg)
-{
-	char *eq = strchr(arg, '=');
-
-	if (!eq || eq == arg || !eq[1] || o->n_maps == DETOURD_DPDK_MAX_MAPS) {
-		fprintf(stderr, "detourd: --port \"%s\": expected NAME=DEVICE (at most %d)\n", arg,
-			DETOURD_DPDK_MAX_MAPS);
-		return -EINVAL;
-	}
-	*eq = '\0';
-	o->map_name[o->n_maps] = arg;
-	o->map_dev[o->n_maps++] = eq + 1;
-	return 0;
-}
-
-static int eal_start(const struct detourd_dpdk_opts *o, int *exit_code)
+static int eal_start(const struct dt_dataplane_opts *o, int *exit_code)
 {
 	int err;
 
-	if (rte_eal_init(o->eal_argc, o->eal_argv) >= 0)
+	if (rte_eal_init(o->argc, o->argv) >= 0)
 		return 0;
 	err = rte_errno ?: EINVAL;
-	*exit_code = DETOURD_EXIT_EAL;
+	*exit_code = DPDK_EXIT_EAL;
 	log_err("dpdk: EAL start-up failed: %s", rte_strerror(err));
 	if (err == ENOMEM || err == EACCES)
 		log_err("dpdk: no usable hugepages? reserve them (scripts/setup.sh) or run the EAL "
@@ -84,7 +77,7 @@ static bool port_has_iface(uint16_t id, const char *name)
 	return false;
 }
 
-static int resolve_port(const struct detourd_dpdk_opts *o, const char *name, char *dev)
+static int resolve_port(const struct dt_dataplane_opts *o, const char *name, char *dev)
 {
 	const char *want = name;
 	unsigned int i;
@@ -104,7 +97,7 @@ static int resolve_port(const struct detourd_dpdk_opts *o, const char *name, cha
 	return -ENODEV;
 }
 
-static int plan_add(struct port_plan *pl, const struct detourd_dpdk_opts *o, const char *name)
+static int plan_add(struct port_plan *pl, const struct dt_dataplane_opts *o, const char *name)
 {
 	unsigned int i;
 	int err;
@@ -132,7 +125,7 @@ static bool plan_has_dev(const struct port_plan *pl, const char *dev)
 	return false;
 }
 
-static int plan_exception(struct port_plan *pl, const struct detourd_dpdk_opts *o)
+static int plan_exception(struct port_plan *pl, const struct dt_dataplane_opts *o)
 {
 	struct rte_eth_dev_info info;
 	uint16_t id;
@@ -154,7 +147,7 @@ static int plan_exception(struct port_plan *pl, const struct detourd_dpdk_opts *
 }
 
 static int plan_ports(struct port_plan *pl, const struct dt_config *cfg,
-		      const struct detourd_dpdk_opts *o)
+		      const struct dt_dataplane_opts *o)
 {
 	unsigned int i;
 	int err = 0;
@@ -172,7 +165,7 @@ static int plan_ports(struct port_plan *pl, const struct dt_config *cfg,
 	return err;
 }
 
-static int choose_workers(const struct detourd_dpdk_opts *o, unsigned int *n)
+static int choose_workers(const struct dt_dataplane_opts *o, unsigned int *n)
 {
 	unsigned int avail = rte_lcore_count() - 1;
 
@@ -203,11 +196,11 @@ static int engine_open(const struct dt_config *cfg, const struct port_plan *pl,
 		eo.ports[i] = pl->dev[i];
 		eo.port_labels[i] = pl->label[i];
 	}
-	return dt_dataplane_dpdk__open(&eo, dp);
+	return dt_dataplane_dpdk__open_in_eal(&eo, dp);
 }
 
-int detourd_dpdk__open(const struct dt_config *cfg, const struct detourd_dpdk_opts *o,
-		       struct dt_dataplane *dp, int *exit_code)
+static int dpdk_open(const struct dt_config *cfg, const struct dt_dataplane_opts *o,
+		     struct dt_dataplane *dp, int *exit_code)
 {
 	struct port_plan pl = { 0 }; /* the engine copies every name it keeps */
 	unsigned int workers = 0;
@@ -217,9 +210,9 @@ int detourd_dpdk__open(const struct dt_config *cfg, const struct detourd_dpdk_op
 		return err;
 	err = choose_workers(o, &workers);
 	if (err)
-		*exit_code = DETOURD_EXIT_EAL;
+		*exit_code = DPDK_EXIT_EAL;
 	else if ((err = plan_ports(&pl, cfg, o)))
-		*exit_code = DETOURD_EXIT_PORT;
+		*exit_code = DPDK_EXIT_PORT;
 	else if ((err = engine_open(cfg, &pl, workers, dp)))
 		log_err("dpdk: engine start-up failed: %s", strerror(-err));
 	if (err)
@@ -230,20 +223,18 @@ int detourd_dpdk__open(const struct dt_config *cfg, const struct detourd_dpdk_op
 	return err;
 }
 
-int detourd_dpdk__launch(struct dt_dataplane *dp)
+/* The EAL's arguments go after `--`, where nothing can take them for detourd's own. */
+static int dpdk_check_opts(const struct dt_dataplane_opts *o)
 {
-	int err = dt_dpdk__launch(dt_dataplane_dpdk__engine(dp));
-
-	if (err)
-		log_err("dpdk: launching the workers failed: %s", strerror(-err));
-	return err;
+	if (o->argc <= 1 || o->after_dashdash)
+		return 0;
+	fprintf(stderr, "detourd: unexpected argument \"%s\" (EAL arguments go after --)\n",
+		o->argv[1]);
+	return -EINVAL;
 }
 
-void detourd_dpdk__close(struct dt_dataplane *dp)
-{
-	if (dp->ops) {
-		dp->ops->close(dp->impl); /* stops the workers, then the ports */
-		dp->ops = NULL;
-	}
-	rte_eal_cleanup();
-}
+const struct dt_dataplane_engine dt_dataplane_engine_dpdk = {
+	.name = "dpdk",
+	.check_opts = dpdk_check_opts,
+	.open = dpdk_open,
+};

@@ -250,7 +250,7 @@ int dt_xdp__read_counter(struct dt_xdp *x, __u32 site, __u32 reason, struct dt_c
 	return err;
 }
 
-int dt_xdp__for_each_flow(struct dt_xdp *x, dt_xdp_flow_fn fn, void *ctx)
+int dt_xdp__for_each_flow(struct dt_xdp *x, dt_flow_visit_fn fn, void *ctx)
 {
 	/* The LRU evicts while we walk; a deleted cursor restarts the walk, so bound it. */
 	__u64 budget = 2ull * x->flow_max_entries + 1;

@@ -24,6 +24,7 @@
 #include <linux/types.h>
 
 #include "dataplane/core/detour_abi.h"
+#include "dataplane/dataplane.h"
 
 /* ---- Logging ------------------------------------------------------------------------------- */
 
@@ -135,9 +136,7 @@ int dt_xdp__set_egress(struct dt_xdp *x, __u32 port, const char *ifname);
 int dt_xdp__read_counter(struct dt_xdp *x, __u32 site, __u32 reason, struct dt_counter *sum);
 
 /* Return non-zero from the callback to stop; dt_xdp__for_each_flow() then returns that value. */
-typedef int (*dt_xdp_flow_fn)(const struct dt_flow_key *key, const struct dt_flow_state *val,
-			      void *ctx);
-int dt_xdp__for_each_flow(struct dt_xdp *x, dt_xdp_flow_fn fn, void *ctx);
+int dt_xdp__for_each_flow(struct dt_xdp *x, dt_flow_visit_fn fn, void *ctx);
 /* Remove one flow-table entry; an entry already gone is not an error. */
 int dt_xdp__delete_flow(struct dt_xdp *x, const struct dt_flow_key *key);
 

@@ -1,23 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The XDP dataplane behind struct dt_dataplane: the detour_xdp program and its pinned maps,
- * through the loader library in control/xdp/.
+ * through the loader library beside this file (dt_xdp.h).
  *
  * Start-up loads the program with LIBBPF_PIN_BY_NAME maps, so when a previous daemon left pinned
  * maps behind they are reused as they are — flows, site states and counters survive a restart —
  * and attaching swaps the program on each interface atomically. Nothing here ever writes a
  * site state on its own: states change only through transitions of the state machine.
+ *
+ * Launch has nothing to start: the program forwards from the moment open attaches it. Until the
+ * configuration is written it works from the maps it adopted (the previous daemon's state, so a
+ * restart never stops forwarding) or, on a first start, passes every packet to the kernel.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <json-c/json.h>
 
-#include "dataplane.h"
+#include "dataplane/dataplane.h"
+#include "detourd_log.h"
 #include "dt_config.h"
 #include "dt_xdp.h"
-#include "detourd_log.h"
 
 #define XDP_MAX_IFS DT_CONFIG_MAX_INTERFACES
 
@@ -28,6 +33,11 @@ struct xdp_dataplane {
 	struct dt_xdp_attach_result attached[XDP_MAX_IFS];
 	enum dt_xdp_mode mode;
 };
+
+static int xdp_launch(void *dp)
+{
+	return 0;
+}
 
 static int xdp_set_site_state(void *dp, __u32 site, enum dt_site_state state)
 {
@@ -131,6 +141,9 @@ static void xdp_close(void *dp)
 
 static const struct dt_dataplane_ops xdp_ops = {
 	.mode = "xdp",
+	.lock_memory = true,
+	.on_stop = "the XDP program keeps forwarding",
+	.launch = xdp_launch,
 	.set_site_state = xdp_set_site_state,
 	.set_site = xdp_set_site,
 	.set_failover = xdp_set_failover,
@@ -164,7 +177,8 @@ static int attach_all(struct xdp_dataplane *d, const struct dt_config *cfg)
 	return 0;
 }
 
-int dt_dataplane_xdp__open(const struct dt_config *cfg, struct dt_dataplane *dp)
+static int xdp_open(const struct dt_config *cfg, const struct dt_dataplane_opts *opts,
+		    struct dt_dataplane *dp, int *exit_code)
 {
 	struct xdp_dataplane *d = calloc(1, sizeof(*d));
 	struct dt_xdp_opts o;
@@ -189,3 +203,19 @@ int dt_dataplane_xdp__open(const struct dt_config *cfg, struct dt_dataplane *dp)
 	dp->impl = d;
 	return 0;
 }
+
+/* Operands belong to an engine that takes them: the DPDK EAL's, after `--`. */
+static int xdp_check_opts(const struct dt_dataplane_opts *o)
+{
+	if (o->argc <= 1)
+		return 0;
+	fprintf(stderr, "detourd: unexpected argument \"%s\"%s\n", o->argv[1],
+		o->after_dashdash ? " (EAL arguments need --dataplane dpdk)" : "");
+	return -EINVAL;
+}
+
+const struct dt_dataplane_engine dt_dataplane_engine_xdp = {
+	.name = "xdp",
+	.check_opts = xdp_check_opts,
+	.open = xdp_open,
+};

@@ -32,7 +32,7 @@
 #define DT_CONFIG_GROUP_MAX 33 /* including the NUL */
 #define DT_CONFIG_LISTEN_SPEC_MAX 64 /* "[v6addr]:port" as written, including the NUL */
 
-/* Same values as enum dt_xdp_mode in control/xdp/dt_xdp.h, which needs libbpf to include. */
+/* Same values as enum dt_xdp_mode in dataplane/xdp/dt_xdp.h, which needs libbpf to include. */
 enum dt_config_xdp_mode {
 	DT_CONFIG_XDP_NATIVE = 0,
 	DT_CONFIG_XDP_GENERIC = 1,

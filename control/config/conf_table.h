@@ -88,6 +88,7 @@ conf_parse_fn conf_parse_enum; /* one of arg's names (NULL-terminated), an unsig
 conf_parse_fn conf_parse_mac; /* a unicast MAC, 6 bytes */
 conf_parse_fn conf_parse_path; /* absolute, shorter than the field */
 conf_parse_fn conf_parse_path_or_dash; /* the same, or "-" */
+conf_parse_fn conf_parse_string; /* not empty, shorter than the field */
 conf_parse_fn conf_parse_ifname; /* the kernel's dev_valid_name() */
 
 /* ---- The syntax under the parsers --------------------------------------------------------- */

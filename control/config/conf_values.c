@@ -315,6 +315,18 @@ int conf_parse_path(const struct conf_key_row *k, const char *text, void *base,
 	return 0;
 }
 
+int conf_parse_string(const struct conf_key_row *k, const char *text, void *base,
+		      const struct conf_report *r)
+{
+	if (!text[0] || strlen(text) >= k->size) {
+		conf_report(r, k, "\"%s\" is empty or longer than %zu characters", text,
+			    k->size - 1);
+		return -EINVAL;
+	}
+	strcpy(field(k, base), text);
+	return 0;
+}
+
 int conf_parse_path_or_dash(const struct conf_key_row *k, const char *text, void *base,
 			    const struct conf_report *r)
 {

@@ -319,20 +319,16 @@ static void test_duration_forms(void **state)
 	assert_int_equal(conf_duration_ns("99999999999999999999s", false, &unit), -ERANGE);
 }
 
-static int load_args(struct beacon_config *cfg, const char *const *args, int n)
+/* detour-beacon -c PATH, then up to two more options with their values. */
+static int load(struct beacon_config *cfg, char *path, char *opt1, char *v1, char *opt2, char *v2)
 {
-	char *argv[32];
+	char *argv[] = { "detour-beacon", "-c", path, opt1, v1, opt2, v2, NULL };
+	int argc = 3;
 
-	argv[0] = "detour-beacon";
-	for (int i = 0; i < n; i++)
-		argv[i + 1] = (char *)args[i];
-	argv[n + 1] = NULL;
-	return beacon_config__load(cfg, n + 1, argv);
+	while (argc < 7 && argv[argc])
+		argc++;
+	return beacon_config__load(cfg, argc, argv);
 }
-
-#define LOAD(cfg, ...)                                       \
-	load_args(cfg, (const char *const[]){ __VA_ARGS__ }, \
-		  sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
 
 static void test_beacon_durations(void **state)
 {
@@ -346,19 +342,19 @@ static void test_beacon_durations(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
 	close(fd);
-	assert_int_equal(LOAD(&cfg, "-c", path), 0);
+	assert_int_equal(load(&cfg, path, NULL, NULL, NULL, NULL), 0);
 	assert_int_equal(cfg.site_id, 7);
 	assert_int_equal(cfg.interval_us, 2500);
 	assert_int_equal(cfg.jitter_us, 100);
 	assert_int_equal(cfg.poll_interval_ms, 1000);
 	assert_int_equal(cfg.poll_timeout_ms, 250);
 	/* The command line, through the same rows. */
-	assert_int_equal(LOAD(&cfg, "-c", path, "--interval", "1.5ms", "-j", "0.2"), 0);
+	assert_int_equal(load(&cfg, path, "--interval", "1.5ms", "-j", "0.2"), 0);
 	assert_int_equal(cfg.interval_us, 1500);
 	assert_int_equal(cfg.jitter_us, 200);
-	assert_int_equal(LOAD(&cfg, "-c", path, "--interval", "5 ms"), -EINVAL);
-	assert_int_equal(LOAD(&cfg, "-c", path, "--site", "64"), -EINVAL);
-	assert_int_equal(LOAD(&cfg, "-c", path, "--site", "+1"), -EINVAL);
+	assert_int_equal(load(&cfg, path, "--interval", "5 ms", NULL, NULL), -EINVAL);
+	assert_int_equal(load(&cfg, path, "--site", "64", NULL, NULL), -EINVAL);
+	assert_int_equal(load(&cfg, path, "--site", "+1", NULL, NULL), -EINVAL);
 	unlink(path);
 }
 
@@ -372,7 +368,7 @@ static void test_beacon_unknown_key(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
 	close(fd);
-	assert_int_equal(LOAD(&cfg, "-c", path), -EINVAL);
+	assert_int_equal(load(&cfg, path, NULL, NULL, NULL, NULL), -EINVAL);
 	unlink(path);
 }
 

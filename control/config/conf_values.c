@@ -20,7 +20,7 @@ static void *field(const struct conf_key_row *k, void *base)
 	return (char *)base + k->offset;
 }
 
-/* Little-endian hosts only would be a trap: store through the field's own type. */
+/* Through the field's own type, so that a row may land in an integer of any width. */
 static void store_uint(const struct conf_key_row *k, void *base, uint64_t v)
 {
 	void *f = field(k, base);

@@ -3,8 +3,9 @@
  * Inside the configuration parser. Parsing runs in three passes:
  *   1. lexing (config_lex.c): libinih splits the file, our line reader counts lines and tracks
  *      sections, and every value is stored raw with its line number;
- *   2. building (config_build.c): each raw value is parsed into struct dt_config;
- *   3. checking (config_check.c): rules that involve more than one value.
+ *   2. building (config_build.c): each raw value goes through its row's parser in the key table
+ *      (config_keys.c) into struct dt_config, then the rules that tie keys together;
+ *   3. checking (config_check.c): prefixes and the key file, which involve every site.
  * Each pass reports as many errors as it can, so one run shows the operator most of them.
  */
 #ifndef DT_CONFIG_INTERNAL_H

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <syslog.h>
 
+#include "conf_table.h"
 #include "hb.h"
 #include "hb_socket.h"
 
@@ -59,9 +60,13 @@ struct beacon_config {
 	bool realtime; /* the heartbeat thread asks for SCHED_FIFO (--no-realtime: it does not) */
 };
 
+/* The file's one section, [beacon] or none, and its keys: the long option names. */
+#define BEACON_SECTION 0
+extern const struct conf_table beacon_keys;
+
 /* Defaults, then -c FILE, then the other command-line options over it. 0 or -errno (logged). */
 int beacon_config__load(struct beacon_config *cfg, int argc, char **argv);
-/* Parse a duration "5ms", "500us", "1s", "2000ns"; a bare number is milliseconds. */
+/* A duration "5ms", "500us", "1s", "2000ns", "1.5ms"; a bare number is milliseconds. */
 int parse_duration_us(const char *s, uint64_t *us);
 /* "NAME@HOST[:PORT]" into the config's UPS fields. */
 int beacon_config__set_ups(struct beacon_config *cfg, const char *spec);

@@ -2,7 +2,9 @@
 /*
  * detour-beacon's configuration: built-in defaults, then an optional ini-style file (-c), then
  * the command line on top. The file takes the long option names as keys; "target" may repeat.
- * The same function applies a setting from either place, so they cannot drift apart.
+ * Both places go through one key table (control/config/conf_table.h, the machinery detourd's
+ * file uses) and the same value parsers, so they cannot drift apart from each other or from
+ * detourd: a duration is written the same way in both programs (docs/config.md, "Durations").
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,9 +15,11 @@
 #include <ini.h>
 
 #include "beacon.h"
+#include "conf_table.h"
 
 /* Where settings come from while one layer (file or command line) is applied. */
 struct config_layer {
+	struct conf_report report; /* first: the table's parsers report through it */
 	struct beacon_config *cfg;
 	const char *origin; /* "config file X" or "command line" */
 	bool targets_seen; /* the first target of a layer replaces the previous layer's list */
@@ -23,88 +27,55 @@ struct config_layer {
 	int err;
 };
 
+static struct config_layer *layer_of(const struct conf_report *r)
+{
+	return (struct config_layer *)r;
+}
+
+static void layer_report(void *user, const struct conf_key_row *key, const char *why)
+{
+	struct config_layer *l = user;
+
+	blog(LOG_ERR, "%s: %s: %s", l->origin, key->name, why);
+}
+
+static void layer_init(struct config_layer *l, struct beacon_config *cfg, const char *origin)
+{
+	*l = (struct config_layer){ .report = { layer_report, l }, .cfg = cfg, .origin = origin };
+}
+
 int parse_duration_us(const char *s, uint64_t *us)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t num, den; /* µs = value * num / den */
-	} units[] = { { "ns", 1, 1000 },
-		      { "us", 1, 1 },
-		      { "ms", 1000, 1 },
-		      { "s", 1000000, 1 },
-		      { "", 1000, 1 } };
-	char *end;
-	unsigned long long v;
+	uint64_t ns;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-' || v > 3600ull * 1000000000ull)
+	if (conf_duration_ns(s, false, &ns))
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcmp(end, units[i].suffix)) {
-			*us = v * units[i].num / units[i].den;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static int parse_port(const char *s, uint16_t *port)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v == 0 || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-/* "HOST", "HOST:PORT", "[V6ADDR]", "[V6ADDR]:PORT" or a bare IPv6 address. */
-static int split_host_port(const char *s, char *host, size_t host_len, uint16_t *port)
-{
-	const char *h = s, *port_str = NULL;
-	size_t n = strlen(s);
-
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || (close[1] && close[1] != ':'))
-			return -EINVAL;
-		h = s + 1;
-		n = (size_t)(close - h);
-		port_str = close[1] ? close + 2 : NULL;
-	} else if (strchr(s, ':') && strchr(s, ':') == strrchr(s, ':')) {
-		n = (size_t)(strchr(s, ':') - s);
-		port_str = s + n + 1;
-	}
-	if (!n || n >= host_len || (port_str && parse_port(port_str, port)))
-		return -EINVAL;
-	memcpy(host, h, n);
-	host[n] = '\0';
+	*us = ns / CONF_NS_PER_US;
 	return 0;
 }
 
 int beacon_config__set_ups(struct beacon_config *cfg, const char *spec)
 {
-	const char *at = strchr(spec, '@');
+	const char *at = strchr(spec, '@'), *port;
 	size_t name_len = at ? (size_t)(at - spec) : 0;
+	uint64_t v = NUT_DEFAULT_PORT;
 
 	if (!name_len || name_len >= sizeof(cfg->ups_name) || strpbrk(spec, " \t\"\n"))
 		return -EINVAL;
-	cfg->ups_port = NUT_DEFAULT_PORT;
-	if (split_host_port(at + 1, cfg->ups_host, sizeof(cfg->ups_host), &cfg->ups_port))
+	if (conf_split_host_port(at + 1, cfg->ups_host, sizeof(cfg->ups_host), &port) ||
+	    !cfg->ups_host[0] || (port && (conf_decimal_u64(port, &v) || !v || v > 65535)))
 		return -EINVAL;
+	cfg->ups_port = (uint16_t)v;
 	memcpy(cfg->ups_name, spec, name_len);
 	cfg->ups_name[name_len] = '\0';
 	return 0;
 }
 
-static int config_add_target(struct config_layer *l, const char *spec)
+static int parse_target(const struct conf_key_row *k, const char *spec, void *base,
+			const struct conf_report *r)
 {
-	struct beacon_config *cfg = l->cfg;
+	struct config_layer *l = layer_of(r);
+	struct beacon_config *cfg = base;
 	struct beacon_target *t;
 
 	if (!l->targets_seen)
@@ -125,9 +96,13 @@ static int config_add_target(struct config_layer *l, const char *spec)
 	return 0;
 }
 
-static int config_set_source(struct config_layer *l, enum power_source src, const char *value)
+/* ups, status-file, status-command: the row's min is the enum power_source it selects. */
+static int parse_source(const struct conf_key_row *k, const char *value, void *base,
+			const struct conf_report *r)
 {
-	struct beacon_config *cfg = l->cfg;
+	struct config_layer *l = layer_of(r);
+	struct beacon_config *cfg = base;
+	enum power_source src = (enum power_source)k->min;
 
 	if (++l->sources_seen > 1) {
 		blog(LOG_ERR, "%s: give one of ups, status-file, status-command", l->origin);
@@ -151,79 +126,45 @@ static int config_set_source(struct config_layer *l, enum power_source src, cons
 	return 0;
 }
 
-static int config_set_duration(struct config_layer *l, const char *name, const char *value,
-			       uint64_t *us)
-{
-	if (parse_duration_us(value, us)) {
-		blog(LOG_ERR, "%s: bad %s \"%s\": expected a duration like 5ms, 500us, 1s",
-		     l->origin, name, value);
-		return -EINVAL;
-	}
-	return 0;
-}
+#define BEACON (1u << BEACON_SECTION)
+#define B(member) CONF_FIELD(struct beacon_config, member)
+#define DURATION_MAX UINT64_MAX /* the field saturates; config_validate() bounds each */
 
-static int config_set_site(struct config_layer *l, const char *value)
-{
-	char *end;
-	long v;
+/* The file's keys are the long option names; a command-line option is the same row. */
+static const struct conf_key_row rows[] = {
+	{ "site", BEACON, conf_parse_uint, B(site_id), 0, DT_MAX_SITES - 1 },
+	{ "key-file", BEACON, conf_parse_string, B(key_file) },
+	{ "target", BEACON, parse_target, B(targets), .flags = CONF_LIST },
+	{ "ups", BEACON, parse_source, B(ups_name), POWER_SOURCE_UPS },
+	{ "status-file", BEACON, parse_source, B(status_path), POWER_SOURCE_FILE },
+	{ "status-command", BEACON, parse_source, B(status_path), POWER_SOURCE_COMMAND },
+	{ "interval", BEACON, conf_parse_duration, B(interval_us), 0, DURATION_MAX,
+	  .unit = CONF_NS_PER_US },
+	{ "jitter", BEACON, conf_parse_duration, B(jitter_us), 0, DURATION_MAX,
+	  .unit = CONF_NS_PER_US },
+	{ "poll-interval", BEACON, conf_parse_duration, B(poll_interval_ms), 0, DURATION_MAX,
+	  .unit = CONF_NS_PER_MS },
+	{ "poll-timeout", BEACON, conf_parse_duration, B(poll_timeout_ms), 0, DURATION_MAX,
+	  .unit = CONF_NS_PER_MS },
+};
 
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (errno || end == value || *end || v < 0 || v >= DT_MAX_SITES) {
-		blog(LOG_ERR, "%s: bad site \"%s\": expected a site id 0..%d", l->origin, value,
-		     DT_MAX_SITES - 1);
-		return -EINVAL;
-	}
-	l->cfg->site_id = (int)v;
-	return 0;
-}
-
-static int config_set_path(struct config_layer *l, const char *name, const char *value, char *dst)
-{
-	if (!value[0] || strlen(value) >= PATH_MAX) {
-		blog(LOG_ERR, "%s: bad %s \"%s\"", l->origin, name, value);
-		return -EINVAL;
-	}
-	snprintf(dst, PATH_MAX, "%s", value);
-	return 0;
-}
+const struct conf_table beacon_keys = { rows, sizeof(rows) / sizeof(rows[0]) };
 
 /* One setting, by its long option name. */
 static int config_apply(struct config_layer *l, const char *name, const char *value)
 {
-	struct beacon_config *cfg = l->cfg;
-	uint64_t us;
-	int err;
+	const struct conf_key_row *k = conf_table__find(&beacon_keys, BEACON_SECTION, name);
+	const char *near;
 
-	if (!strcmp(name, "site"))
-		return config_set_site(l, value);
-	if (!strcmp(name, "key-file"))
-		return config_set_path(l, name, value, cfg->key_file);
-	if (!strcmp(name, "target"))
-		return config_add_target(l, value);
-	if (!strcmp(name, "ups"))
-		return config_set_source(l, POWER_SOURCE_UPS, value);
-	if (!strcmp(name, "status-file"))
-		return config_set_source(l, POWER_SOURCE_FILE, value);
-	if (!strcmp(name, "status-command"))
-		return config_set_source(l, POWER_SOURCE_COMMAND, value);
-	if (strcmp(name, "interval") && strcmp(name, "jitter") && strcmp(name, "poll-interval") &&
-	    strcmp(name, "poll-timeout")) {
-		blog(LOG_ERR, "%s: unknown setting \"%s\"", l->origin, name);
-		return -EINVAL;
-	}
-	err = config_set_duration(l, name, value, &us);
-	if (err)
-		return err;
-	if (!strcmp(name, "interval"))
-		cfg->interval_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-	else if (!strcmp(name, "jitter"))
-		cfg->jitter_us = (int64_t)us;
-	else if (!strcmp(name, "poll-interval"))
-		cfg->poll_interval_ms = (uint32_t)(us / 1000 > UINT32_MAX ? UINT32_MAX : us / 1000);
+	if (k)
+		return k->parse(k, value, l->cfg, &l->report);
+	near = conf_table__suggest(&beacon_keys, BEACON_SECTION, name);
+	if (near)
+		blog(LOG_ERR, "%s: unknown setting \"%s\" (did you mean \"%s\"?)", l->origin, name,
+		     near);
 	else
-		cfg->poll_timeout_ms = (uint32_t)(us / 1000 > UINT32_MAX ? UINT32_MAX : us / 1000);
-	return 0;
+		blog(LOG_ERR, "%s: unknown setting \"%s\"", l->origin, name);
+	return -EINVAL;
 }
 
 static int config_ini_handler(void *user, const char *section, const char *name, const char *value)
@@ -242,9 +183,10 @@ static int config_ini_handler(void *user, const char *section, const char *name,
 static int config_load_file(struct beacon_config *cfg)
 {
 	char origin[PATH_MAX + 16];
-	struct config_layer l = { .cfg = cfg, .origin = origin };
+	struct config_layer l;
 	int line;
 
+	layer_init(&l, cfg, origin);
 	snprintf(origin, sizeof(origin), "config file %s", cfg->config_path);
 	line = ini_parse(cfg->config_path, config_ini_handler, &l);
 	if (line < 0) {
@@ -286,8 +228,9 @@ void beacon_usage(FILE *f)
 		"                     --status-file PATH | --status-command CMD] [--jitter DUR]\n"
 		"                     [--poll-interval DUR] [--poll-timeout DUR] [--foreground]\n"
 		"                     [--no-realtime]\n"
-		"DUR is a number with ns, us, ms or s (bare: ms). Defaults: interval 5ms, jitter\n"
-		"interval/10, poll-interval 500ms, poll-timeout 400ms, target port %d, ups port %d.\n",
+		"DUR is a number, up to 6 decimals, with ns, us, ms or s (bare: ms). Defaults:\n"
+		"interval 5ms, jitter interval/10, poll-interval 500ms, poll-timeout 400ms, target\n"
+		"port %d, ups port %d.\n",
 		HB_DEFAULT_PORT, NUT_DEFAULT_PORT);
 }
 
@@ -302,13 +245,16 @@ static const char *long_name_of(int c)
 /* First pass: only -c and -h, so the file can be read before the options that override it. */
 static int config_scan_argv(struct beacon_config *cfg, int argc, char **argv)
 {
+	static const struct conf_key_row config_row = { "config", BEACON, conf_parse_string,
+							B(config_path) };
+	struct config_layer l;
 	int c;
 
+	layer_init(&l, cfg, "command line");
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		if (c == 'c' && config_set_path(&(struct config_layer){ .origin = "command line" },
-						"config", optarg, cfg->config_path))
+		if (c == 'c' && config_row.parse(&config_row, optarg, cfg, &l.report))
 			return -EINVAL;
 		if (c == 'h')
 			return -ECANCELED;
@@ -318,9 +264,10 @@ static int config_scan_argv(struct beacon_config *cfg, int argc, char **argv)
 
 static int config_apply_argv(struct beacon_config *cfg, int argc, char **argv)
 {
-	struct config_layer l = { .cfg = cfg, .origin = "command line" };
+	struct config_layer l;
 	int c, err;
 
+	layer_init(&l, cfg, "command line");
 	optind = 0;
 	opterr = 1;
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {

@@ -37,10 +37,10 @@ static int failover_weight(struct cfg_parser *p, unsigned int line, const char *
 }
 
 /* One "NAME[:WEIGHT]" of site i's list; seen[] marks the sites already in it. */
-static void failover_add(struct cfg_parser *p, unsigned int i, char *tok, bool seen[])
+static void failover_add(struct cfg_parser *p, unsigned int i, unsigned int line, char *tok,
+			 bool seen[])
 {
 	struct dt_config_site *s = &p->cfg->sites[i];
-	unsigned int line = p->site[i].key[SK_FAILOVER].line;
 	char *colon = strchr(tok, ':'), ctx[DT_SITE_NAME_MAX + 16];
 	uint64_t weight;
 	int j;
@@ -64,24 +64,24 @@ static void failover_add(struct cfg_parser *p, unsigned int i, char *tok, bool s
 		seen[j] = true;
 }
 
-void cfg_check_failover(struct cfg_parser *p, unsigned int i)
+/* The failover row's parser: "NAME[:WEIGHT] ...", names of sites read before it. */
+int cfg_parse_failover(const struct conf_key_row *k, const char *text, void *base,
+		       const struct conf_report *r)
 {
-	const struct cfg_raw *rv = &p->site[i].key[SK_FAILOVER];
+	const struct cfg_where *w = cfg_where_of(r);
 	bool seen[DT_MAX_SITES] = { false };
-	const char *s = rv->text;
 	char tok[DT_SITE_NAME_MAX + 16];
 	int n;
 
-	if (!s)
-		return;
-	while ((n = cfg_token(&s, tok, sizeof(tok))) != 0) {
+	while ((n = conf_token(&text, tok, sizeof(tok))) != 0) {
 		if (n < 0)
-			cfg_error(p, rv->line,
+			cfg_error(w->p, w->line,
 				  "site \"%s\": failover \"%s...\" is not NAME[:WEIGHT]",
-				  p->site[i].name, tok);
+				  w->p->site[w->site].name, tok);
 		else
-			failover_add(p, i, tok, seen);
+			failover_add(w->p, w->site, w->line, tok, seen);
 	}
+	return 0;
 }
 
 static const char *site_name_of(const struct cfg_parser *p, uint16_t id)
@@ -99,13 +99,13 @@ static int prefix_line(struct cfg_parser *p, const struct cfg_raw *rv, struct dt
 	const char *s = rv->text;
 	int j;
 
-	if (cfg_token(&s, pfx, sizeof(pfx)) <= 0 || cfg_token(&s, site, sizeof(site)) <= 0) {
+	if (conf_token(&s, pfx, sizeof(pfx)) <= 0 || conf_token(&s, site, sizeof(site)) <= 0) {
 		cfg_error(p, rv->line, "prefix: expected \"ADDRESS/LENGTH SITE [stateless]\"");
 		return -EINVAL;
 	}
 	if (cfg_parse_prefix(p, rv->line, pfx, out))
 		return -EINVAL;
-	if (cfg_token(&s, flag, sizeof(flag)) && strcmp(flag, "stateless")) {
+	if (conf_token(&s, flag, sizeof(flag)) && strcmp(flag, "stateless")) {
 		cfg_error(p, rv->line,
 			  "prefix %s: unknown flag \"%s\" (the only one is \"stateless\")", pfx,
 			  flag);
@@ -113,7 +113,7 @@ static int prefix_line(struct cfg_parser *p, const struct cfg_raw *rv, struct dt
 	}
 	if (flag[0] && !strcmp(flag, "stateless"))
 		out->flags |= DT_PREFIX_F_STATELESS;
-	if (cfg_token(&s, extra, sizeof(extra))) {
+	if (conf_token(&s, extra, sizeof(extra))) {
 		cfg_error(p, rv->line, "prefix %s: unexpected text after the flags", pfx);
 		return -EINVAL;
 	}
@@ -241,7 +241,7 @@ static int key_file_secure(struct cfg_parser *p, unsigned int line, const char *
 
 void cfg_check_keys(struct cfg_parser *p)
 {
-	unsigned int line = p->global[GK_KEY_FILE].line;
+	unsigned int line = p->global[cfg_key(SEC_DETOUR, "key_file")].line;
 	const char *path = p->cfg->key_file;
 	struct hb_keyring *kr = NULL;
 	int err;

@@ -3,13 +3,15 @@
  * Inside the configuration parser. Parsing runs in three passes:
  *   1. lexing (config_lex.c): libinih splits the file, our line reader counts lines and tracks
  *      sections, and every value is stored raw with its line number;
- *   2. building (config_build.c): each raw value is parsed into struct dt_config;
- *   3. checking (config_check.c): rules that involve more than one value.
+ *   2. building (config_build.c): each raw value goes through its row's parser in the key table
+ *      (config_keys.c) into struct dt_config, then the rules that tie keys together;
+ *   3. checking (config_check.c): prefixes and the key file, which involve every site.
  * Each pass reports as many errors as it can, so one run shows the operator most of them.
  */
 #ifndef DT_CONFIG_INTERNAL_H
 #define DT_CONFIG_INTERNAL_H
 
+#include "conf_table.h"
 #include "dt_config.h"
 
 enum cfg_section {
@@ -20,51 +22,18 @@ enum cfg_section {
 	SEC_UNKNOWN, /* already reported: its keys are skipped */
 };
 
-enum cfg_global_key {
-	GK_INTERFACES,
-	GK_XDP_MODE,
-	GK_HEARTBEAT_LISTEN,
-	GK_KEY_FILE,
-	GK_INTERVAL_MS,
-	GK_MULTIPLIER,
-	GK_HOLD_DOWN_MS,
-	GK_RECOVERY_TIMEOUT_MS,
-	GK_FLOW_IDLE_MS,
-	GK_FLOW_TABLE_SIZE,
-	GK_HASH_SEED,
-	GK_CONTROL_SOCKET,
-	GK_CONTROL_GROUP,
-	GK_PIN_ROOT,
-	GK_EVENT_LOG,
-	GK_BLACKOUT_HOLD_MS,
-	GK_PHI_THRESHOLD,
-	GK_MAX,
-};
+/*
+ * The key table (config_keys.c): one row per key of [detour] and [site NAME]; a row's sections
+ * are bits (1u << enum cfg_section). Raw values are kept in arrays indexed by row.
+ */
+#define CFG_MAX_KEYS 40
+extern const struct conf_table cfg_keys;
 
-enum cfg_site_key {
-	SK_ID,
-	SK_DELIVERY,
-	SK_INTERFACE,
-	SK_NEXT_HOP_MAC,
-	SK_SOURCE_MAC,
-	SK_MTU,
-	SK_TUNNEL_REMOTE,
-	SK_TUNNEL_LOCAL,
-	SK_FAILOVER,
-	SK_INTERVAL_MS,
-	SK_MULTIPLIER,
-	SK_HOLD_DOWN_MS,
-	SK_RECOVERY_TIMEOUT_MS,
-	SK_MAX,
-};
+/* Row flag: the value names other sites, so it is read once every site is. */
+#define CFG_REFERS (1u << 8)
 
-struct cfg_key_desc {
-	const char *name;
-	bool list; /* may continue on indented lines */
-};
-
-extern const struct cfg_key_desc cfg_global_keys[GK_MAX];
-extern const struct cfg_key_desc cfg_site_keys[SK_MAX];
+/* The row index of @name in @section, for the rules that read one key's raw value. */
+unsigned int cfg_key(enum cfg_section section, const char *name);
 
 /* A value as written (inline comment stripped), and where. text == NULL: absent. */
 struct cfg_raw {
@@ -75,7 +44,7 @@ struct cfg_raw {
 struct cfg_raw_site {
 	char name[DT_SITE_NAME_MAX];
 	unsigned int line;
-	struct cfg_raw key[SK_MAX];
+	struct cfg_raw key[CFG_MAX_KEYS];
 	bool id_valid; /* set by the build pass */
 };
 
@@ -104,7 +73,7 @@ struct cfg_parser {
 	bool last_list;
 	unsigned int detour_line, prefixes_line; /* section headers, 0 if absent */
 	/* raw values */
-	struct cfg_raw global[GK_MAX];
+	struct cfg_raw global[CFG_MAX_KEYS];
 	struct cfg_raw_site *site; /* DT_MAX_SITES of them */
 	unsigned int n_sites;
 	struct cfg_raw *prefix;
@@ -126,32 +95,37 @@ void cfg_errors__export(struct cfg_parser *p, struct dt_config_error *err);
 int cfg_lex(struct cfg_parser *p, const char *text, size_t len);
 void cfg_parser__release(struct cfg_parser *p);
 
+/*
+ * A value parser's report, as "FILE:LINE: CTX KEY: why": CTX is "" in [detour] and
+ * "site \"NAME\": " in a site. The daemon's own parsers find the parser in it.
+ */
+struct cfg_where {
+	struct conf_report report; /* first: a parser gets &where->report */
+	struct cfg_parser *p;
+	unsigned int line;
+	const char *ctx;
+	unsigned int site; /* in a site section: its index */
+};
+
+void cfg_where__init(struct cfg_where *w, struct cfg_parser *p, unsigned int line, const char *ctx);
+static inline struct cfg_where *cfg_where_of(const struct conf_report *r)
+{
+	return (struct cfg_where *)r;
+}
+
 /* config_values.c: each returns 0, or -EINVAL after reporting at @line */
-int cfg_token(const char **s, char *buf, size_t len);
 int cfg_parse_u64(struct cfg_parser *p, const struct cfg_raw *rv, const char *what, uint64_t min,
 		  uint64_t max, uint64_t *out);
-int cfg_parse_ms(struct cfg_parser *p, const struct cfg_raw *rv, const char *what, uint64_t min_ns,
-		 uint64_t max_ns, uint64_t *out_ns);
-int cfg_parse_decimal(struct cfg_parser *p, const struct cfg_raw *rv, const char *what, double min,
-		      double max, double *out);
-int cfg_parse_enum(struct cfg_parser *p, const struct cfg_raw *rv, const char *what,
-		   const char *const names[], unsigned int n, unsigned int *out);
-int cfg_parse_mac(struct cfg_parser *p, const struct cfg_raw *rv, const char *what, uint8_t mac[6]);
-int cfg_parse_addr(const char *s, uint8_t *family, uint8_t addr[16]);
 int cfg_parse_prefix(struct cfg_parser *p, unsigned int line, const char *s,
 		     struct dt_config_prefix *out);
 int cfg_parse_listen(struct cfg_parser *p, unsigned int line, const char *s,
 		     struct dt_config_listen *out);
-int cfg_check_ifname(struct cfg_parser *p, unsigned int line, const char *what, const char *s);
-int cfg_copy_path(struct cfg_parser *p, const struct cfg_raw *rv, const char *what, char *dst,
-		  size_t len);
-const char *cfg_fmt_ms(uint64_t ns, char buf[32]);
 
 /* config_build.c */
 void cfg_build(struct cfg_parser *p);
 
 /* config_check.c */
-void cfg_check_failover(struct cfg_parser *p, unsigned int i);
+conf_parse_fn cfg_parse_failover;
 void cfg_check_prefixes(struct cfg_parser *p);
 void cfg_check_keys(struct cfg_parser *p);
 

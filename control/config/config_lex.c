@@ -22,42 +22,6 @@
 
 #define CFG_LINE_MAX 512 /* at least inih's line buffer (200 in Debian's build) */
 
-const struct cfg_key_desc cfg_global_keys[GK_MAX] = {
-	[GK_INTERFACES] = { "interfaces", true },
-	[GK_XDP_MODE] = { "xdp_mode", false },
-	[GK_HEARTBEAT_LISTEN] = { "heartbeat_listen", true },
-	[GK_KEY_FILE] = { "key_file", false },
-	[GK_INTERVAL_MS] = { "interval_ms", false },
-	[GK_MULTIPLIER] = { "multiplier", false },
-	[GK_HOLD_DOWN_MS] = { "hold_down_ms", false },
-	[GK_RECOVERY_TIMEOUT_MS] = { "recovery_timeout_ms", false },
-	[GK_FLOW_IDLE_MS] = { "flow_idle_ms", false },
-	[GK_FLOW_TABLE_SIZE] = { "flow_table_size", false },
-	[GK_HASH_SEED] = { "hash_seed", false },
-	[GK_CONTROL_SOCKET] = { "control_socket", false },
-	[GK_CONTROL_GROUP] = { "control_group", false },
-	[GK_PIN_ROOT] = { "pin_root", false },
-	[GK_EVENT_LOG] = { "event_log", false },
-	[GK_BLACKOUT_HOLD_MS] = { "blackout_hold_ms", false },
-	[GK_PHI_THRESHOLD] = { "phi_threshold", false },
-};
-
-const struct cfg_key_desc cfg_site_keys[SK_MAX] = {
-	[SK_ID] = { "id", false },
-	[SK_DELIVERY] = { "delivery", false },
-	[SK_INTERFACE] = { "interface", false },
-	[SK_NEXT_HOP_MAC] = { "next_hop_mac", false },
-	[SK_SOURCE_MAC] = { "source_mac", false },
-	[SK_MTU] = { "mtu", false },
-	[SK_TUNNEL_REMOTE] = { "tunnel_remote", false },
-	[SK_TUNNEL_LOCAL] = { "tunnel_local", false },
-	[SK_FAILOVER] = { "failover", true },
-	[SK_INTERVAL_MS] = { "interval_ms", false },
-	[SK_MULTIPLIER] = { "multiplier", false },
-	[SK_HOLD_DOWN_MS] = { "hold_down_ms", false },
-	[SK_RECOVERY_TIMEOUT_MS] = { "recovery_timeout_ms", false },
-};
-
 /* inih: ';' starts an inline comment only after whitespace ("a;b" is a value). */
 static const char *find_sep_or_comment(const char *s, const char *seps)
 {
@@ -244,57 +208,29 @@ static char *cfg_read_line(char *str, int num, void *stream)
 	return str;
 }
 
-static int key_distance(const char *a, const char *b)
+static void unknown_key(struct cfg_parser *p, const char *name, const char *where)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	int row[64];
+	const char *near = conf_table__suggest(&cfg_keys, p->section, name);
 
-	if (la >= 64 || lb >= 64)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int diag = row[0];
-
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			best = best < up + 1 ? best : up + 1;
-			best = best < row[j - 1] + 1 ? best : row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
+	if (near)
+		cfg_error(p, p->lineno, "unknown key \"%s\" in %s (did you mean \"%s\"?)", name,
+			  where, near);
+	else
+		cfg_error(p, p->lineno, "unknown key \"%s\" in %s", name, where);
 }
 
-static void unknown_key(struct cfg_parser *p, const char *name, const char *where,
-			const struct cfg_key_desc *keys, unsigned int n)
+/* Keep @value raw in @raw, the section's values indexed by row. */
+static void store(struct cfg_parser *p, struct cfg_raw *raw, const char *where, const char *name,
+		  const char *value)
 {
-	for (unsigned int i = 0; i < n; i++) {
-		if (key_distance(name, keys[i].name) <= 2) {
-			cfg_error(p, p->lineno, "unknown key \"%s\" in %s (did you mean \"%s\"?)",
-				  name, where, keys[i].name);
-			return;
-		}
-	}
-	cfg_error(p, p->lineno, "unknown key \"%s\" in %s", name, where);
-}
-
-static void store(struct cfg_parser *p, struct cfg_raw *table, const struct cfg_key_desc *keys,
-		  unsigned int n, const char *where, const char *name, const char *value)
-{
+	const struct conf_key_row *k = conf_table__find(&cfg_keys, p->section, name);
 	struct cfg_raw *rv;
-	unsigned int i;
 
-	for (i = 0; i < n && strcmp(keys[i].name, name); i++)
-		;
-	if (i == n) {
-		unknown_key(p, name, where, keys, n);
+	if (!k) {
+		unknown_key(p, name, where);
 		return;
 	}
-	rv = &table[i];
+	rv = &raw[k - cfg_keys.rows];
 	if (rv->text) {
 		cfg_error(p, p->lineno, "%s: \"%s\" is set twice (first on line %u)", where, name,
 			  rv->line);
@@ -307,8 +243,8 @@ static void store(struct cfg_parser *p, struct cfg_raw *table, const struct cfg_
 	}
 	rv->line = p->lineno;
 	p->last_raw = rv;
-	p->last_key = keys[i].name;
-	p->last_list = keys[i].list;
+	p->last_key = k->name;
+	p->last_list = k->flags & CONF_LIST;
 }
 
 static void store_prefix(struct cfg_parser *p, const char *name, const char *value)
@@ -395,10 +331,10 @@ static int cfg_handler(void *user, const char *section, const char *name, const 
 	if (p->section == SEC_NONE)
 		cfg_error(p, p->lineno, "key \"%s\" before any [section]", name);
 	else if (p->section == SEC_DETOUR)
-		store(p, p->global, cfg_global_keys, GK_MAX, "[detour]", name, value);
+		store(p, p->global, "[detour]", name, value);
 	else if (p->section == SEC_SITE) {
 		snprintf(where, sizeof(where), "site \"%s\"", s->name);
-		store(p, s->key, cfg_site_keys, SK_MAX, where, name, value);
+		store(p, s->key, where, name, value);
 	} else if (p->section == SEC_PREFIXES)
 		store_prefix(p, name, value);
 	return 1;
@@ -423,10 +359,10 @@ int cfg_lex(struct cfg_parser *p, const char *text, size_t len)
 
 void cfg_parser__release(struct cfg_parser *p)
 {
-	for (unsigned int k = 0; k < GK_MAX; k++)
+	for (unsigned int k = 0; k < CFG_MAX_KEYS; k++)
 		free(p->global[k].text);
 	for (unsigned int i = 0; p->site && i < p->n_sites; i++)
-		for (unsigned int k = 0; k < SK_MAX; k++)
+		for (unsigned int k = 0; k < CFG_MAX_KEYS; k++)
 			free(p->site[i].key[k].text);
 	for (unsigned int i = 0; i < p->n_prefixes; i++)
 		free(p->prefix[i].text);

@@ -52,6 +52,7 @@ struct dt_config_site {
 	uint16_t id; /* < DT_MAX_SITES */
 	uint8_t delivery; /* enum dt_delivery */
 	uint8_t tunnel_family; /* enum dt_family of the outer header; DT_FAMILY_NONE for route */
+	uint8_t tunnel_local_family; /* the same for tunnel_local, which the parser checks */
 	uint16_t mtu;
 	bool has_source_mac; /* false: the daemon uses the egress interface's own MAC */
 	char interface[DT_CONFIG_IFNAME_MAX]; /* egress port toward the site */
@@ -143,6 +144,13 @@ int dt_config__parse_string(const char *text, const char *source, unsigned int f
 			    struct dt_config **out, struct dt_config_error *err);
 
 void dt_config__free(struct dt_config *cfg);
+
+/*
+ * Whether a running detourd may take @new in place of @old on SIGHUP: NULL if it may, else the
+ * first restart-only key (docs/config.md, "Reloading") that differs, as a reload refusal names
+ * it: "the set of sites", "a site's detector timers", or the key ("flow_idle_ms").
+ */
+const char *dt_config__reload_blocker(const struct dt_config *old, const struct dt_config *new);
 
 /* Lookups; NULL when there is no such site. */
 const struct dt_config_site *dt_config__site_by_id(const struct dt_config *cfg, uint16_t id);

@@ -147,40 +147,6 @@ int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg)
 
 /* ---- SIGHUP ----------------------------------------------------------------------------- */
 
-/* What a reload cannot change without a restart; NULL if nothing of it changed. */
-static const char *needs_restart(const struct dt_config *old, const struct dt_config *new)
-{
-	unsigned int i;
-
-	if (old->n_sites != new->n_sites)
-		return "the set of sites";
-	for (i = 0; i < old->n_sites; i++) {
-		const struct dt_config_site *a = &old->sites[i], *b = &new->sites[i];
-
-		if (a->id != b->id || strcmp(a->name, b->name))
-			return "the set of sites";
-		if (a->interval_ns != b->interval_ns || a->multiplier != b->multiplier ||
-		    a->hold_down_ns != b->hold_down_ns ||
-		    a->recovery_timeout_ns != b->recovery_timeout_ns)
-			return "a site's detector timers";
-	}
-	if (old->phi_threshold != new->phi_threshold)
-		return "phi_threshold";
-	if (old->n_interfaces != new->n_interfaces ||
-	    memcmp(old->interfaces, new->interfaces, sizeof(old->interfaces)) ||
-	    old->xdp_mode != new->xdp_mode)
-		return "the interfaces or XDP mode";
-	if (old->n_listen != new->n_listen || memcmp(old->listen, new->listen, sizeof(old->listen)))
-		return "heartbeat_listen";
-	if (strcmp(old->pin_root, new->pin_root) || old->flow_table_size != new->flow_table_size)
-		return "pin_root or flow_table_size";
-	if (old->hash_seed != new->hash_seed)
-		return "hash_seed";
-	if (strcmp(old->control_socket, new->control_socket))
-		return "control_socket";
-	return NULL;
-}
-
 /*
  * Prefixes: add and update first, then delete what is gone; LPM updates replace in place. Both
  * tables are sorted, so each lookup is a binary search: 10,000 prefixes reload in O(n log n).
@@ -240,7 +206,7 @@ int detourd_reload(struct detourd *d)
 		dt_config_error__print(&err, stderr);
 		return ret;
 	}
-	if ((what = needs_restart(d->cfg, new))) {
+	if ((what = dt_config__reload_blocker(d->cfg, new))) {
 		log_err("reload: %s changed; restart detourd to apply it. Nothing was changed.",
 			what);
 		dt_config__free(new);

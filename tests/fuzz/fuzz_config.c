@@ -3,7 +3,8 @@
  * libFuzzer target for the configuration parser: any text must either parse into a configuration
  * whose numbers are within their documented limits, or be refused with at least one message that
  * names the file ("t.conf:LINE: ..." or "t.conf: ..."). Never a crash, a leak or a silent
- * refusal. Seeds: tests/fuzz/seeds/config/.
+ * refusal; and a configuration compared with itself never needs a restart on reload. Seeds:
+ * tests/fuzz/seeds/config/.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@ static void check_config(const struct dt_config *c)
 	for (i = 0; i < c->n_sites; i++)
 		if (c->sites[i].id >= DT_MAX_SITES || c->sites[i].n_failover >= DT_MAX_SITES)
 			abort();
+	if (dt_config__reload_blocker(c, c))
+		abort(); /* nothing changed, so nothing can need a restart */
 	for (i = 0; i < c->n_prefixes; i++)
 		if (!dt_config__site_by_id(c, c->prefixes[i].home_site) ||
 		    (i && dt_config_prefix__cmp(&c->prefixes[i - 1], &c->prefixes[i]) >= 0))

@@ -60,7 +60,7 @@ test_start() {
 		echo "SKIP: $TEST_NAME needs root"
 		exit 77
 	fi
-	trap test_cleanup EXIT
+	dt_trap_cleanup test_cleanup
 	echo "# $TEST_NAME: interval ${DT_INTERVAL_MS} ms x ${DT_MULTIPLIER}, margin ${DT_MARGIN_MS} ms"
 	dt_topo_up || exit 1
 }

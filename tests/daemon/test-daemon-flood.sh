@@ -8,10 +8,7 @@
 FLOOD_COUNT=${FLOOD_COUNT:-300000}
 
 setup_all
-start_daemon || bail "detourd did not start"
-start_beacon 1
-start_beacon 2
-wait_until 3000 sites_up || bail "sites did not come UP"
+daemon_and_beacons_up 3000
 
 flood() { # NS EDGE-ADDR
 	ip netns exec "$1" "$HB_FORGE" send garbage --target "$2:7600" --site 1 \

@@ -8,6 +8,7 @@
 # sent after the reroute is lost, to the kill, the gap or the restart, and the new daemon is
 # in charge: it reports pangyo down and detects a second failure (ansan) within budget.
 . "$(dirname "$0")/lib.sh"
+# shellcheck disable=SC2034 # read by client_udp_tcp
 RATE=1000
 test_start
 

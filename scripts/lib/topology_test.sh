@@ -27,22 +27,9 @@ if [ "${DT_DATAPLANE:-xdp}" = dpdk ]; then DT_NS_PREFIX=dtp$$; else DT_NS_PREFIX
 : "${DT_MARGIN_MS:=60}"
 DETECT_BUDGET_MS=$((DT_INTERVAL_MS * DT_MULTIPLIER + DT_MARGIN_MS))
 
-passed=0
-failed=0
-
-ok() {
-	passed=$((passed + 1))
-	echo "ok $((passed + failed)) - $*"
-}
-not_ok() {
-	failed=$((failed + 1))
-	echo "not ok $((passed + failed)) - $*"
-}
-check() { # DESCRIPTION CMD...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+TAP_NUMBERED=1
+# shellcheck source=tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 test_cleanup() {
 	local rc=$?

@@ -33,24 +33,10 @@ DETECT_MARGIN_MS=${DETECT_MARGIN_MS:-35}
 # a process start, a connect and a JSON reply.
 OBSERVE_MARGIN_MS=${OBSERVE_MARGIN_MS:-1500}
 
-passed=0
-failed=0
-
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $1"
-}
-
-not_ok() {
-	failed=$((failed + 1))
-	echo "not ok - $1"
+# shellcheck source=../../scripts/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/tap.sh"
+tap_explain() {
 	if [ -s "$DERR" ]; then tail -n 15 "$DERR" | sed 's/^/#   detourd: /'; fi
-}
-
-check() { # description, command...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
 finish() {
@@ -115,4 +101,13 @@ try:
     print(int(v[0],16) | int(v[1],16) << 8)
 except Exception:
     print("none")'
+}
+
+# check_pangyo_down DOWN-TEXT TIMING-TEXT: pangyo's beacon stops; pangyo is DOWN in status within
+# DETECT_MS + OBSERVE_MARGIN_MS, and its event was detected within DETECT_MS + DETECT_MARGIN_MS
+# of the last heartbeat (two checks, with these descriptions).
+check_pangyo_down() {
+	stop_beacon 1
+	check "$1" wait_until $((DETECT_MS + OBSERVE_MARGIN_MS)) state_is pangyo down
+	check "$2" event_timing_ok pangyo down $((DETECT_MS + DETECT_MARGIN_MS))
 }

@@ -21,11 +21,8 @@ before=$(junk)
 flood "$NS_A" 198.18.2.1
 flood "$NS_B" 198.18.3.1
 sleep 0.5
-stop_beacon 1
-check "pangyo goes DOWN during the flood" \
-	wait_until $((DETECT_MS + OBSERVE_MARGIN_MS)) state_is pangyo down
-check "detected within $DETECT_MS + $DETECT_MARGIN_MS ms of its last heartbeat despite the flood" \
-	event_timing_ok pangyo down $((DETECT_MS + DETECT_MARGIN_MS))
+check_pangyo_down "pangyo goes DOWN during the flood" \
+	"detected within $DETECT_MS + $DETECT_MARGIN_MS ms of its last heartbeat despite the flood"
 wait "${EXTRA_PIDS[@]}" 2>/dev/null
 sent=$(($(sed -n 's/^sent=//p' "$TMP/flood-198.18.2.1") + $(sed -n 's/^sent=//p' "$TMP/flood-198.18.3.1")))
 counted=$(($(junk) - before))

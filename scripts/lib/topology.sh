@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=bash
 # The Detour test network, as functions to source: a client, an edge router running detour_xdp
-# and detourd, N sites serving the same anycast addresses, and a management bridge for the
-# heartbeats. Used by scripts/topology.sh, scripts/demo.sh and tests/integration/.
+# and detourd, N sites serving the same anycast addresses, and a management link per site for
+# the heartbeats. Used by scripts/topology.sh, scripts/demo.sh, bench/bench-e2e.sh and, through
+# scripts/lib/topology_test.sh, tests/integration/ and tests/dpdk-integration/.
 #
 #   client ──cl0|edge0── edge ──e-<site>|s0── site (route: MAC rewrite; ipip: kernel tunnel)
 #                          └──m-<site>|m0── site (management link: detour-beacon ─▶ detourd)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 # The Detour test network, as functions to source: a client, an edge router running detour_xdp
 # and detourd, N sites serving the same anycast addresses, and a management link per site for
 # the heartbeats. Used by scripts/topology.sh, scripts/demo.sh, bench/bench-e2e.sh and, through

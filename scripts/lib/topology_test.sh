@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 # The harness of the tests that run in the topology of scripts/lib/topology.sh (tests/integration,
 # tests/dpdk-integration): sourced by their lib.sh, it builds a fresh topology with names of its
 # own, tears it down on exit whatever happened, and gives TAP-style checks and readers for the

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 # The small test network of the daemon tests (tests/daemon/daemon_fixture.sh) and of
 # bench/bench-daemon.sh, as functions to source: one edge router with detourd, a client and two
 # sites, each in a network namespace of its own made here, and everything torn down on exit.

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash source-path=SCRIPTDIR
 # Sourced by every tests/daemon/test-daemon-*.sh: the network of scripts/lib/two_sites.sh (one
 # edge router with detourd, a client and two sites, each in a namespace of its own, all torn down
 # on exit), TAP output, and the readers of detourd's counters, event log and pinned trie that

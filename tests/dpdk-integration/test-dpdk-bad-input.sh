@@ -12,7 +12,7 @@ fi
 TMP=$(mktemp -d /tmp/dt-dpdk-bad.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 TAP_NUMBERED=1
-# shellcheck source=../../scripts/lib/tap.sh
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib/tap.sh
 . "$(dirname "$0")/../../scripts/lib/tap.sh"
 
 (umask 077; echo "1 $(printf '11%.0s' $(seq 32))" >"$TMP/keys")

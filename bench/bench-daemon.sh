@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# bench-daemon: detourd measured from outside, in the namespaces of tests/daemon/daemon_fixture.sh
-# (one edge, a client, two sites; 198.18.0.0/15 and 2001:db8::/32 only; all torn down on exit).
+# bench-daemon: detourd measured from outside, in the namespaces of scripts/lib/two_sites.sh (the
+# daemon tests' network: one edge, a client, two sites; 198.18.0.0/15 and 2001:db8::/32 only; all
+# torn down on exit).
 #
 #   memory  detourd's peak RSS (VmHWM) with the default table sizes, as deployed (SCHED_FIFO,
 #           mlockall) and with --no-realtime;
@@ -11,35 +12,23 @@
 #           the answers that never came.
 #
 #   bench-daemon.sh [--quick] memory|reload...     last line: one JSON object of figures
-# Programs come from the environment like the fixture wants them (scripts/bench.sh sets them).
+# Programs come from the environment as two_sites.sh wants them (scripts/bench.sh sets them).
 set -u
-QUICK=0
-if [ "${1:-}" = --quick ]; then
-	QUICK=1
-	shift
-fi
-WHAT=("$@")
-[ ${#WHAT[@]} -gt 0 ] || WHAT=(memory reload)
-DT_FIXTURE=${DT_FIXTURE:-$(dirname "$0")/../tests/daemon/daemon_fixture.sh}
-# shellcheck source=../tests/daemon/daemon_fixture.sh
-. "$DT_FIXTURE"
-# The fixture cleans up on EXIT; make a signal (timeout, Ctrl-C, a closed pipe) an exit too.
-trap 'exit 130' INT TERM HUP PIPE
+# shellcheck source=bench_args.sh
+. "$(dirname "$0")/bench_args.sh"
+bench_args "memory reload" "$@"
+# shellcheck source=../scripts/lib/two_sites.sh
+. "$(dirname "$0")/../scripts/lib/two_sites.sh"
+# The network is removed on EXIT; make a signal (timeout, Ctrl-C, a closed pipe) an exit too.
+dt_trap_cleanup two_sites_cleanup INT TERM HUP PIPE
 
 declare -A FIG=()
 RELOAD_PREFIXES=10000
 
-# detourd's configuration at the default sizes: the fixture's, without its small flow table.
+# detourd's configuration at the default sizes: the tests', without their small flow table.
 default_config() { write_config "$CONF" "$@" && sed -i '/^flow_table_size/d' "$CONF"; }
 
 vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
-
-daemon_up() { # start detourd (--no-realtime) and both beacons, wait for both sites UP
-	start_daemon || bail "detourd did not start"
-	start_beacon 1
-	start_beacon 2
-	wait_until 5000 sites_up || bail "sites did not come UP"
-}
 
 daemon_down() {
 	stop_beacon 1
@@ -49,8 +38,9 @@ daemon_down() {
 
 bench_memory() {
 	default_config
-	# As deployed. Not through daemon_up: in this mode detourctl's queries are refused once
-	# heartbeats flow ("detourd closed the connection"), so the steady state is waited for.
+	# As deployed. Not through daemon_and_beacons_up: in this mode detourctl's queries are
+	# refused once heartbeats flow ("detourd closed the connection"), so the steady state is
+	# waited for.
 	DETOURD_SCHED_ARGS='' start_daemon || bail "detourd (SCHED_FIFO, mlockall) did not start"
 	start_beacon 1
 	start_beacon 2
@@ -58,14 +48,14 @@ bench_memory() {
 	FIG[detourd_peak_rss_kb]=$(vm_kb "$DAEMON_PID" VmHWM)
 	echo "detourd as deployed (SCHED_FIFO, mlockall): VmHWM ${FIG[detourd_peak_rss_kb]} kB"
 	daemon_down
-	daemon_up
+	daemon_and_beacons_up 5000 # --no-realtime
 	sleep 1
 	FIG[detourd_peak_rss_nolock_kb]=$(vm_kb "$DAEMON_PID" VmHWM)
 	echo "detourd --no-realtime: VmHWM ${FIG[detourd_peak_rss_nolock_kb]} kB"
 	daemon_down
 }
 
-# N prefixes besides the fixture's three: /28s of 198.19.0.0/16 and /64s of 2001:db8:1::/48.
+# N prefixes besides the default three: /28s of 198.19.0.0/16 and /64s of 2001:db8:1::/48.
 many_prefixes() {
 	python3 - "$1" <<'EOF'
 import sys
@@ -127,7 +117,7 @@ EOF
 bench_reload() {
 	local window=$((QUICK ? 3000 : 6000)) lost_file=$TMP/udp.out added same
 	default_config
-	daemon_up
+	daemon_and_beacons_up 5000
 	start_echo
 	read -r sent answered < <(udp_requests 300)
 	[ "${answered:-0}" -gt 0 ] || bail "no UDP answers through the edge before the reload"

@@ -23,26 +23,20 @@
 #                                                            last line: one JSON object of figures
 # Programs come from the environment (scripts/bench.sh sets them, as for scripts/topology.sh).
 set -u
-# shellcheck disable=SC2034 # QUICK and DT_NS_PREFIX are read by e2e_lib.sh and topology.sh
-QUICK=0
-if [ "${1:-}" = --quick ]; then
-	QUICK=1
-	shift
-fi
-WHAT=("$@")
-[ ${#WHAT[@]} -gt 0 ] || WHAT=(failover falsedown forward)
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench_args.sh
+. "$HERE/bench_args.sh"
+bench_args "failover falsedown forward" "$@" # QUICK is read by e2e_lib.sh
 : "${DT_XDP_SINK_OBJ:?set to the built bench/xdp_sink.bpf.o}"
 : "${XDP_LIVEGEN:?set to the built bench/xdp-livegen}" "${XDP_LIVEGEN_OBJ:?set to bench/xdp_livegen.bpf.o}"
-# shellcheck disable=SC2034
+# shellcheck disable=SC2034 # read by topology.sh
 DT_NS_PREFIX=dtb$$
 # shellcheck source=../scripts/lib/topology.sh
 . "$HERE/../scripts/lib/topology.sh"
 # shellcheck source=e2e_lib.sh
 . "$HERE/e2e_lib.sh"
 
-trap 'e2e_cleanup' EXIT
-trap 'exit 130' INT TERM HUP PIPE
+dt_trap_cleanup e2e_cleanup INT TERM HUP PIPE
 [ "$(id -u)" = 0 ] || dt_die "bench-e2e needs root (network namespaces, XDP)"
 FIGURES=$(mktemp /tmp/dt-bench-e2e.XXXXXX)
 

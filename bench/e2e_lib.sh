@@ -186,17 +186,16 @@ bench_failover() {
 	failover_setting 10 "$cuts"
 }
 
-# The same cuts with detourd --dataplane dpdk (tests/dpdk-integration/dpdk_detourd.sh: af_xdp
-# ports on edge0 and every e-SITE, a TAP exception port, the one worker busy-polling CPU 1) and
-# BFD over the management link. In a subshell: the DPDK
-# dt_start_detourd replaces the XDP one only there, and a failure still removes the topology.
+# The same cuts with detourd --dataplane dpdk (scripts/lib/dpdk.sh: af_xdp ports on edge0 and
+# every e-SITE, a TAP exception port, the one worker busy-polling CPU 1) and BFD over the
+# management link. In a subshell: the DPDK dt_start_detourd replaces the XDP one only there,
+# and a failure still removes the topology.
 bench_failover_dpdk() {
 	local cuts=$((QUICK ? 5 : 30))
 	(
-		trap 'e2e_topo_down' EXIT
-		trap 'exit 130' INT TERM HUP PIPE
-		# shellcheck source=../tests/dpdk-integration/dpdk_detourd.sh
-		. "$HERE/../tests/dpdk-integration/dpdk_detourd.sh"
+		dt_trap_cleanup e2e_topo_down INT TERM HUP PIPE
+		# shellcheck source=../scripts/lib/dpdk.sh
+		. "$HERE/../scripts/lib/dpdk.sh"
 		BFD_LINK=mgmt
 		# The worker leaves ordinary processes (this script too) one CPU to share: a stalled
 		# script cut after a 0.8 s client had ended, up to 8 times in 10 cuts when others

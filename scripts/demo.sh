@@ -42,7 +42,7 @@ export DT_MULTIPLIER=${DT_MULTIPLIER:-4}
 RATE=1000
 SITE=${DT_SITES%% *}
 
-trap dt_topo_down EXIT
+dt_trap_cleanup dt_topo_down
 
 echo "== network: client, edge (detour_xdp + detourd), sites: $DT_SITES"
 dt_topo_up

@@ -28,7 +28,7 @@ STATE_FILE=/run/detour-topology-$DT_NS_PREFIX.env
 case "${1:-}" in
 up)
 	[ ! -e "$STATE_FILE" ] || dt_die "a topology $DT_NS_PREFIX is already up ($STATE_FILE): down first"
-	trap 'dt_topo_down' EXIT
+	dt_trap_cleanup dt_topo_down
 	dt_topo_up
 	trap - EXIT
 	printf 'DT_WORK=%q\nDT_SITES=%q\n' "$DT_WORK" "$DT_SITES" >"$STATE_FILE"

@@ -30,10 +30,7 @@ freeze_both() { # MS: both beacons stopped at once, resumed after MS
 }
 
 setup_all
-start_daemon || bail "detourd did not start"
-start_beacon 1
-start_beacon 2
-wait_until 3000 sites_up || bail "sites did not come UP"
+daemon_and_beacons_up 3000
 ok "both sites UP"
 
 # ---- a common silence of 5 x the detection time, inside the default 1000 ms hold ----

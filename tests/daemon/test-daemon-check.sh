@@ -77,19 +77,23 @@ rc=$?
 check "a file with no site at all: exit 1 and a message naming the file" \
 	eval '[ $rc -eq 1 ] && grep -qF "$f" "$TMP/err"'
 
+# check_with_keys NAME KEY-FILE: `detourd --check` of the good file with another key file: its
+# exit code in rc, its stderr in $TMP/err
+check_with_keys() {
+	f=$(broken "$1" "s|^key_file = .*|key_file = $2|")
+	"$DETOURD" --check -c "$f" >/dev/null 2>"$TMP/err"
+	rc=$?
+}
+
 grep -v '^2 ' "$KEYS" >"$TMP/one.keys"
 chmod 600 "$TMP/one.keys"
-f=$(broken missing-key "s|^key_file = .*|key_file = $TMP/one.keys|")
-"$DETOURD" --check -c "$f" >/dev/null 2>"$TMP/err"
-rc=$?
+check_with_keys missing-key "$TMP/one.keys"
 check "a key file without a key for site 2: exit 1, naming the site" \
 	eval '[ $rc -eq 1 ] && grep -q "ansan\|site 2\|id 2" "$TMP/err"'
 
 cp "$KEYS" "$TMP/open.keys"
 chmod 644 "$TMP/open.keys"
-f=$(broken open-keys "s|^key_file = .*|key_file = $TMP/open.keys|")
-"$DETOURD" --check -c "$f" >/dev/null 2>"$TMP/err"
-rc=$?
+check_with_keys open-keys "$TMP/open.keys"
 check "a key file readable by others: exit 1, naming the file" \
 	eval '[ $rc -eq 1 ] && grep -qF "$TMP/open.keys" "$TMP/err"'
 

@@ -34,10 +34,7 @@ exits "a bad --timeout: exit 2" 2 "bad --timeout" "$DETOURCTL" -s "$SOCK" -t 0 s
 "$DETOURCTL" drain --help >"$TMP/out" 2>&1
 check "drain --help: exit 0 and the command's usage" eval '[ $? -eq 0 ] && grep -q "usage: detourctl drain NAME" "$TMP/out"'
 
-start_daemon || bail "detourd did not start"
-start_beacon 1
-start_beacon 2
-wait_until 3000 sites_up || bail "sites did not come UP"
+daemon_and_beacons_up 3000
 
 check "status: exit 0" eval "ctl status >/dev/null"
 check "the socket is mode 0600, owned by root" test "$(stat -c %a:%u "$SOCK")" = 600:0

@@ -6,10 +6,7 @@
 . "$(dirname "$0")/daemon_fixture.sh"
 
 setup_all
-start_daemon || bail "detourd did not start"
-start_beacon 1
-start_beacon 2
-wait_until 3000 sites_up || bail "sites did not come UP"
+daemon_and_beacons_up 3000
 ok "both sites UP in status and in the map"
 # After start-up detourd keeps CAP_BPF (39) and CAP_NET_ADMIN (12) and nothing else.
 check "detourd runs with only CAP_BPF and CAP_NET_ADMIN, and no new privileges" \

@@ -8,10 +8,7 @@
 FLOOD_COUNT=${FLOOD_COUNT:-300000}
 
 setup_all
-start_daemon || bail "detourd did not start"
-start_beacon 1
-start_beacon 2
-wait_until 3000 sites_up || bail "sites did not come UP"
+daemon_and_beacons_up 3000
 
 flood() { # NS EDGE-ADDR
 	ip netns exec "$1" "$HB_FORGE" send garbage --target "$2:7600" --site 1 \
@@ -24,11 +21,8 @@ before=$(junk)
 flood "$NS_A" 198.18.2.1
 flood "$NS_B" 198.18.3.1
 sleep 0.5
-stop_beacon 1
-check "pangyo goes DOWN during the flood" \
-	wait_until $((DETECT_MS + OBSERVE_MARGIN_MS)) state_is pangyo down
-check "detected within $DETECT_MS + $DETECT_MARGIN_MS ms of its last heartbeat despite the flood" \
-	event_timing_ok pangyo down $((DETECT_MS + DETECT_MARGIN_MS))
+check_pangyo_down "pangyo goes DOWN during the flood" \
+	"detected within $DETECT_MS + $DETECT_MARGIN_MS ms of its last heartbeat despite the flood"
 wait "${EXTRA_PIDS[@]}" 2>/dev/null
 sent=$(($(sed -n 's/^sent=//p' "$TMP/flood-198.18.2.1") + $(sed -n 's/^sent=//p' "$TMP/flood-198.18.3.1")))
 counted=$(($(junk) - before))

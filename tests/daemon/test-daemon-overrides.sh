@@ -6,10 +6,7 @@
 . "$(dirname "$0")/daemon_fixture.sh"
 
 setup_all
-start_daemon || bail "detourd did not start"
-start_beacon 1
-start_beacon 2
-wait_until 3000 sites_up || bail "sites did not come UP"
+daemon_and_beacons_up 3000
 
 # step DESCRIPTION EXPECTED-EXIT CTL-ARGS...: run detourctl, check its exit code
 step() {

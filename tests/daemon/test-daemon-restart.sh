@@ -7,10 +7,7 @@
 . "$(dirname "$0")/daemon_fixture.sh"
 
 setup_all
-start_daemon || bail "detourd did not start"
-start_beacon 1
-start_beacon 2
-wait_until 3000 sites_up || bail "sites did not come UP"
+daemon_and_beacons_up 3000
 stop_beacon 1
 wait_until 2000 eval 'state_is pangyo down && map_state_is 1 3' || bail "pangyo did not go DOWN"
 

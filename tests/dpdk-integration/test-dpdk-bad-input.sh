@@ -11,10 +11,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 TMP=$(mktemp -d /tmp/dt-dpdk-bad.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok $((passed + failed)) - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok $((passed + failed)) - $*"; }
+TAP_NUMBERED=1
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib/tap.sh
+. "$(dirname "$0")/../../scripts/lib/tap.sh"
 
 (umask 077; echo "1 $(printf '11%.0s' $(seq 32))" >"$TMP/keys")
 cat >"$TMP/detour.conf" <<CONF

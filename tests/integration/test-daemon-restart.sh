@@ -8,12 +8,11 @@
 # sent after the reroute is lost, to the kill, the gap or the restart, and the new daemon is
 # in charge: it reports pangyo down and detects a second failure (ansan) within budget.
 . "$(dirname "$0")/lib.sh"
+# shellcheck disable=SC2034 # read by client_udp_tcp
 RATE=1000
 test_start
 
-addr=$(service_addr)
-client_bg udp udp --addr "$addr" --rate $RATE --duration 4500 --flows 16 --timeout 300
-client_bg tcp tcp --addr "$addr" --rate 40 --duration 4500 --timeout 500
+client_udp_tcp 4500
 sleep 0.8
 dt_cut_power pangyo
 check_failover pangyo

@@ -8,17 +8,11 @@
 # The dataplane's counters must show healthy traffic forwarded home before the cut and the
 # reroute after it. DT_FAMILY=6 runs the same over IPv6 (test-ipv6.sh); DT_DATAPLANE=dpdk with
 # the edge in DPDK mode (suite dpdk-integration).
-if [ "${DT_DATAPLANE:-xdp}" = dpdk ]; then
-	. "$(dirname "$0")/../dpdk-integration/lib.sh"
-else
-	. "$(dirname "$0")/lib.sh"
-fi
+. "$(dirname "$0")/lib.sh"
 RATE=1000
 dataplane_test_start
 
-addr=$(service_addr)
-client_bg udp udp --addr "$addr" --rate $RATE --duration 3000 --flows 16 --timeout 300
-client_bg tcp tcp --addr "$addr" --rate 40 --duration 3000 --timeout 500
+client_udp_tcp 3000
 sleep 1
 home_before=$(counter_sum home_up)
 dt_cut_power pangyo

@@ -6,11 +6,7 @@
 # once it has closed and its flow is idle (the daemon's scanner walks the dataplane's flow
 # table), pangyo is UP. DT_FAMILY=6: the same over IPv6; DT_DATAPLANE=dpdk with the edge in DPDK
 # mode (suite dpdk-integration).
-if [ "${DT_DATAPLANE:-xdp}" = dpdk ]; then
-	. "$(dirname "$0")/../dpdk-integration/lib.sh"
-else
-	. "$(dirname "$0")/lib.sh"
-fi
+. "$(dirname "$0")/lib.sh"
 dataplane_test_start
 
 addr=$(service_addr)

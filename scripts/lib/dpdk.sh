@@ -2,8 +2,9 @@
 # shellcheck shell=bash
 # detourd in DPDK mode in the topology of scripts/lib/topology.sh: sourced after it, this
 # redefines dt_start_detourd to run `detourd --dataplane dpdk ... -- EAL_ARGS`, owning the edge's
-# veths through net_af_xdp ports and with a net_tap exception port. Used by lib.sh (the DPDK
-# integration tests) and by bench/bench-e2e.sh (failover-dpdk).
+# veths through net_af_xdp ports and with a net_tap exception port. Used by
+# scripts/lib/topology_test.sh (the tests with DT_DATAPLANE=dpdk: suite dpdk-integration) and by
+# bench/e2e_lib.sh (failover-dpdk).
 #
 # Memory: nothing is left behind by a SIGKILL: with 256 free 2 MiB hugepages the EAL runs
 # --in-memory -m 512 from them; otherwise --no-huge --no-shconf -m 512, said in the output.

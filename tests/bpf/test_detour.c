@@ -4,8 +4,8 @@
  * control plane would, packets driven through it with BPF_PROG_TEST_RUN. Every behaviour of the
  * packet path is checked from outside: the XDP verdict, the bytes that come out, the flow table
  * and the counters. The behaviours the DPDK worker shares are the cases and scenarios of
- * tests/fixtures/scenario_cases.c, run here on the XDP program; the program's own (the golden
- * packets passed untouched, the per-CPU flow cache) follow.
+ * tests/fixtures/scenario_cases.c, run here on the XDP program; the program's own (the per-CPU
+ * flow cache) follow.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +25,6 @@
 
 #include "dataplane/core/detour_abi.h"
 #include "failover_slots.h"
-#include "golden_packets.h"
 #include "scenario_cases.h"
 #include "test_packets.h"
 #include "test_scenario.h"
@@ -113,6 +112,7 @@ static const struct scenario_engine xdp_engine = {
 	.counter = xdp_fixture_counter,
 	.flow_get = flow_get_key,
 	.flow_count = xdp_fixture_flow_count,
+	.min_frame_len = 14, /* BPF_PROG_TEST_RUN takes no less than an Ethernet header */
 };
 
 /* ---- The XDP program's own ------------------------------------------------------------------ */
@@ -123,11 +123,6 @@ static const struct scenario_engine xdp_engine = {
 static struct xdp_run run(const uint8_t *pkt, unsigned int len)
 {
 	return xdp_fixture_run(pkt, len);
-}
-
-static __u64 counter(__u32 site, __u32 reason)
-{
-	return xdp_fixture_counter(site, reason);
 }
 
 static bool flow_get(const struct pkt_spec *s, struct dt_flow_state *v)
@@ -143,37 +138,6 @@ static int site_of_frame(const struct xdp_run *r)
 	if (r->out[0] != 0x02 || r->out[1] != 0x5e)
 		return -1;
 	return r->out[5];
-}
-
-static void expect_pass_untouched(const uint8_t *pkt, unsigned int len, struct xdp_run *r)
-{
-	*r = run(pkt, len);
-	assert_int_equal(r->action, XDP_PASS);
-	assert_int_equal(r->len, len);
-	assert_memory_equal(r->out, pkt, len);
-}
-
-/* Every golden packet: nothing configured for its addresses, so it passes untouched, counted. */
-static void test_golden_packets_pass_untouched(void **state)
-{
-	__u64 total = 0;
-	unsigned int i, r, site;
-
-	for (i = 0; i < dt_golden_packet_count; i++) {
-		const struct dt_golden_packet *g = &dt_golden_packets[i];
-		struct xdp_run res;
-
-		if (g->len < 14)
-			continue;
-		expect_pass_untouched(g->bytes, g->len, &res);
-		total++;
-	}
-	for (site = 0; site <= DT_MAX_SITES; site++)
-		for (r = 0; r < DT_REASON_MAX; r++)
-			total -= counter(site, r);
-	assert_int_equal(total, 0); /* each counted exactly once */
-	assert_true(counter(DT_SITE_NONE, DT_REASON_TRUNCATED) > 0);
-	assert_true(counter(DT_SITE_NONE, DT_REASON_NOT_IP) > 0);
 }
 
 /* ---- The per-CPU cache of recent flows in front of dt_flows -------------------------------- */
@@ -307,22 +271,11 @@ int main(void)
 {
 	static const struct CMUnitTest own[] = {
 #define T(name) cmocka_unit_test_setup(name, test_setup)
-		T(scenario_test_moved_flows_stick_when_a_site_returns),
-		T(scenario_test_too_big_after_rewrite),
-		T(test_golden_packets_pass_untouched),
-		T(scenario_test_split_and_second_failure),
-		T(scenario_test_home_fails_twice),
 		T(test_flow_cache_trusts_only_the_current_generation),
 		T(test_flow_cache_coherent_across_cpus),
 		T(test_flow_cache_lets_last_seen_refresh),
 #undef T
 	};
-	struct CMUnitTest *tests = calloc(scenario_case_count + SCENARIO_N(own), sizeof(*tests));
-	size_t n;
-
-	scenario_use_engine(&xdp_engine);
-	n = scenario_add_cases(tests, 0, test_setup);
-	memcpy(tests + n, own, sizeof(own));
-	return _cmocka_run_group_tests("detour_xdp", tests, n + SCENARIO_N(own), group_setup,
-				       group_teardown);
+	return scenario_run_group("detour_xdp", &xdp_engine, test_setup, own, SCENARIO_N(own),
+				  group_setup, group_teardown);
 }

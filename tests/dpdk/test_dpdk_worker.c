@@ -26,7 +26,6 @@
 #include "dataplane/core/detour_abi.h"
 #include "dt_dataplane_dpdk.h"
 #include "dpdk_fixture.h"
-#include "golden_packets.h"
 #include "scenario_cases.h"
 
 #define SYN SCENARIO_TCP_SYN
@@ -74,41 +73,10 @@ static const struct scenario_engine dpdk_engine = {
 	.flow_get = fix_flow_get,
 	.flow_count = fix_flow_count,
 	.clock_ns = injected_clock_ns,
+	.min_frame_len = 1,
 };
 
 /* ---- The engine's own: what a port-owning engine does that XDP leaves to the kernel ------- */
-
-/* Every golden packet comes out exactly once, counted exactly once; malformed ones untouched. */
-static void test_golden_packets(void **state)
-{
-	__u64 total = 0;
-	unsigned int i, r, site;
-
-	for (i = 0; i < dt_golden_packet_count; i++) {
-		const struct dt_golden_packet *g = &dt_golden_packets[i];
-		struct fix_out o;
-
-		if (!g->len)
-			continue;
-		o = fix_run(g->bytes, g->len);
-		if (g->expect_ret < 0) {
-			assert_int_equal(o.where, FIX_EXCEPTION);
-			assert_int_equal(o.len, g->len);
-			assert_memory_equal(o.bytes, g->bytes, g->len);
-		} else {
-			assert_true(o.where == FIX_EXCEPTION || o.where == HOME);
-		}
-		total++;
-	}
-	for (site = 0; site <= DT_MAX_SITES; site++)
-		for (r = 0; r < DT_REASON_MAX; r++)
-			total -= fix_counter(site, r);
-	assert_int_equal(total, 0);
-	assert_true(fix_counter(DT_SITE_NONE, DT_REASON_TRUNCATED) > 0);
-	assert_true(fix_counter(DT_SITE_NONE, DT_REASON_NOT_IP) > 0);
-}
-
-/* ---- The engine's own corners: TX drops, the return path, the flow table's API ----------- */
 
 static void test_unsent_mbufs_are_freed_and_counted(void **state)
 {
@@ -371,11 +339,6 @@ int main(void)
 {
 	static const struct CMUnitTest own[] = {
 #define T(name) cmocka_unit_test_setup(name, setup)
-		T(scenario_test_moved_flows_stick_when_a_site_returns),
-		T(scenario_test_too_big_after_rewrite),
-		T(test_golden_packets),
-		T(scenario_test_split_and_second_failure),
-		T(scenario_test_home_fails_twice),
 		T(test_unsent_mbufs_are_freed_and_counted),
 		T(test_kernel_replies_leave_by_the_return_port),
 		T(test_flow_api_lists_and_deletes),
@@ -387,12 +350,6 @@ int main(void)
 		T(test_dataplane_ops),
 #undef T
 	};
-	struct CMUnitTest *tests = calloc(scenario_case_count + SCENARIO_N(own), sizeof(*tests));
-	size_t n;
-
-	scenario_use_engine(&dpdk_engine);
-	n = scenario_add_cases(tests, 0, setup);
-	memcpy(tests + n, own, sizeof(own));
-	return _cmocka_run_group_tests("dpdk_worker", tests, n + SCENARIO_N(own), group_setup,
-				       group_teardown);
+	return scenario_run_group("dpdk_worker", &dpdk_engine, setup, own, SCENARIO_N(own),
+				  group_setup, group_teardown);
 }

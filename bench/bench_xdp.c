@@ -6,7 +6,7 @@
  * buffer it already rewrote (a second encapsulation, a second TTL decrement), which measures
  * something no real packet does. The kernel's duration_ns for one run still contains the test
  * harness itself (two ktime_get_ns() reads, the XDP dispatcher), so an empty XDP program
- * (ebpf/bench_empty.bpf.c) is measured in the same rounds, interleaved, and its median is
+ * (bench/bench_empty.bpf.c) is measured in the same rounds, interleaved, and its median is
  * subtracted. Every scenario is checked first for the verdict and output length it must give, so
  * a misconfigured run cannot report a fast path that is not the one it claims.
  *

@@ -73,17 +73,17 @@ daemon_env() {
 }
 
 bench_xdp() { run xdp "$BUILD/bench/bench-xdp" $QUICK; }
-bench_dpdk() { run dpdk "$BUILD/dataplane/dpdk/bench-dpdk" "${QUICK:+2}${QUICK:-10}"; }
-bench_heartbeat() { run heartbeat "$BUILD/control/heartbeat/bench-heartbeat"; }
+bench_dpdk() { run dpdk "$BUILD/bench/bench-dpdk" "${QUICK:+2}${QUICK:-10}"; }
+bench_heartbeat() { run heartbeat "$BUILD/bench/bench-heartbeat"; }
 bench_apply() { run apply "$BUILD/bench/bench-apply" $QUICK; }
 
 # 1 ms deadlines: idle, with every CPU spinning, and with SCHED_FIFO as well (as detourd runs).
 bench_lateness() {
 	local n=${QUICK:+1000}
 	n=${n:-5000}
-	run lateness-idle "$BUILD/control/health/bench-lateness" -n "$n" &&
-		run lateness-load "$BUILD/control/health/bench-lateness" -n "$n" --load &&
-		run lateness-fifo "$BUILD/control/health/bench-lateness" -n "$n" --load --fifo
+	run lateness-idle "$BUILD/bench/bench-lateness" -n "$n" &&
+		run lateness-load "$BUILD/bench/bench-lateness" -n "$n" --load &&
+		run lateness-fifo "$BUILD/bench/bench-lateness" -n "$n" --load --fifo
 }
 
 bench_memory() {
@@ -103,8 +103,8 @@ e2e_env() {
 		DT_BEACON=$BUILD/control/beacon/detour-beacon \
 		DT_SERVER=$BUILD/tests/integration/dt-site-server \
 		DT_CLIENT=$BUILD/tests/integration/dt-client DT_XDP_PASS_OBJ=$BUILD/ebpf/xdp_pass.bpf.o \
-		DT_TC_DECAP_OBJ=$BUILD/ebpf/site_decap.bpf.o DT_XDP_SINK_OBJ=$BUILD/bench/xdp_sink.bpf.o \
-		XDP_LIVEGEN=$BUILD/bench/xdp-livegen XDP_LIVEGEN_OBJ=$BUILD/bench/xdp_livegen.bpf.o
+		DT_TC_DECAP_OBJ=$BUILD/ebpf/site_decap.bpf.o DT_XDP_SINK_OBJ=$BUILD/ebpf/xdp_sink.bpf.o \
+		XDP_LIVEGEN=$BUILD/bench/xdp-livegen XDP_LIVEGEN_OBJ=$BUILD/ebpf/xdp_livegen.bpf.o
 }
 bench_failover() { e2e_env && run failover bash "$ROOT/bench/bench-e2e.sh" $QUICK failover; }
 bench_failover_dpdk() {

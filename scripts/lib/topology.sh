@@ -212,8 +212,8 @@ dt_choose_decap() {
 	fi
 }
 
-# The key of site_decap's decap_endpoints map for ADDRESS (ebpf/site_decap.h): 16 address
-# bytes, IPv4 in the first four, then the family as a host-order u32.
+# The key of site_decap's decap_endpoints map for ADDRESS (tests/integration/site_decap.h): 16
+# address bytes, IPv4 in the first four, then the family as a host-order u32.
 dt_decap_key() {
 	python3 -c 'import ipaddress, struct, sys
 a = ipaddress.ip_address(sys.argv[1])

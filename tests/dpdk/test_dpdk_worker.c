@@ -2,7 +2,8 @@
 /*
  * The DPDK worker loop on rte_ring-backed ports: frames in on the client port, and every behaviour
  * of the XDP program checked from outside by which port a frame leaves by, its bytes, the flow
- * table and the counters. The configuration is tests/bpf/test_detour.c's.
+ * table and the counters. The behaviours both engines share are the cases and scenarios of
+ * tests/fixtures/scenario_cases.c, run here on the worker; the engine's own follow.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +26,7 @@
 #include "dataplane/core/detour_abi.h"
 #include "dt_dataplane_dpdk.h"
 #include "dpdk_fixture.h"
-#include "golden_packets.h"
+#include "scenario_cases.h"
 
 #define SYN SCENARIO_TCP_SYN
 #define ACK SCENARIO_TCP_ACK
@@ -37,399 +38,45 @@ static bool flow_get(const struct pkt_spec *s, struct dt_flow_state *v)
 	return fix_flow_get(&k, v);
 }
 
-/* The site a frame was rewritten for, by its next-hop MAC; -1 when it is not a site's. */
-static int mac_site(const struct fix_out *o)
+/* ---- The engine the shared cases drive ---------------------------------------------------- */
+
+static void set_site(__u32 id, const struct dt_site *s)
 {
-	if (o->bytes[0] != 0x02 || o->bytes[1] != 0x5e)
-		return -1;
-	return o->bytes[5];
+	assert_int_equal(dt_dpdk__set_site(fix.e, id, s), 0);
 }
 
-static void expect_exception_untouched(const uint8_t *pkt, unsigned int len)
+/* Which port a frame left by is the engine's verdict. */
+static struct scenario_out dpdk_engine_run(const uint8_t *pkt, unsigned int len)
 {
-	struct fix_out o = fix_run(pkt, len);
+	struct fix_out f = fix_run(pkt, len);
+	struct scenario_out o = { .port = f.where >= 0 ? f.where : -1, .len = f.len };
 
-	assert_int_equal(o.where, FIX_EXCEPTION);
-	assert_int_equal(o.len, len);
-	assert_memory_equal(o.bytes, pkt, len);
+	o.verdict = f.where == FIX_EXCEPTION ? SCENARIO_TO_KERNEL :
+		    f.where >= 0	     ? SCENARIO_REDIRECTED :
+					       SCENARIO_NO_FRAME;
+	if (f.where >= 0 || f.where == FIX_EXCEPTION)
+		memcpy(o.bytes, f.bytes, f.len);
+	return o;
 }
 
-/* Route rewrite toward @target: its port, its MACs, VLANs gone, TTL - 1, the rest as it came. */
-static void check_routed(const struct pkt_spec *s, const uint8_t *in, unsigned int in_len,
-			 const struct fix_out *o, int target)
+static __u64 injected_clock_ns(void)
 {
-	unsigned int l2_in = 14 + 4 * s->vlans;
-	const uint8_t *ip = o->bytes + 14;
-	struct dt_site site = scenario_site(target);
-
-	assert_int_equal(o->where, target);
-	assert_int_equal(mac_site(o), target);
-	assert_int_equal(o->len, in_len - 4 * s->vlans);
-	assert_memory_equal(o->bytes + 6, site.src_mac, 6);
-	assert_int_equal(get16(o->bytes + 12), s->family == 4 ? 0x0800 : 0x86dd);
-	if (s->family == 4) {
-		assert_int_equal(ip[8], in[l2_in + 8] - 1);
-		assert_true(ipv4_header_ok(ip));
-		assert_memory_equal(ip, in + l2_in, 8);
-		assert_memory_equal(ip + 12, in + l2_in + 12, in_len - l2_in - 12);
-	} else {
-		assert_int_equal(ip[7], in[l2_in + 7] - 1);
-		assert_memory_equal(ip, in + l2_in, 7);
-		assert_memory_equal(ip + 8, in + l2_in + 8, in_len - l2_in - 8);
-	}
+	return fix.now_ns;
 }
 
-static void check_encap(const struct pkt_spec *s, const uint8_t *in, unsigned int in_len,
-			const struct fix_out *o, int outer_family)
-{
-	unsigned int l2_in = 14 + 4 * s->vlans, inner_len = in_len - l2_in;
-	unsigned int outer_len = outer_family == 4 ? 20 : 40;
-	const uint8_t *outer = o->bytes + 14, *inner = outer + outer_len;
-	int site = outer_family == 4 ? IPIP4 : IPIP6;
-	uint8_t dst[16];
+static const struct scenario_engine dpdk_engine = {
+	.kind = SCENARIO_DPDK,
+	.set_state = fix_set_state,
+	.set_site = set_site,
+	.run = dpdk_engine_run,
+	.counter = fix_counter,
+	.flow_get = fix_flow_get,
+	.flow_count = fix_flow_count,
+	.clock_ns = injected_clock_ns,
+	.min_frame_len = 1,
+};
 
-	assert_int_equal(o->where, site);
-	assert_int_equal(mac_site(o), site);
-	assert_int_equal(o->len, 14 + outer_len + inner_len);
-	assert_int_equal(get16(o->bytes + 12), outer_family == 4 ? 0x0800 : 0x86dd);
-	if (outer_family == 4) {
-		inet_pton(AF_INET, "198.18.200.4", dst);
-		assert_int_equal(outer[0], 0x45);
-		assert_int_equal(get16(outer + 2), 20 + inner_len);
-		assert_int_equal(outer[9], s->family == 4 ? 4 : 41);
-		assert_true(ipv4_header_ok(outer));
-		assert_memory_equal(outer + 16, dst, 4);
-	} else {
-		inet_pton(AF_INET6, "2001:db8:200::5", dst);
-		assert_int_equal(outer[0] >> 4, 6);
-		assert_int_equal(get16(outer + 4), inner_len);
-		assert_int_equal(outer[6], s->family == 4 ? 4 : 41);
-		assert_memory_equal(outer + 24, dst, 16);
-	}
-	if (s->family == 4) {
-		assert_int_equal(inner[8], in[l2_in + 8] - 1);
-		assert_true(ipv4_header_ok(inner));
-		assert_memory_equal(inner + 12, in + l2_in + 12, inner_len - 12);
-	} else {
-		assert_int_equal(inner[7], in[l2_in + 7] - 1);
-		assert_memory_equal(inner + 8, in + l2_in + 8, inner_len - 8);
-	}
-}
-
-/* ---- Healthy paths ------------------------------------------------------------------------- */
-
-static void test_no_prefix_goes_to_the_exception_port(void **state)
-{
-	struct pkt_spec v4 = scenario_tcp4("198.18.99.1", 1000, SYN),
-			v6 = scenario_tcp6("2001:db8:99::1", 1000, SYN);
-	uint8_t pkt[PKT_MAX];
-
-	fix_set_state(HOME, DT_SITE_DOWN);
-	expect_exception_untouched(pkt, pkt_build(pkt, &v4));
-	expect_exception_untouched(pkt, pkt_build(pkt, &v6));
-	assert_int_equal(fix_counter(DT_SITE_NONE, DT_REASON_NO_PREFIX), 2);
-	assert_int_equal(fix_flow_count(), 0);
-}
-
-/* The engine owns its ports: a healthy home's traffic is routed to the home's next hop. */
-static void test_home_up_is_forwarded_home(void **state)
-{
-	struct pkt_spec specs[] = { scenario_tcp4("198.18.10.1", 1000, SYN),
-				    scenario_tcp6("2001:db8:10::1", 1, SYN),
-				    scenario_tcp4("198.18.10.1", 1001, ACK) };
-	uint8_t pkt[PKT_MAX];
-	unsigned int i;
-
-	for (i = 0; i < 3; i++) {
-		unsigned int len;
-		struct fix_out o;
-
-		specs[i].vlans = (int)i;
-		len = pkt_build(pkt, &specs[i]);
-		o = fix_run(pkt, len);
-		check_routed(&specs[i], pkt, len, &o, HOME);
-	}
-	assert_int_equal(fix_counter(HOME, DT_REASON_HOME_UP), 3);
-	assert_int_equal(fix_flow_count(), 0);
-}
-
-/* ---- Home DOWN ----------------------------------------------------------------------------- */
-
-static void test_home_down_reroutes_route_mode(void **state)
-{
-	struct pkt_spec specs[] = {
-		scenario_tcp4("198.18.10.1", 1000, SYN),
-		scenario_tcp4("198.18.10.2", 1001, ACK),
-		scenario_tcp6("2001:db8:10::1", 1002, SYN),
-		scenario_tcp6("2001:db8:10::2", 1003, ACK),
-	};
-	uint8_t pkt[PKT_MAX];
-	unsigned int i, vlans;
-
-	fix_set_state(HOME, DT_SITE_DOWN);
-	for (i = 0; i < 4; i++) {
-		for (vlans = 0; vlans <= 2; vlans++) {
-			struct dt_flow_state f;
-			struct fix_out o;
-			unsigned int len;
-
-			specs[i].vlans = (int)vlans;
-			specs[i].sport += 10;
-			len = pkt_build(pkt, &specs[i]);
-			o = fix_run(pkt, len);
-			assert_true(flow_get(&specs[i], &f));
-			assert_true(f.target_site == SITE_A || f.target_site == SITE_B);
-			assert_int_equal(f.home_site, HOME);
-			assert_int_equal(f.last_seen_ns, fix.now_ns);
-			check_routed(&specs[i], pkt, len, &o, f.target_site);
-		}
-	}
-	assert_int_equal(fix_counter(HOME, DT_REASON_REROUTED_ROUTE), 12);
-}
-
-static void test_moved_flows_stick_when_a_site_returns(void **state)
-{
-	uint8_t pkt[PKT_MAX];
-	struct pkt_spec s[64];
-	int i, moved_back = 0;
-
-	fix_set_state(HOME, DT_SITE_DOWN);
-	fix_set_state(SITE_A, DT_SITE_DOWN);
-	for (i = 0; i < 64; i++) {
-		s[i] = scenario_tcp4("198.18.10.7", (uint16_t)(3000 + i), SYN);
-		assert_int_equal(fix_run(pkt, pkt_build(pkt, &s[i])).where, SITE_B);
-	}
-	fix_set_state(SITE_A, DT_SITE_UP);
-	for (i = 0; i < 64; i++) {
-		s[i].tcp_flags = ACK;
-		moved_back += fix_run(pkt, pkt_build(pkt, &s[i])).where != SITE_B;
-	}
-	assert_int_equal(moved_back, 0);
-}
-
-static void test_home_down_reroutes_ipip_all_four(void **state)
-{
-	struct {
-		struct pkt_spec s;
-		int outer;
-	} cases[] = {
-		{ scenario_tcp4("198.18.20.1", 4000, SYN), 4 },
-		{ scenario_tcp6("2001:db8:20::1", 4001, SYN), 4 },
-		{ scenario_tcp4("198.18.21.1", 4002, SYN), 6 },
-		{ scenario_tcp6("2001:db8:21::1", 4003, SYN), 6 },
-	};
-	uint8_t pkt[PKT_MAX];
-	unsigned int i;
-
-	fix_set_state(HOME_V4TUN, DT_SITE_DOWN);
-	fix_set_state(HOME_V6TUN, DT_SITE_DOWN);
-	for (i = 0; i < 4; i++) {
-		unsigned int len;
-		struct fix_out o;
-
-		cases[i].s.vlans = (int)(i % 3);
-		len = pkt_build(pkt, &cases[i].s);
-		o = fix_run(pkt, len);
-		check_encap(&cases[i].s, pkt, len, &o, cases[i].outer);
-	}
-	assert_int_equal(fix_counter(HOME_V4TUN, DT_REASON_REROUTED_IPIP), 2);
-	assert_int_equal(fix_counter(HOME_V6TUN, DT_REASON_REROUTED_IPIP), 2);
-}
-
-/* ---- Drain and recovery --------------------------------------------------------------------- */
-
-static void test_draining_moves_new_and_keeps_established(void **state)
-{
-	struct pkt_spec syn = scenario_tcp4("198.18.10.5", 5000, SYN),
-			est = scenario_tcp4("198.18.10.5", 5001, ACK);
-	struct pkt_spec syn6 = scenario_tcp6("2001:db8:10::5", 5002, SYN);
-	struct pkt_spec est6 = scenario_tcp6("2001:db8:10::5", 5003, ACK);
-	uint8_t pkt[PKT_MAX];
-	struct dt_flow_state f;
-	struct fix_out o;
-	unsigned int len;
-
-	fix_set_state(HOME, DT_SITE_DRAINING);
-	assert_true(fix_run(pkt, pkt_build(pkt, &syn)).where != HOME);
-	assert_true(fix_run(pkt, pkt_build(pkt, &syn6)).where != HOME);
-	len = pkt_build(pkt, &est);
-	o = fix_run(pkt, len);
-	check_routed(&est, pkt, len, &o, HOME); /* established: stays home */
-	len = pkt_build(pkt, &est6);
-	o = fix_run(pkt, len);
-	check_routed(&est6, pkt, len, &o, HOME);
-	assert_true(flow_get(&est, &f));
-	assert_int_equal(f.flags, DT_FLOW_F_HOME);
-	assert_true(flow_get(&syn, &f));
-	assert_int_equal(f.flags, 0);
-	syn.tcp_flags = ACK;
-	o = fix_run(pkt, pkt_build(pkt, &syn));
-	assert_int_equal(o.where, f.target_site);
-	assert_int_equal(fix_counter(HOME, DT_REASON_HOME_UP), 2);
-	assert_int_equal(fix_counter(HOME, DT_REASON_REROUTED_ROUTE), 3);
-}
-
-static void test_draining_stateless_moves_all_at_once(void **state)
-{
-	struct pkt_spec est = scenario_tcp4("198.18.30.1", 6000, ACK);
-	uint8_t pkt[PKT_MAX];
-	struct fix_out o;
-
-	fix_set_state(HOME_STATELESS, DT_SITE_DRAINING);
-	o = fix_run(pkt, pkt_build(pkt, &est));
-	assert_true(o.where == SITE_A || o.where == SITE_B);
-	assert_int_equal(fix_flow_count(), 0);
-}
-
-static void test_recovering_keeps_moved_flows_new_go_home(void **state)
-{
-	struct pkt_spec moved = scenario_tcp6("2001:db8:10::9", 7000, SYN);
-	struct pkt_spec fresh = scenario_tcp6("2001:db8:10::9", 7001, SYN);
-	uint8_t pkt[PKT_MAX];
-	struct fix_out o;
-	unsigned int len;
-	int target;
-
-	fix_set_state(HOME, DT_SITE_DOWN);
-	target = fix_run(pkt, pkt_build(pkt, &moved)).where;
-	assert_true(target == SITE_A || target == SITE_B);
-	fix_set_state(HOME, DT_SITE_RECOVERING);
-	moved.tcp_flags = ACK;
-	assert_int_equal(fix_run(pkt, pkt_build(pkt, &moved)).where, target);
-	len = pkt_build(pkt, &fresh);
-	o = fix_run(pkt, len);
-	check_routed(&fresh, pkt, len, &o, HOME);
-	assert_int_equal(fix_flow_count(), 1);
-}
-
-/* ---- Fail open, TTL, MTU, ICMP errors, malformed ------------------------------------------- */
-
-static void test_no_healthy_site_fails_open_to_the_exception_port(void **state)
-{
-	struct pkt_spec s = scenario_tcp4("198.18.10.1", 8000, SYN);
-	uint8_t pkt[PKT_MAX];
-
-	fix_set_state(HOME, DT_SITE_DOWN);
-	fix_set_state(SITE_A, DT_SITE_DOWN);
-	fix_set_state(SITE_B, DT_SITE_DRAINING);
-	expect_exception_untouched(pkt, pkt_build(pkt, &s));
-	assert_int_equal(fix_counter(HOME, DT_REASON_NO_HEALTHY_SITE), 1);
-}
-
-static void test_ttl_expiring_goes_to_the_exception_port(void **state)
-{
-	struct pkt_spec s4 = scenario_tcp4("198.18.10.1", 8100, SYN),
-			s6 = scenario_tcp6("2001:db8:10::1", 8101, SYN);
-	uint8_t pkt[PKT_MAX];
-
-	s4.ttl = s6.ttl = 1;
-	/* home UP: forwarding home would expire it too; the kernel answers, counted as XDP does */
-	expect_exception_untouched(pkt, pkt_build(pkt, &s4));
-	assert_int_equal(fix_counter(HOME, DT_REASON_HOME_UP), 1);
-	fix_set_state(HOME, DT_SITE_DOWN);
-	expect_exception_untouched(pkt, pkt_build(pkt, &s4));
-	expect_exception_untouched(pkt, pkt_build(pkt, &s6));
-	assert_int_equal(fix_counter(HOME, DT_REASON_TTL_EXPIRED), 2);
-}
-
-static void test_too_big_after_rewrite_goes_to_the_exception_port(void **state)
-{
-	struct pkt_spec s = scenario_tcp4("198.18.20.1", 8200, SYN);
-	struct dt_site tun = scenario_site(IPIP4);
-	uint8_t pkt[PKT_MAX];
-	unsigned int len;
-
-	s.payload = 1420;
-	len = pkt_build(pkt, &s); /* a 1460-byte IP packet: fits 1500, not with a 20-byte outer */
-	tun.mtu = 1460 + 19;
-	assert_int_equal(dt_dpdk__set_site(fix.e, IPIP4, &tun), 0);
-	fix_set_state(HOME_V4TUN, DT_SITE_DOWN);
-	expect_exception_untouched(pkt, len);
-	assert_int_equal(fix_counter(HOME_V4TUN, DT_REASON_MTU_EXCEEDED), 1);
-	tun.mtu = 1460 + 20;
-	assert_int_equal(dt_dpdk__set_site(fix.e, IPIP4, &tun), 0);
-	assert_int_equal(fix_run(pkt, len).where, IPIP4);
-}
-
-static void test_icmp_error_follows_its_flow(void **state)
-{
-	struct pkt_spec specs[] = { scenario_tcp4("198.18.10.3", 9000, SYN),
-				    scenario_tcp6("2001:db8:10::3", 9001, SYN) };
-	uint8_t pkt[PKT_MAX];
-	unsigned int i;
-
-	fix_set_state(HOME, DT_SITE_DOWN);
-	for (i = 0; i < 2; i++) {
-		int flow = fix_run(pkt, pkt_build(pkt, &specs[i])).where;
-		struct fix_out err = fix_run(pkt, pkt_build_icmp_error(pkt, &specs[i],
-								       i == 0 ? "198.19.9.9" :
-										"2001:db8:ff::9"));
-
-		assert_true(flow == SITE_A || flow == SITE_B);
-		assert_int_equal(err.where, flow);
-		assert_int_equal(mac_site(&err), flow);
-	}
-}
-
-/* Every golden packet comes out exactly once, counted exactly once; malformed ones untouched. */
-static void test_golden_packets(void **state)
-{
-	__u64 total = 0;
-	unsigned int i, r, site;
-
-	for (i = 0; i < dt_golden_packet_count; i++) {
-		const struct dt_golden_packet *g = &dt_golden_packets[i];
-		struct fix_out o;
-
-		if (!g->len)
-			continue;
-		o = fix_run(g->bytes, g->len);
-		if (g->expect_ret < 0) {
-			assert_int_equal(o.where, FIX_EXCEPTION);
-			assert_int_equal(o.len, g->len);
-			assert_memory_equal(o.bytes, g->bytes, g->len);
-		} else {
-			assert_true(o.where == FIX_EXCEPTION || o.where == HOME);
-		}
-		total++;
-	}
-	for (site = 0; site <= DT_MAX_SITES; site++)
-		for (r = 0; r < DT_REASON_MAX; r++)
-			total -= fix_counter(site, r);
-	assert_int_equal(total, 0);
-	assert_true(fix_counter(DT_SITE_NONE, DT_REASON_TRUNCATED) > 0);
-	assert_true(fix_counter(DT_SITE_NONE, DT_REASON_NOT_IP) > 0);
-}
-
-static void test_split_and_second_failure(void **state)
-{
-	enum { FLOWS = 3000 };
-	static int before[FLOWS];
-	unsigned int i, on[16] = { 0 }, moved = 0;
-	uint8_t pkt[PKT_MAX];
-
-	fix_set_state(HOME, DT_SITE_DOWN);
-	for (i = 0; i < FLOWS; i++) {
-		struct pkt_spec s = scenario_tcp4("198.18.10.10", (uint16_t)(10000 + i), SYN);
-
-		before[i] = fix_run(pkt, pkt_build(pkt, &s)).where;
-		assert_true(before[i] == SITE_A || before[i] == SITE_B);
-		on[before[i]]++;
-	}
-	assert_in_range(on[SITE_A], FLOWS * 44 / 100, FLOWS * 56 / 100);
-	assert_in_range(on[SITE_B], FLOWS * 44 / 100, FLOWS * 56 / 100);
-	fix_set_state(SITE_B, DT_SITE_DOWN);
-	for (i = 0; i < FLOWS; i++) {
-		struct pkt_spec s = scenario_tcp4("198.18.10.10", (uint16_t)(10000 + i), ACK);
-		int now = fix_run(pkt, pkt_build(pkt, &s)).where;
-
-		moved += before[i] == SITE_B;
-		assert_int_equal(now, before[i] == SITE_B ? SITE_A : before[i]);
-	}
-	assert_int_equal(moved, on[SITE_B]);
-}
-
-/* ---- The engine's own corners: TX drops, the return path, the flow table's API ----------- */
+/* ---- The engine's own: what a port-owning engine does that XDP leaves to the kernel ------- */
 
 static void test_unsent_mbufs_are_freed_and_counted(void **state)
 {
@@ -690,22 +337,8 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	static const struct CMUnitTest own[] = {
 #define T(name) cmocka_unit_test_setup(name, setup)
-		T(test_no_prefix_goes_to_the_exception_port),
-		T(test_home_up_is_forwarded_home),
-		T(test_home_down_reroutes_route_mode),
-		T(test_moved_flows_stick_when_a_site_returns),
-		T(test_home_down_reroutes_ipip_all_four),
-		T(test_draining_moves_new_and_keeps_established),
-		T(test_draining_stateless_moves_all_at_once),
-		T(test_recovering_keeps_moved_flows_new_go_home),
-		T(test_no_healthy_site_fails_open_to_the_exception_port),
-		T(test_ttl_expiring_goes_to_the_exception_port),
-		T(test_too_big_after_rewrite_goes_to_the_exception_port),
-		T(test_icmp_error_follows_its_flow),
-		T(test_golden_packets),
-		T(test_split_and_second_failure),
 		T(test_unsent_mbufs_are_freed_and_counted),
 		T(test_kernel_replies_leave_by_the_return_port),
 		T(test_flow_api_lists_and_deletes),
@@ -717,6 +350,6 @@ int main(void)
 		T(test_dataplane_ops),
 #undef T
 	};
-
-	return cmocka_run_group_tests_name("dpdk_worker", tests, group_setup, group_teardown);
+	return scenario_run_group("dpdk_worker", &dpdk_engine, setup, own, SCENARIO_N(own),
+				  group_setup, group_teardown);
 }

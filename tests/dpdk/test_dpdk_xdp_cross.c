@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * One decision logic, two dataplanes: the same configuration, the same packets in the same order
- * and so the same flow keys go through the XDP program (BPF_PROG_TEST_RUN on detour.skel.h) and
+ * and so the same flow keys go through the XDP program (BPF_PROG_TEST_RUN, xdp_fixture.h) and
  * through the DPDK worker. Required identical: the verdict (passed vs rerouted), the target site,
  * the output bytes of every rerouted frame, every counter, and the flow tables (keys, home,
  * target, flags). Needs root and bpffs, as tests/bpf/test_detour.c does.
@@ -25,12 +25,9 @@
 #include "dataplane/core/detour_abi.h"
 #include "dpdk_fixture.h"
 #include "golden_packets.h"
-#include "detour.skel.h"
+#include "xdp_fixture.h"
 #include "test_xdp_maps.h"
 
-static struct detour *skel;
-static char pin_root[64];
-static int ncpus;
 static unsigned int compared_rerouted, compared_passed;
 
 /* Both dataplanes at once. */
@@ -38,45 +35,26 @@ static void set_state(__u32 site, __u32 state)
 {
 	struct dt_site_state_val v = { .state = state };
 
-	xdp_map_put(skel->maps.dt_site_state, &site, &v);
+	xdp_map_put(xfix.skel->maps.dt_site_state, &site, &v);
 	fix_set_state(site, state);
 }
 
 static void set_site(__u32 id, const struct dt_site *s)
 {
-	xdp_map_put(skel->maps.dt_site, &id, s);
+	xdp_map_put(xfix.skel->maps.dt_site, &id, s);
 	assert_int_equal(dt_dpdk__set_site(fix.e, id, s), 0);
 }
 
-/* The XDP maps get what fix_configure() gives the engine: both read tests/bpf/test_scenario.h. */
+/* The XDP maps get what fix_configure() gives the engine: both read test_scenario.h. */
 static void xdp_configure(void)
 {
-	xdp_configure_scenario(skel, 1, true);
-}
-
-struct xdp_out {
-	__u32 action;
-	uint8_t out[PKT_MAX + 256];
-	__u32 len;
-};
-
-static struct xdp_out xdp_run(const uint8_t *pkt, unsigned int len)
-{
-	struct xdp_out r = { 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .data_out = r.out,
-		    .data_size_out = sizeof(r.out), .repeat = 1);
-
-	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.detour_xdp), &opts))
-		fail_msg("BPF_PROG_TEST_RUN failed");
-	r.action = opts.retval;
-	r.len = opts.data_size_out;
-	return r;
+	xdp_configure_scenario(xfix.skel, 1, true);
 }
 
 /* One packet through both: the same verdict, target and bytes. */
 static void cross(const uint8_t *pkt, unsigned int len)
 {
-	struct xdp_out x = xdp_run(pkt, len);
+	struct xdp_run x = xdp_fixture_run(pkt, len);
 	struct fix_out d = fix_run(pkt, len);
 
 	if (x.action == XDP_PASS) {
@@ -96,20 +74,6 @@ static void cross(const uint8_t *pkt, unsigned int len)
 	compared_rerouted++;
 }
 
-static __u64 xdp_counter(__u32 idx)
-{
-	struct dt_counter *per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
-	__u64 total = 0;
-	int i;
-
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.dt_counters), &idx, per_cpu),
-			 0);
-	for (i = 0; i < ncpus; i++)
-		total += per_cpu[i].packets;
-	free(per_cpu);
-	return total;
-}
-
 /* Both count every packet under the same (site, reason), from the start of the run. */
 static void compare_counters(void)
 {
@@ -119,14 +83,13 @@ static void compare_counters(void)
 	for (site = 0; site <= DT_MAX_SITES; site++) {
 		for (r = 0; r < DT_REASON_MAX; r++) {
 			struct dt_counter c;
-			__u32 idx = dt_counter_index(site, r);
 
 			assert_int_equal(dt_dpdk__read_counter(fix.e, site, r, &c), 0);
-			if (c.packets == xdp_counter(idx))
+			if (c.packets == xdp_fixture_counter(site, r))
 				continue;
 			fprintf(stderr, "counter site %u reason %u: dpdk %llu xdp %llu\n", site, r,
 				(unsigned long long)c.packets,
-				(unsigned long long)xdp_counter(idx));
+				(unsigned long long)xdp_fixture_counter(site, r));
 			bad++;
 		}
 	}
@@ -136,7 +99,7 @@ static void compare_counters(void)
 /* Every XDP flow is in the engine with the same home, target and flags, and no other. */
 static void compare_flows(void)
 {
-	int fd = bpf_map__fd(skel->maps.dt_flows);
+	int fd = bpf_map__fd(xfix.skel->maps.dt_flows);
 	struct dt_flow_key key, next;
 	unsigned int n = 0;
 	void *prev = NULL;
@@ -262,7 +225,7 @@ static unsigned int build_repeating(uint8_t *pkt, unsigned int i, unsigned int r
 }
 
 /* A rerouted XDP frame must be among the engine's outputs of the same burst, once. */
-static void match_rerouted(const struct xdp_out *x, struct fix_out *d, unsigned int nd, bool *used)
+static void match_rerouted(const struct xdp_run *x, struct fix_out *d, unsigned int nd, bool *used)
 {
 	unsigned int j;
 
@@ -279,7 +242,7 @@ static void match_rerouted(const struct xdp_out *x, struct fix_out *d, unsigned 
 
 static void cross_burst(unsigned int round)
 {
-	static struct xdp_out x[BURST];
+	static struct xdp_run x[BURST];
 	static struct fix_out d[2 * BURST];
 	bool used[2 * BURST] = { false };
 	uint8_t pkt[PKT_MAX];
@@ -288,7 +251,7 @@ static void cross_burst(unsigned int round)
 	for (i = 0; i < BURST; i++) {
 		unsigned int len = build_repeating(pkt, i, round);
 
-		x[i] = xdp_run(pkt, len);
+		x[i] = xdp_fixture_run(pkt, len);
 		fix_inject(pkt, len);
 	}
 	fix_poll(); /* one RX burst takes all BURST frames */
@@ -323,20 +286,10 @@ static void test_bursts_match_one_by_one(void **state)
 
 static int group_setup(void **state)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	__u32 id;
 
-	ncpus = libbpf_num_possible_cpus();
-	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/detour-cross-%d", getpid());
-	opts.pin_root_path = pin_root;
-	skel = detour__open_opts(&opts);
-	if (!skel)
+	if (xdp_fixture_open("detour-cross"))
 		return -1;
-	skel->rodata->flow_hash_seed = FIX_SEED;
-	if (detour__load(skel)) {
-		fprintf(stderr, "detour: load failed (root and bpffs needed)\n");
-		return -1;
-	}
 	if (fix_eal_init("cross", "0") || fix_engine_open(1)) {
 		fprintf(stderr, "dpdk engine: set-up failed\n");
 		return -1;
@@ -352,9 +305,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	fix_engine_close();
-	bpf_object__unpin_maps(skel->obj, NULL);
-	rmdir(pin_root);
-	detour__destroy(skel);
+	xdp_fixture_close();
 	return 0;
 }
 

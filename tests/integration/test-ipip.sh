@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # (10) The power cut (2), taken over by an ipip site: pangyo fails over to sihung alone, which
 # detour_xdp reaches through an IP-in-IP tunnel and which decapsulates (with the kernel's tunnel
-# devices, or where the kernel has none with ebpf/site_decap.bpf.c). The client sends UDP
+# devices, or where the kernel has none with site_decap.bpf.c). The client sends UDP
 # requests to the IPv4 and the IPv6 service at once; sihung's s0 is captured (a capture sees a
 # frame before tc ingress decapsulates it) and tshark, with checksum validation on, checks
 # every encapsulated packet: outer addresses are the tunnel's, every IPv4 header checksum and

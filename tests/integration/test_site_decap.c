@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * ebpf/site_decap.bpf.c in the kernel, under BPF_PROG_TEST_RUN: the four encapsulations that
+ * site_decap.bpf.c in the kernel, under BPF_PROG_TEST_RUN: the four encapsulations that
  * detour_xdp's ipip delivery produces come out as the bare inner frame, byte for byte, with
  * the right ethertype; everything that is not a well-formed tunnel packet for one of the site's
- * endpoints comes out untouched. Packets are built by tests/bpf/test_packets.h, independently of
+ * endpoints comes out untouched. Packets are built by tests/fixtures/test_packets.h, independently of
  * the program and of the packet core.
  */
 #include <stdarg.h>
@@ -19,9 +19,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "ebpf/site_decap.h"
+#include "site_decap.h"
 #include "site_decap.skel.h"
-#include "../bpf/test_packets.h"
+#include "test_packets.h"
 
 #define ENDPOINT_V4 "198.18.13.2"
 #define ENDPOINT_V6 "2001:db8:13::2"

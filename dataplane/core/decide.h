@@ -3,7 +3,7 @@
  * The decision: given a parsed packet, where does its flow go?
  *
  * This is the one copy of Detour's policy, shared by the XDP program and the DPDK engine. It reads
- * the tables through five functions that the including program defines before including this
+ * the tables through six functions that the including program defines before including this
  * header (BPF map lookups in ebpf/detour.bpf.c, RCU-published tables in the DPDK engine, plain
  * arrays in unit tests):
  *
@@ -25,6 +25,7 @@
 #include "dt_compiler.h"
 #include "detour_abi.h"
 #include "flow_hash.h"
+#include "site_state.h"
 
 struct dt_tables;
 
@@ -36,24 +37,15 @@ struct dt_decision {
 	bool record_failed; /* the flow table refused an insert: counted on its own */
 };
 
-/*
- * A site takes over new flows when UP, and also when RECOVERING: its heartbeats have been clean
- * for the hold-down, and only its own moved flows are waiting to come home. Refusing it would
- * fail open toward a dead home while a healthy site is there.
- */
+/* The state predicates of site_state.h, for a site read through the tables. */
 DT_INLINE bool dt_site_takes_new_flows(struct dt_tables *t, __u32 site)
 {
-	__u32 st = dt_tables_site_state(t, site);
-
-	return st == DT_SITE_UP || st == DT_SITE_RECOVERING;
+	return dt_state_takes_new_flows(dt_tables_site_state(t, site));
 }
 
-/* A site that still serves flows it already has: UP, or a drain/recovery in progress. */
 DT_INLINE bool dt_site_serves_flows(struct dt_tables *t, __u32 site)
 {
-	__u32 st = dt_tables_site_state(t, site);
-
-	return st == DT_SITE_UP || st == DT_SITE_DRAINING || st == DT_SITE_RECOVERING;
+	return dt_state_serves_flows(dt_tables_site_state(t, site));
 }
 
 /*
@@ -215,7 +207,7 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, __u32
 	d->target = d->home;
 	d->reason = DT_REASON_HOME_UP;
 	state = dt_tables_site_state(t, d->home);
-	if (state == DT_SITE_UP || state == DT_SITE_UNKNOWN)
+	if (dt_state_keeps_home(state))
 		return;
 	if (pkt->frag == DT_FRAG_LATER) {
 		d->reason = DT_REASON_FRAGMENT; /* no ports, cannot follow its flow */
@@ -232,6 +224,21 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, __u32
 		dt_decide_draining(t, pkt, seed, stateless, d);
 	else if (state == DT_SITE_RECOVERING)
 		dt_decide_recovering(t, pkt, stateless, d);
+}
+
+/*
+ * Whether dt_decide() reads the flow table for a packet of @prefix: its home uses the flow table,
+ * the prefix keeps flow state and the packet has ports. An engine that fetches flow entries ahead
+ * of the decision (the DPDK burst stages) asks this, so that it fetches exactly the entries
+ * dt_decide() will read. The home's state is read last, only when the rest does not answer (a
+ * home out of range reads as UNKNOWN from every binding, which uses no flow table).
+ */
+DT_INLINE bool dt_decide_reads_flow(struct dt_tables *t, const struct dt_prefix_info *prefix,
+				    const struct dt_packet *pkt)
+{
+	if ((prefix->flags & DT_PREFIX_F_STATELESS) || pkt->frag == DT_FRAG_LATER)
+		return false;
+	return dt_state_uses_flow_table(dt_tables_site_state(t, prefix->home_site));
 }
 
 #endif /* DT_DECIDE_H */

@@ -469,6 +469,95 @@ static void test_second_failure_moves_only_its_flows(void **state)
 	assert_true(moved > 0);
 }
 
+/* ---- site_state.h: what each state means, for every state (and one out of range) ----------- */
+
+static const __u32 all_states[] = { DT_SITE_UNKNOWN, DT_SITE_UP,	 DT_SITE_DRAINING,
+				    DT_SITE_DOWN,    DT_SITE_RECOVERING, DT_SITE_STATE_MAX };
+
+static void check_state_predicate(bool (*pred)(__u32), const bool *expect)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(all_states) / sizeof(all_states[0]); i++)
+		assert_int_equal(pred(all_states[i]), expect[i]);
+}
+
+static void test_state_keeps_home(void **state)
+{
+	const bool expect[] = { true, true, false, false, false, false };
+
+	check_state_predicate(dt_state_keeps_home, expect);
+}
+
+static void test_state_takes_new_flows(void **state)
+{
+	const bool expect[] = { false, true, false, false, true, false };
+
+	check_state_predicate(dt_state_takes_new_flows, expect);
+}
+
+static void test_state_serves_flows(void **state)
+{
+	const bool expect[] = { false, true, true, false, true, false };
+
+	check_state_predicate(dt_state_serves_flows, expect);
+}
+
+static void test_state_uses_flow_table(void **state)
+{
+	const bool expect[] = { false, false, true, true, true, false };
+
+	check_state_predicate(dt_state_uses_flow_table, expect);
+}
+
+/* One packet: dt_decide_reads_flow() must say beforehand whether dt_decide() reads the table. */
+static void check_reads_flow(__u32 home_state, bool stateless, __u8 frag, __u8 proto, __u8 flags)
+{
+	struct dt_tables *t = tables_new();
+	struct dt_packet p = flow_packet(40, proto, flags);
+	bool predicted;
+
+	t->state[HOME] = home_state;
+	t->prefix.flags = stateless ? DT_PREFIX_F_STATELESS : 0;
+	p.frag = frag;
+	predicted = dt_decide_reads_flow(t, &t->prefix, &p);
+	decide(t, &p);
+	assert_int_equal(predicted, t->flow_lookups > 0);
+	free(t);
+}
+
+/* For every home state, stateless or not, every fragment kind, new and established TCP, UDP. */
+static void test_reads_flow_matches_decide(void **state)
+{
+	const __u8 frags[] = { DT_FRAG_NONE, DT_FRAG_FIRST, DT_FRAG_LATER };
+	size_t s, f;
+	int stateless;
+
+	for (s = 0; s < sizeof(all_states) / sizeof(all_states[0]); s++) {
+		for (stateless = 0; stateless < 2; stateless++) {
+			for (f = 0; f < sizeof(frags); f++) {
+				check_reads_flow(all_states[s], stateless, frags[f], PROTO_TCP,
+						 TCP_SYN);
+				check_reads_flow(all_states[s], stateless, frags[f], PROTO_TCP,
+						 TCP_ACK);
+				check_reads_flow(all_states[s], stateless, frags[f], PROTO_UDP, 0);
+			}
+		}
+	}
+}
+
+/* A home out of range is no prefix to dt_decide(): it reads no flow, and none is predicted. */
+static void test_reads_flow_home_out_of_range(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(41, PROTO_TCP, TCP_ACK);
+
+	t->prefix.home_site = DT_MAX_SITES;
+	assert_false(dt_decide_reads_flow(t, &t->prefix, &p));
+	assert_int_equal(decide(t, &p).reason, DT_REASON_NO_PREFIX);
+	assert_int_equal(t->flow_lookups, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +580,12 @@ int main(void)
 		T(test_flow_table_full_still_moves),
 		T(test_split_follows_weights),
 		T(test_second_failure_moves_only_its_flows),
+		T(test_state_keeps_home),
+		T(test_state_takes_new_flows),
+		T(test_state_serves_flows),
+		T(test_state_uses_flow_table),
+		T(test_reads_flow_matches_decide),
+		T(test_reads_flow_home_out_of_range),
 #undef T
 	};
 

@@ -281,7 +281,10 @@ static __always_inline bool dt_tables_egress(struct dt_tables *t, const struct d
 	return *action != XDP_PASS;
 }
 
-/* The cache copied the hash with the entry: a moved flow's IPv6 tunnel does not recompute it. */
+/*
+ * The fleet-wide seeded flow hash. The cache copied it with the entry: a cached flow moved again,
+ * or sent into an IPv6 tunnel (the flow label), does not recompute it.
+ */
 static __always_inline __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *k)
 {
 	return t->hash ?: dt_flow_hash(k, flow_hash_seed);
@@ -317,6 +320,7 @@ int detour_xdp(struct xdp_md *ctx)
 	struct dt_tables tables = { 0 };
 	struct dt_decision d;
 	struct dt_packet pkt __attribute__((aligned(8))); /* the cache reads its key as u64 words */
+	const struct dt_site *site;
 	struct dt_buf b;
 	__u32 action;
 	int ret;
@@ -326,13 +330,17 @@ int detour_xdp(struct xdp_md *ctx)
 	if (ret < 0)
 		return finish(DT_SITE_NONE, -ret, bytes, XDP_PASS);
 
-	dt_decide(&tables, &pkt, flow_hash_seed, &d);
+	dt_decide(&tables, &pkt, &d);
 	dt_flow_cache__fill(&tables, &pkt.key);
 	if (d.record_failed)
 		count(d.home, DT_REASON_FLOW_INSERT_FAILED, 0);
 	if (d.reason != DT_REASON_NONE)
 		return finish(d.home, d.reason, bytes, XDP_PASS);
-	ret = dt_deliver(&tables, &b, &pkt, d.target, d.hash, &action);
+	/* no_site_config exits on its own, before the rewrite's refusals: fewer spills on the way */
+	site = dt_deliver_site(&tables, &b, d.target, &action);
+	if (!site)
+		return finish(d.home, DT_REASON_NO_SITE_CONFIG, bytes, XDP_PASS);
+	ret = dt_deliver_rewrite(&tables, &b, &pkt, site, d.hash);
 	if (ret < 0)
 		return finish(d.home, -ret, bytes, XDP_PASS);
 	return finish(d.home, ret, bytes, action);

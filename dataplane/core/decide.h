@@ -3,7 +3,7 @@
  * The decision: given a parsed packet, where does its flow go?
  *
  * This is the one copy of Detour's policy, shared by the XDP program and the DPDK engine. It reads
- * the tables through six functions that the including program defines before including this
+ * the tables through seven functions that the including program defines before including this
  * header (BPF map lookups in ebpf/detour.bpf.c, RCU-published tables in the DPDK engine, plain
  * arrays in unit tests):
  *
@@ -14,8 +14,11 @@
  *   int dt_tables_flow_record(struct dt_tables *t, const struct dt_flow_key *k,
  *                             const struct dt_flow_state *v);
  *   __u64 dt_tables_now(struct dt_tables *t);          (monotonic ns)
+ *   __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *k);
+ *        dt_flow_hash() of @k with the fleet-wide seed of the configuration, so that every edge
+ *        decides alike; an engine that cached it with the flow may answer from the cache
  *
- * The healthy path (no prefix, or home UP) does two lookups and no writes. The flow table is
+ * The healthy path (no prefix, or home UP) does two lookups and no writes, and reads no seed. The flow table is
  * written only when a flow leaves its home, and while its home drains; refreshing last_seen is
  * rate-limited to once per DT_FLOW_REFRESH_NS per flow.
  */
@@ -111,10 +114,10 @@ DT_INLINE void dt_flow_record(struct dt_tables *t, const struct dt_packet *pkt,
 }
 
 /* Send the flow to a freshly chosen target, or fail open when there is none. */
-DT_INLINE void dt_decide_move(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
+DT_INLINE void dt_decide_move(struct dt_tables *t, const struct dt_packet *pkt,
 			      struct dt_decision *d, bool record)
 {
-	d->hash = dt_flow_hash(&pkt->key, seed);
+	d->hash = dt_tables_flow_hash(t, &pkt->key);
 	d->target = dt_choose_target(t, d->home, d->hash);
 	if (d->target == DT_SITE_NONE) {
 		d->target = d->home;
@@ -143,30 +146,30 @@ DT_INLINE bool dt_decide_known(struct dt_tables *t, const struct dt_packet *pkt,
 	return true;
 }
 
-DT_INLINE void dt_decide_down(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
-			      bool stateless, struct dt_decision *d)
+DT_INLINE void dt_decide_down(struct dt_tables *t, const struct dt_packet *pkt, bool stateless,
+			      struct dt_decision *d)
 {
 	struct dt_flow_state *flow = stateless ? NULL : dt_tables_flow(t, &pkt->key);
 
 	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d))
 		return;
-	dt_decide_move(t, pkt, seed, d, !stateless);
+	dt_decide_move(t, pkt, d, !stateless);
 }
 
-DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
-				  bool stateless, struct dt_decision *d)
+DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *pkt, bool stateless,
+				  struct dt_decision *d)
 {
 	struct dt_flow_state *flow;
 
 	if (stateless) {
-		dt_decide_move(t, pkt, seed, d, false);
+		dt_decide_move(t, pkt, d, false);
 		return;
 	}
 	flow = dt_tables_flow(t, &pkt->key);
 	if (flow && dt_decide_known(t, pkt, flow, d))
 		return;
 	if (dt_packet_starts_flow(pkt)) {
-		dt_decide_move(t, pkt, seed, d, true);
+		dt_decide_move(t, pkt, d, true);
 		return;
 	}
 	/* Established before the drain began: it stays home, and the table remembers that. */
@@ -186,11 +189,9 @@ DT_INLINE void dt_decide_recovering(struct dt_tables *t, const struct dt_packet 
 
 /*
  * Decide for one parsed packet. On return d->reason is DT_REASON_NONE when the packet must be
- * rewritten toward d->target, or the reason it passes to the kernel untouched. The flow hash is
- * seeded with the fleet-wide seed from the configuration, so every edge decides alike.
+ * rewritten toward d->target, or the reason it passes to the kernel untouched.
  */
-DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
-			 struct dt_decision *d)
+DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struct dt_decision *d)
 {
 	const struct dt_prefix_info *prefix = dt_tables_prefix(t, &pkt->key);
 	bool stateless;
@@ -219,9 +220,9 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, __u32
 	 */
 	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
 	if (state == DT_SITE_DOWN)
-		dt_decide_down(t, pkt, seed, stateless, d);
+		dt_decide_down(t, pkt, stateless, d);
 	else if (state == DT_SITE_DRAINING)
-		dt_decide_draining(t, pkt, seed, stateless, d);
+		dt_decide_draining(t, pkt, stateless, d);
 	else if (state == DT_SITE_RECOVERING)
 		dt_decide_recovering(t, pkt, stateless, d);
 }

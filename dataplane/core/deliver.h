@@ -2,15 +2,13 @@
 /*
  * The deliver step: after dt_decide(), rewrite a packet for a site's delivery mode and tell the
  * engine which of its egresses the packet leaves by. One copy, shared by the XDP program and the
- * DPDK engine; what an egress is stays theirs (an XDP action, a DPDK port slot). It reads three
- * more functions that the including program defines before including this header, beside
- * decide.h's:
+ * DPDK engine; what an egress is stays theirs (an XDP action, a DPDK port slot). Beside decide.h's
+ * dt_tables_flow_hash(), it reads two more functions that the including program defines before
+ * including this header:
  *
  *   const struct dt_site *dt_tables_site(struct dt_tables *t, __u32 site);
  *   bool dt_tables_egress(struct dt_tables *t, const struct dt_buf *b, const struct dt_site *site,
  *                         __u32 *egress);   false: the site's egress port has no device
- *   __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *k);
- *                                            the seeded flow hash, from a cache if the engine has one
  *
  * The egress is resolved before the frame is touched, so a site whose port is missing never
  * leaks a rewritten frame: a refused packet reaches the kernel as it came.
@@ -39,19 +37,30 @@ DT_INLINE __u32 dt_deliver_hash(struct dt_tables *t, const struct dt_packet *pkt
 }
 
 /*
- * Rewrite @pkt for site @site_id's delivery mode and set *@egress to where it leaves. Returns the
- * rerouted reason to count it under, or the negative reason it was refused with (frame
- * untouched): no delivery data or no egress device (no_site_config), or what the rewrite refused
- * (TTL, MTU). @hash is dt_decide()'s. The site is read once: one packet, one configuration.
+ * The site @site_id a packet is delivered to, with *@egress set to where it leaves; NULL when the
+ * site has no delivery data or its egress port no device (no_site_config). The site is read once:
+ * one packet, one configuration.
  */
-DT_INLINE int dt_deliver(struct dt_tables *t, struct dt_buf *b, const struct dt_packet *pkt,
-			 __u32 site_id, __u32 hash, __u32 *egress)
+DT_INLINE const struct dt_site *dt_deliver_site(struct dt_tables *t, const struct dt_buf *b,
+						__u32 site_id, __u32 *egress)
 {
 	const struct dt_site *site = dt_tables_site(t, site_id);
-	int err;
 
 	if (!site || site->delivery == DT_DELIVERY_NONE || !dt_tables_egress(t, b, site, egress))
-		return -DT_REASON_NO_SITE_CONFIG;
+		return NULL;
+	return site;
+}
+
+/*
+ * Rewrite @pkt for @site's delivery mode. Returns the rerouted reason to count it under, or the
+ * negative reason the rewrite refused it with (TTL, MTU, no tunnel family: frame untouched).
+ * @hash is dt_decide()'s.
+ */
+DT_INLINE int dt_deliver_rewrite(struct dt_tables *t, struct dt_buf *b, const struct dt_packet *pkt,
+				 const struct dt_site *site, __u32 hash)
+{
+	int err;
+
 	if (site->delivery == DT_DELIVERY_ROUTE)
 		err = dt_rewrite_route(b, pkt, site);
 	else
@@ -60,6 +69,21 @@ DT_INLINE int dt_deliver(struct dt_tables *t, struct dt_buf *b, const struct dt_
 		return err;
 	return site->delivery == DT_DELIVERY_ROUTE ? DT_REASON_REROUTED_ROUTE :
 						     DT_REASON_REROUTED_IPIP;
+}
+
+/*
+ * The whole step: dt_deliver_site(), then dt_deliver_rewrite(). Returns the rerouted reason, or
+ * the negative reason the packet was refused with, no_site_config included; *@egress is set when
+ * it is delivered. (An engine that counts no_site_config at its own exit calls the two halves.)
+ */
+DT_INLINE int dt_deliver(struct dt_tables *t, struct dt_buf *b, const struct dt_packet *pkt,
+			 __u32 site_id, __u32 hash, __u32 *egress)
+{
+	const struct dt_site *site = dt_deliver_site(t, b, site_id, egress);
+
+	if (!site)
+		return -DT_REASON_NO_SITE_CONFIG;
+	return dt_deliver_rewrite(t, b, pkt, site, hash);
 }
 
 #endif /* DT_DELIVER_H */

@@ -155,6 +155,7 @@ static inline bool dt_tables_egress(struct dt_tables *t, const struct dt_buf *b,
 	return *slot1 != 0;
 }
 
+/* The fleet-wide seeded flow hash, read only when a decision or a flow label needs it. */
 static inline __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *k)
 {
 	return dt_flow_hash(k, t->e->opts.flow_hash_seed);
@@ -252,7 +253,7 @@ static inline void worker__packet(struct dt_tables *t, struct rte_mbuf *m)
 	if (t->cur->parsed < 0)
 		return worker__except(t, m, DT_SITE_NONE, -t->cur->parsed, bytes);
 	dt_buf_init(&b, m);
-	dt_decide(t, pkt, t->e->opts.flow_hash_seed, &d);
+	dt_decide(t, pkt, &d);
 	if (d.record_failed)
 		worker__count(t, d.home, DT_REASON_FLOW_INSERT_FAILED, 0);
 	if (d.reason == DT_REASON_NONE) {

@@ -102,6 +102,11 @@ static __u64 dt_tables_now(struct dt_tables *t)
 	return t->now;
 }
 
+static __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	return dt_flow_hash(k, SEED);
+}
+
 #include "dataplane/core/decide.h"
 
 static struct dt_tables *tables_new(void)
@@ -156,7 +161,7 @@ static struct dt_decision decide(struct dt_tables *t, const struct dt_packet *p)
 {
 	struct dt_decision d;
 
-	dt_decide(t, p, SEED, &d);
+	dt_decide(t, p, &d);
 	return d;
 }
 

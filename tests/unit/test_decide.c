@@ -479,40 +479,28 @@ static void test_second_failure_moves_only_its_flows(void **state)
 static const __u32 all_states[] = { DT_SITE_UNKNOWN, DT_SITE_UP,	 DT_SITE_DRAINING,
 				    DT_SITE_DOWN,    DT_SITE_RECOVERING, DT_SITE_STATE_MAX };
 
-static void check_state_predicate(bool (*pred)(__u32), const bool *expect)
+/* A predicate and what it must say for each of all_states[]. */
+struct state_case {
+	bool (*pred)(__u32 state);
+	bool expect[sizeof(all_states) / sizeof(all_states[0])];
+};
+
+static const struct state_case keeps_home = { dt_state_keeps_home,
+					      { true, true, false, false, false, false } };
+static const struct state_case takes_new_flows = { dt_state_takes_new_flows,
+						   { false, true, false, false, true, false } };
+static const struct state_case serves_flows = { dt_state_serves_flows,
+						{ false, true, true, false, true, false } };
+static const struct state_case uses_flow_table = { dt_state_uses_flow_table,
+						   { false, false, true, true, true, false } };
+
+static void test_state_predicate(void **state)
 {
+	const struct state_case *c = *state;
 	size_t i;
 
 	for (i = 0; i < sizeof(all_states) / sizeof(all_states[0]); i++)
-		assert_int_equal(pred(all_states[i]), expect[i]);
-}
-
-static void test_state_keeps_home(void **state)
-{
-	const bool expect[] = { true, true, false, false, false, false };
-
-	check_state_predicate(dt_state_keeps_home, expect);
-}
-
-static void test_state_takes_new_flows(void **state)
-{
-	const bool expect[] = { false, true, false, false, true, false };
-
-	check_state_predicate(dt_state_takes_new_flows, expect);
-}
-
-static void test_state_serves_flows(void **state)
-{
-	const bool expect[] = { false, true, true, false, true, false };
-
-	check_state_predicate(dt_state_serves_flows, expect);
-}
-
-static void test_state_uses_flow_table(void **state)
-{
-	const bool expect[] = { false, false, true, true, true, false };
-
-	check_state_predicate(dt_state_uses_flow_table, expect);
+		assert_int_equal(c->pred(all_states[i]), c->expect[i]);
 }
 
 /* One packet: dt_decide_reads_flow() must say beforehand whether dt_decide() reads the table. */
@@ -585,10 +573,12 @@ int main(void)
 		T(test_flow_table_full_still_moves),
 		T(test_split_follows_weights),
 		T(test_second_failure_moves_only_its_flows),
-		T(test_state_keeps_home),
-		T(test_state_takes_new_flows),
-		T(test_state_serves_flows),
-		T(test_state_uses_flow_table),
+#define P(c) { "test_state_" #c, test_state_predicate, NULL, NULL, (void *)&c }
+		P(keeps_home),
+		P(takes_new_flows),
+		P(serves_flows),
+		P(uses_flow_table),
+#undef P
 		T(test_reads_flow_matches_decide),
 		T(test_reads_flow_home_out_of_range),
 #undef T

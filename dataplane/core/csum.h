@@ -18,11 +18,9 @@
 
 #include "dt_compiler.h"
 /*
- * The uapi headers, like parse.h: glibc's <netinet/in.h> may follow them in a host file, but not
- * precede them.
+ * The uapi header, like parse.h: glibc's <netinet/in.h> may follow it in a host file, but not
+ * precede it.
  */
-#include <linux/in.h>
-#include <linux/in6.h>
 #include <linux/ip.h>
 
 /*

@@ -21,7 +21,9 @@
 #ifndef DT_REWRITE_H
 #define DT_REWRITE_H
 
+/* The uapi headers first, as in parse.h: glibc's <netinet/in.h> may follow them, not precede. */
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ipv6.h>
 #include "dt_compiler.h"
 #include "detour_abi.h"

@@ -18,9 +18,9 @@
  *        dt_flow_hash() of @k with the fleet-wide seed of the configuration, so that every edge
  *        decides alike; an engine that cached it with the flow may answer from the cache
  *
- * The healthy path (no prefix, or home UP) does two lookups and no writes, and reads no seed. The flow table is
- * written only when a flow leaves its home, and while its home drains; refreshing last_seen is
- * rate-limited to once per DT_FLOW_REFRESH_NS per flow.
+ * The healthy path (no prefix, or home UP) does two lookups, no writes and no hash. The flow
+ * table is written only when a flow leaves its home, and while its home drains; refreshing
+ * last_seen is rate-limited to once per DT_FLOW_REFRESH_NS per flow.
  */
 #ifndef DT_DECIDE_H
 #define DT_DECIDE_H

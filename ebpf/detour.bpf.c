@@ -4,7 +4,7 @@
  *
  * Per packet: parse (dataplane/core/parse.h) -> look the destination up in the prefix tries to
  * find the flow's home site -> decide (dataplane/core/decide.h) -> either XDP_PASS untouched, or
- * rewrite for the target site's delivery mode (dataplane/core/rewrite.h) and XDP_TX / redirect.
+ * rewrite for the target site's delivery mode (dataplane/core/deliver.h) and XDP_TX / redirect.
  * Every packet is counted once, under its home site and one reason, at the single exit.
  *
  * This file only binds the shared core to BPF maps; the policy itself lives in dataplane/core/.
@@ -131,7 +131,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dt_counters SEC(".maps");
 
-/* ---- The tables decide.h reads, bound to the maps above ----------------------------------- */
+/* ---- The tables decide.h and deliver.h read, bound to the maps above ---------------------- */
 
 struct dt_tables {
 	__u64 now; /* bpf_ktime_get_coarse_ns(), read once per packet and only when needed */
@@ -260,7 +260,38 @@ static __always_inline __u64 dt_tables_now(struct dt_tables *t)
 	return t->now;
 }
 
+static __always_inline const struct dt_site *dt_tables_site(struct dt_tables *t, __u32 site)
+{
+	return bpf_map_lookup_elem(&dt_site, &site);
+}
+
+/*
+ * The XDP action that sends the packet out of the site's egress port, picked before the rewrite:
+ * a missing port must not leak a rewritten packet. bpf_redirect_map() only records the target (it
+ * acts when the program returns XDP_REDIRECT, not when a failed rewrite returns XDP_PASS), and
+ * its miss action saves a separate devmap lookup.
+ */
+static __always_inline bool dt_tables_egress(struct dt_tables *t, const struct dt_buf *b,
+					     const struct dt_site *site, __u32 *action)
+{
+	if (site->egress_ifindex == b->ctx->ingress_ifindex)
+		*action = XDP_TX;
+	else
+		*action = bpf_redirect_map(&dt_egress, site->egress_port, XDP_PASS);
+	return *action != XDP_PASS;
+}
+
+/*
+ * The fleet-wide seeded flow hash. The cache copied it with the entry: a cached flow moved again,
+ * or sent into an IPv6 tunnel (the flow label), does not recompute it.
+ */
+static __always_inline __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	return t->hash ?: dt_flow_hash(k, flow_hash_seed);
+}
+
 #include "dataplane/core/decide.h"
+#include "dataplane/core/deliver.h"
 
 /* ---- The single exit ------------------------------------------------------------------------ */
 
@@ -282,55 +313,6 @@ static __always_inline int finish(__u32 site, int reason, __u32 bytes, int actio
 	return action;
 }
 
-/*
- * Pick the XDP action that sends the packet out of the target's egress port, before the rewrite:
- * a missing port must not leak a rewritten packet. bpf_redirect_map() only records the target (it
- * acts when the program returns XDP_REDIRECT, not when a failed rewrite returns XDP_PASS), and
- * its miss action saves a separate devmap lookup.
- */
-static __always_inline int egress_action(const struct xdp_md *ctx, const struct dt_site *site)
-{
-	if (site->egress_ifindex == ctx->ingress_ifindex)
-		return XDP_TX;
-	return bpf_redirect_map(&dt_egress, site->egress_port, XDP_PASS);
-}
-
-static __always_inline __u32 deliver_hash(const struct dt_packet *pkt, const struct dt_decision *d,
-					  const struct dt_tables *t, const struct dt_site *site)
-{
-	if (d->hash || site->tunnel_family != DT_FAMILY_V6)
-		return d->hash;
-	return t->hash ?: dt_flow_hash(&pkt->key, flow_hash_seed);
-}
-
-/* Rewrite toward the target site and send it there. */
-static __always_inline int deliver(struct xdp_md *ctx, struct dt_buf *b,
-				   const struct dt_packet *pkt, const struct dt_decision *d,
-				   const struct dt_tables *t, __u32 bytes)
-{
-	__u32 target = d->target;
-	const struct dt_site *site = bpf_map_lookup_elem(&dt_site, &target);
-	int action, err;
-
-	if (!site || site->delivery == DT_DELIVERY_NONE)
-		return finish(d->home, DT_REASON_NO_SITE_CONFIG, bytes, XDP_PASS);
-	action = egress_action(ctx, site);
-	if (action == XDP_PASS)
-		return finish(d->home, DT_REASON_NO_SITE_CONFIG, bytes, XDP_PASS);
-
-	if (site->delivery == DT_DELIVERY_ROUTE)
-		err = dt_rewrite_route(b, pkt, site);
-	else /* only an IPv6 outer header uses the hash (flow label); a known flow has none yet */
-		err = dt_encap_ipip(b, pkt, site, deliver_hash(pkt, d, t, site));
-	if (err < 0)
-		return finish(d->home, -err, bytes, XDP_PASS);
-
-	return finish(d->home,
-		      site->delivery == DT_DELIVERY_ROUTE ? DT_REASON_REROUTED_ROUTE :
-							    DT_REASON_REROUTED_IPIP,
-		      bytes, action);
-}
-
 SEC("xdp")
 int detour_xdp(struct xdp_md *ctx)
 {
@@ -338,7 +320,9 @@ int detour_xdp(struct xdp_md *ctx)
 	struct dt_tables tables = { 0 };
 	struct dt_decision d;
 	struct dt_packet pkt __attribute__((aligned(8))); /* the cache reads its key as u64 words */
+	const struct dt_site *site;
 	struct dt_buf b;
+	__u32 action;
 	int ret;
 
 	dt_buf_init(&b, ctx);
@@ -346,13 +330,20 @@ int detour_xdp(struct xdp_md *ctx)
 	if (ret < 0)
 		return finish(DT_SITE_NONE, -ret, bytes, XDP_PASS);
 
-	dt_decide(&tables, &pkt, flow_hash_seed, &d);
+	dt_decide(&tables, &pkt, &d);
 	dt_flow_cache__fill(&tables, &pkt.key);
 	if (d.record_failed)
 		count(d.home, DT_REASON_FLOW_INSERT_FAILED, 0);
 	if (d.reason != DT_REASON_NONE)
 		return finish(d.home, d.reason, bytes, XDP_PASS);
-	return deliver(ctx, &b, &pkt, &d, &tables, bytes);
+	/* no_site_config exits on its own, before the rewrite's refusals: fewer spills on the way */
+	site = dt_deliver_site(&tables, &b, d.target, &action);
+	if (!site)
+		return finish(d.home, DT_REASON_NO_SITE_CONFIG, bytes, XDP_PASS);
+	ret = dt_deliver_rewrite(&tables, &b, &pkt, site, d.hash);
+	if (ret < 0)
+		return finish(d.home, -ret, bytes, XDP_PASS);
+	return finish(d.home, ret, bytes, action);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "control/heartbeat/power_flags.h"
+#include "dataplane/core/site_state.h"
 #include "damping.h"
 #include "health.h"
 #include "phi.h"
@@ -168,16 +169,6 @@ static struct health_site *health__site(struct health *h, __u16 id)
 }
 
 /* ---- Site facts ---------------------------------------------------------------------------- */
-
-static bool state_healthy(enum dt_site_state state)
-{
-	return state == DT_SITE_UP || state == DT_SITE_RECOVERING;
-}
-
-static bool state_serving(enum dt_site_state state)
-{
-	return state_healthy(state) || state == DT_SITE_DRAINING;
-}
 
 static bool site__warning(const struct health_site *s, __u32 power_flags)
 {
@@ -372,7 +363,7 @@ static bool health__blackout(const struct health *h, const struct health_site *s
 		const struct health_site *o = &h->sites[i];
 		__u64 quiet = o->cfg.interval_ns + o->cfg.interval_ns / 2;
 
-		if (o == s || !o->configured || !o->heard || !state_serving(o->state))
+		if (o == s || !o->configured || !o->heard || !dt_state_serves_flows(o->state))
 			continue;
 		if (!site__arrival_before(o, t_ns, &last) || sat_add(last, quiet) > t_ns)
 			return false;
@@ -587,8 +578,8 @@ static void site__learn_gap(struct health_site *s, __u64 arrival_ns)
 {
 	__u64 silence, cap;
 
-	if (!s->phi || !s->heard || !state_serving(s->state) || s->held || s->blackout_credit_ns ||
-	    arrival_ns >= site__alive_until(s))
+	if (!s->phi || !s->heard || !dt_state_serves_flows(s->state) || s->held ||
+	    s->blackout_credit_ns || arrival_ns >= site__alive_until(s))
 		return;
 	phi_window__add(s->phi, arrival_ns - s->last_arrival_ns);
 	silence = phi_window__silence_ns(s->phi, s->phi_z, s->cfg.interval_ns / 5);
@@ -623,7 +614,7 @@ static int health__blackout_ends(struct health *h, const struct health_site *hea
 	for (i = 0; h->opts.blackout_hold_ns && i < DT_MAX_SITES; i++) {
 		struct health_site *s = &h->sites[i];
 
-		if (s == heard || !s->configured || !s->heard || !state_serving(s->state))
+		if (s == heard || !s->configured || !s->heard || !dt_state_serves_flows(s->state))
 			continue;
 		if (!s->held && site__alive_until(s) <= at_ns)
 			site__hold(h, s, site__alive_until(s), detected_ns);
@@ -672,7 +663,7 @@ int health__heartbeat(struct health *h, __u16 site, __u64 arrival_ns, __u32 powe
 /* ---- Operator requests and dataplane hints ------------------------------------------------- */
 
 static bool health__other_site(const struct health *h, const struct health_site *s,
-			       bool (*pred)(enum dt_site_state))
+			       bool (*pred)(__u32 state))
 {
 	int i;
 
@@ -686,9 +677,11 @@ static bool health__other_site(const struct health *h, const struct health_site 
 /* A drain or fail must not take away the last site that takes new flows (or, for fail, any). */
 static bool health__refuses(const struct health *h, const struct health_site *s, bool fail)
 {
-	if (state_healthy(s->state) && !health__other_site(h, s, state_healthy))
+	if (dt_state_takes_new_flows(s->state) &&
+	    !health__other_site(h, s, dt_state_takes_new_flows))
 		return true;
-	return fail && state_serving(s->state) && !health__other_site(h, s, state_serving);
+	return fail && dt_state_serves_flows(s->state) &&
+	       !health__other_site(h, s, dt_state_serves_flows);
 }
 
 static int health__operator_site(struct health *h, __u16 site, __u64 now_ns, __u32 flags,
@@ -722,7 +715,7 @@ static int health__override(struct health *h, __u16 site, __u64 now_ns, __u32 fl
 	if (refused && !(flags & HEALTH_F_FORCE))
 		return -EBUSY;
 	s->override = override;
-	if (fail ? s->state == DT_SITE_DOWN : !state_healthy(s->state))
+	if (fail ? s->state == DT_SITE_DOWN : !dt_state_takes_new_flows(s->state))
 		return 0;
 	ev = event_at(fail ? DT_SITE_DOWN : DT_SITE_DRAINING,
 		      fail ? HEALTH_CAUSE_OPERATOR_FAIL : HEALTH_CAUSE_OPERATOR_DRAIN, now_ns,

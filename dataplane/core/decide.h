@@ -3,7 +3,7 @@
  * The decision: given a parsed packet, where does its flow go?
  *
  * This is the one copy of Detour's policy, shared by the XDP program and the DPDK engine. It reads
- * the tables through five functions that the including program defines before including this
+ * the tables through seven functions that the including program defines before including this
  * header (BPF map lookups in ebpf/detour.bpf.c, RCU-published tables in the DPDK engine, plain
  * arrays in unit tests):
  *
@@ -14,10 +14,13 @@
  *   int dt_tables_flow_record(struct dt_tables *t, const struct dt_flow_key *k,
  *                             const struct dt_flow_state *v);
  *   __u64 dt_tables_now(struct dt_tables *t);          (monotonic ns)
+ *   __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *k);
+ *        dt_flow_hash() of @k with the fleet-wide seed of the configuration, so that every edge
+ *        decides alike; an engine that cached it with the flow may answer from the cache
  *
- * The healthy path (no prefix, or home UP) does two lookups and no writes. The flow table is
- * written only when a flow leaves its home, and while its home drains; refreshing last_seen is
- * rate-limited to once per DT_FLOW_REFRESH_NS per flow.
+ * The healthy path (no prefix, or home UP) does two lookups, no writes and no hash. The flow
+ * table is written only when a flow leaves its home, and while its home drains; refreshing
+ * last_seen is rate-limited to once per DT_FLOW_REFRESH_NS per flow.
  */
 #ifndef DT_DECIDE_H
 #define DT_DECIDE_H
@@ -25,6 +28,7 @@
 #include "dt_compiler.h"
 #include "detour_abi.h"
 #include "flow_hash.h"
+#include "site_state.h"
 
 struct dt_tables;
 
@@ -36,24 +40,15 @@ struct dt_decision {
 	bool record_failed; /* the flow table refused an insert: counted on its own */
 };
 
-/*
- * A site takes over new flows when UP, and also when RECOVERING: its heartbeats have been clean
- * for the hold-down, and only its own moved flows are waiting to come home. Refusing it would
- * fail open toward a dead home while a healthy site is there.
- */
+/* The state predicates of site_state.h, for a site read through the tables. */
 DT_INLINE bool dt_site_takes_new_flows(struct dt_tables *t, __u32 site)
 {
-	__u32 st = dt_tables_site_state(t, site);
-
-	return st == DT_SITE_UP || st == DT_SITE_RECOVERING;
+	return dt_state_takes_new_flows(dt_tables_site_state(t, site));
 }
 
-/* A site that still serves flows it already has: UP, or a drain/recovery in progress. */
 DT_INLINE bool dt_site_serves_flows(struct dt_tables *t, __u32 site)
 {
-	__u32 st = dt_tables_site_state(t, site);
-
-	return st == DT_SITE_UP || st == DT_SITE_DRAINING || st == DT_SITE_RECOVERING;
+	return dt_state_serves_flows(dt_tables_site_state(t, site));
 }
 
 /*
@@ -119,10 +114,10 @@ DT_INLINE void dt_flow_record(struct dt_tables *t, const struct dt_packet *pkt,
 }
 
 /* Send the flow to a freshly chosen target, or fail open when there is none. */
-DT_INLINE void dt_decide_move(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
+DT_INLINE void dt_decide_move(struct dt_tables *t, const struct dt_packet *pkt,
 			      struct dt_decision *d, bool record)
 {
-	d->hash = dt_flow_hash(&pkt->key, seed);
+	d->hash = dt_tables_flow_hash(t, &pkt->key);
 	d->target = dt_choose_target(t, d->home, d->hash);
 	if (d->target == DT_SITE_NONE) {
 		d->target = d->home;
@@ -151,30 +146,30 @@ DT_INLINE bool dt_decide_known(struct dt_tables *t, const struct dt_packet *pkt,
 	return true;
 }
 
-DT_INLINE void dt_decide_down(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
-			      bool stateless, struct dt_decision *d)
+DT_INLINE void dt_decide_down(struct dt_tables *t, const struct dt_packet *pkt, bool stateless,
+			      struct dt_decision *d)
 {
 	struct dt_flow_state *flow = stateless ? NULL : dt_tables_flow(t, &pkt->key);
 
 	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d))
 		return;
-	dt_decide_move(t, pkt, seed, d, !stateless);
+	dt_decide_move(t, pkt, d, !stateless);
 }
 
-DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
-				  bool stateless, struct dt_decision *d)
+DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *pkt, bool stateless,
+				  struct dt_decision *d)
 {
 	struct dt_flow_state *flow;
 
 	if (stateless) {
-		dt_decide_move(t, pkt, seed, d, false);
+		dt_decide_move(t, pkt, d, false);
 		return;
 	}
 	flow = dt_tables_flow(t, &pkt->key);
 	if (flow && dt_decide_known(t, pkt, flow, d))
 		return;
 	if (dt_packet_starts_flow(pkt)) {
-		dt_decide_move(t, pkt, seed, d, true);
+		dt_decide_move(t, pkt, d, true);
 		return;
 	}
 	/* Established before the drain began: it stays home, and the table remembers that. */
@@ -194,11 +189,9 @@ DT_INLINE void dt_decide_recovering(struct dt_tables *t, const struct dt_packet 
 
 /*
  * Decide for one parsed packet. On return d->reason is DT_REASON_NONE when the packet must be
- * rewritten toward d->target, or the reason it passes to the kernel untouched. The flow hash is
- * seeded with the fleet-wide seed from the configuration, so every edge decides alike.
+ * rewritten toward d->target, or the reason it passes to the kernel untouched.
  */
-DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, __u32 seed,
-			 struct dt_decision *d)
+DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struct dt_decision *d)
 {
 	const struct dt_prefix_info *prefix = dt_tables_prefix(t, &pkt->key);
 	bool stateless;
@@ -215,7 +208,7 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, __u32
 	d->target = d->home;
 	d->reason = DT_REASON_HOME_UP;
 	state = dt_tables_site_state(t, d->home);
-	if (state == DT_SITE_UP || state == DT_SITE_UNKNOWN)
+	if (dt_state_keeps_home(state))
 		return;
 	if (pkt->frag == DT_FRAG_LATER) {
 		d->reason = DT_REASON_FRAGMENT; /* no ports, cannot follow its flow */
@@ -227,11 +220,26 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, __u32
 	 */
 	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
 	if (state == DT_SITE_DOWN)
-		dt_decide_down(t, pkt, seed, stateless, d);
+		dt_decide_down(t, pkt, stateless, d);
 	else if (state == DT_SITE_DRAINING)
-		dt_decide_draining(t, pkt, seed, stateless, d);
+		dt_decide_draining(t, pkt, stateless, d);
 	else if (state == DT_SITE_RECOVERING)
 		dt_decide_recovering(t, pkt, stateless, d);
+}
+
+/*
+ * Whether dt_decide() reads the flow table for a packet of @prefix: its home uses the flow table,
+ * the prefix keeps flow state and the packet has ports. An engine that fetches flow entries ahead
+ * of the decision (the DPDK burst stages) asks this, so that it fetches exactly the entries
+ * dt_decide() will read. The home's state is read last, only when the rest does not answer (a
+ * home out of range reads as UNKNOWN from every binding, which uses no flow table).
+ */
+DT_INLINE bool dt_decide_reads_flow(struct dt_tables *t, const struct dt_prefix_info *prefix,
+				    const struct dt_packet *pkt)
+{
+	if ((prefix->flags & DT_PREFIX_F_STATELESS) || pkt->frag == DT_FRAG_LATER)
+		return false;
+	return dt_state_uses_flow_table(dt_tables_site_state(t, prefix->home_site));
 }
 
 #endif /* DT_DECIDE_H */

@@ -33,21 +33,12 @@
  */
 #define DT_INLINE static __always_inline
 
-#ifndef likely
-#define likely(x) __builtin_expect(!!(x), 1)
-#endif
-#ifndef unlikely
-#define unlikely(x) __builtin_expect(!!(x), 0)
-#endif
-
 #ifdef __bpf__
 #define dt_memcpy __builtin_memcpy
 #define dt_memset __builtin_memset
-#define dt_memcmp __builtin_memcmp
 #else
 #define dt_memcpy memcpy
 #define dt_memset memset
-#define dt_memcmp memcmp
 #endif
 
 /*

@@ -21,7 +21,9 @@
 #ifndef DT_REWRITE_H
 #define DT_REWRITE_H
 
+/* The uapi headers first, as in parse.h: glibc's <netinet/in.h> may follow them, not precede. */
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ipv6.h>
 #include "dt_compiler.h"
 #include "detour_abi.h"
@@ -147,8 +149,8 @@ DT_INLINE int dt_eth_write(void *data, const void *data_end, const struct dt_sit
 /*
  * RFC 1624 eqn. 3 for a TTL decrement: the TTL is the high byte of the word it shares with the
  * protocol, so the word drops by exactly 0x0100 (no borrow: the TTL is > 1), and ~m + m' is the
- * constant 0xffff - 0x0100, in the word's memory order: the same sum dt_csum_replace_ttl()
- * accumulates, without reading the TTL and protocol bytes to get it.
+ * constant 0xffff - 0x0100, in the word's memory order: no need to read the TTL and protocol
+ * bytes to get it.
  */
 #define DT_CSUM_TTL_DECREMENT ((__u32)0xffff - bpf_htons(0x0100))
 

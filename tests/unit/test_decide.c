@@ -102,6 +102,11 @@ static __u64 dt_tables_now(struct dt_tables *t)
 	return t->now;
 }
 
+static __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	return dt_flow_hash(k, SEED);
+}
+
 #include "dataplane/core/decide.h"
 
 static struct dt_tables *tables_new(void)
@@ -156,7 +161,7 @@ static struct dt_decision decide(struct dt_tables *t, const struct dt_packet *p)
 {
 	struct dt_decision d;
 
-	dt_decide(t, p, SEED, &d);
+	dt_decide(t, p, &d);
 	return d;
 }
 
@@ -469,6 +474,83 @@ static void test_second_failure_moves_only_its_flows(void **state)
 	assert_true(moved > 0);
 }
 
+/* ---- site_state.h: what each state means, for every state (and one out of range) ----------- */
+
+static const __u32 all_states[] = { DT_SITE_UNKNOWN, DT_SITE_UP,	 DT_SITE_DRAINING,
+				    DT_SITE_DOWN,    DT_SITE_RECOVERING, DT_SITE_STATE_MAX };
+
+/* A predicate and what it must say for each of all_states[]. */
+struct state_case {
+	bool (*pred)(__u32 state);
+	bool expect[sizeof(all_states) / sizeof(all_states[0])];
+};
+
+static const struct state_case keeps_home = { dt_state_keeps_home,
+					      { true, true, false, false, false, false } };
+static const struct state_case takes_new_flows = { dt_state_takes_new_flows,
+						   { false, true, false, false, true, false } };
+static const struct state_case serves_flows = { dt_state_serves_flows,
+						{ false, true, true, false, true, false } };
+static const struct state_case uses_flow_table = { dt_state_uses_flow_table,
+						   { false, false, true, true, true, false } };
+
+static void test_state_predicate(void **state)
+{
+	const struct state_case *c = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(all_states) / sizeof(all_states[0]); i++)
+		assert_int_equal(c->pred(all_states[i]), c->expect[i]);
+}
+
+/* One packet: dt_decide_reads_flow() must say beforehand whether dt_decide() reads the table. */
+static void check_reads_flow(__u32 home_state, bool stateless, __u8 frag, __u8 proto, __u8 flags)
+{
+	struct dt_tables *t = tables_new();
+	struct dt_packet p = flow_packet(40, proto, flags);
+	bool predicted;
+
+	t->state[HOME] = home_state;
+	t->prefix.flags = stateless ? DT_PREFIX_F_STATELESS : 0;
+	p.frag = frag;
+	predicted = dt_decide_reads_flow(t, &t->prefix, &p);
+	decide(t, &p);
+	assert_int_equal(predicted, t->flow_lookups > 0);
+	free(t);
+}
+
+/* For every home state, stateless or not, every fragment kind, new and established TCP, UDP. */
+static void test_reads_flow_matches_decide(void **state)
+{
+	const __u8 frags[] = { DT_FRAG_NONE, DT_FRAG_FIRST, DT_FRAG_LATER };
+	size_t s, f;
+	int stateless;
+
+	for (s = 0; s < sizeof(all_states) / sizeof(all_states[0]); s++) {
+		for (stateless = 0; stateless < 2; stateless++) {
+			for (f = 0; f < sizeof(frags); f++) {
+				check_reads_flow(all_states[s], stateless, frags[f], PROTO_TCP,
+						 TCP_SYN);
+				check_reads_flow(all_states[s], stateless, frags[f], PROTO_TCP,
+						 TCP_ACK);
+				check_reads_flow(all_states[s], stateless, frags[f], PROTO_UDP, 0);
+			}
+		}
+	}
+}
+
+/* A home out of range is no prefix to dt_decide(): it reads no flow, and none is predicted. */
+static void test_reads_flow_home_out_of_range(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(41, PROTO_TCP, TCP_ACK);
+
+	t->prefix.home_site = DT_MAX_SITES;
+	assert_false(dt_decide_reads_flow(t, &t->prefix, &p));
+	assert_int_equal(decide(t, &p).reason, DT_REASON_NO_PREFIX);
+	assert_int_equal(t->flow_lookups, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +573,14 @@ int main(void)
 		T(test_flow_table_full_still_moves),
 		T(test_split_follows_weights),
 		T(test_second_failure_moves_only_its_flows),
+#define P(c) { "test_state_" #c, test_state_predicate, NULL, NULL, (void *)&c }
+		P(keeps_home),
+		P(takes_new_flows),
+		P(serves_flows),
+		P(uses_flow_table),
+#undef P
+		T(test_reads_flow_matches_decide),
+		T(test_reads_flow_home_out_of_range),
 #undef T
 	};
 

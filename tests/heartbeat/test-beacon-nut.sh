@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck source-path=SCRIPTDIR
 # detour-beacon against a real upsd. Two namespaces joined by a veth pair (198.18.77.0/30):
 # "site" runs NUT's dummy-ups driver, upsd and the beacon; "edge" runs hb-recv-dump. The UPS
 # goes from OL to OB (the heartbeats must say ON_BATTERY), then upsd dies (they must say

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck source-path=SCRIPTDIR
 #
 # The XDP program on a real veth, with real packets: a client pings service addresses behind an
 # edge router; detourctl fails the home site; the pings must still be answered, by the failover

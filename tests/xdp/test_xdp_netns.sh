@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck source-path=SCRIPTDIR
 # The XDP loader in a network namespace made here: attach (native, generic, libxdp fallback),
 # pinning and state across a reload, the clear errors, detach and unpin.
 #

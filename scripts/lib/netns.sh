@@ -6,7 +6,8 @@
 #
 #   dt_netns_add NS...               namespaces with lo up
 #   dt_netns_del NS...               remove them (missing ones are no error)
-#   dt_veth NS1 IF1 A1 NS2 IF2 A2    a veth pair between two namespaces, a /24 and up on each end
+#   dt_veth NS1 IF1 A1 NS2 IF2 A2    a veth pair between two namespaces, an address (a /24 unless
+#                                    it says A/LEN) and up on each end
 #   dt_mac_of NS IF                  the MAC of an interface
 #   dt_bpffs_mount DIR               a private bpffs, for pins that outlive one `ip netns exec`
 #   dt_bg NS OUT ERR CMD...          CMD in NS in the background, its pid in DT_BG_PID
@@ -49,9 +50,12 @@ dt_netns_del() {
 	return 0
 }
 
+dt_prefixed() { case $1 in */*) echo "$1" ;; *) echo "$1/24" ;; esac; } # ADDR[/LEN]
+
 dt_veth() {
 	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4" || return 1
-	ip -n "$1" addr add "$3/24" dev "$2" && ip -n "$4" addr add "$6/24" dev "$5" &&
+	ip -n "$1" addr add "$(dt_prefixed "$3")" dev "$2" &&
+		ip -n "$4" addr add "$(dt_prefixed "$6")" dev "$5" &&
 		ip -n "$1" link set "$2" up && ip -n "$4" link set "$5" up
 }
 

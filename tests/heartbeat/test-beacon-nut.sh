@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck source-path=SCRIPTDIR
 # detour-beacon against a real upsd. Two namespaces joined by a veth pair (198.18.77.0/30):
 # "site" runs NUT's dummy-ups driver, upsd and the beacon; "edge" runs hb-recv-dump. The UPS
 # goes from OL to OB (the heartbeats must say ON_BATTERY), then upsd dies (they must say
@@ -11,6 +12,10 @@ RECV=${2:?usage: test-beacon-nut.sh DETOUR_BEACON HB_RECV_DUMP}
 UPSD=/lib/nut/upsd
 [ -x "$UPSD" ] || UPSD=/usr/sbin/upsd
 DUMMY=/lib/nut/dummy-ups
+# shellcheck source=../../scripts/lib/netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/netns.sh"
+# shellcheck source=../../scripts/lib/detour.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/detour.sh"
 
 if [ "$(id -u)" -ne 0 ] || [ ! -x "$UPSD" ] || [ ! -x "$DUMMY" ]; then
 	echo "SKIP: needs root, $UPSD and $DUMMY"
@@ -26,17 +31,11 @@ PIDS=()
 
 cleanup() {
 	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	ip netns del "$NS_SITE" 2>/dev/null || true
-	ip netns del "$NS_EDGE" 2>/dev/null || true
+	for pid in "${PIDS[@]}"; do dt_stop_pid "$pid"; done
+	dt_netns_del "$NS_SITE" "$NS_EDGE"
 	if [ "${KEEP_LOGS:-0}" = 0 ]; then rm -rf "$WORK"; fi
 }
-trap cleanup EXIT
+dt_trap_cleanup cleanup INT TERM
 
 fail() {
 	echo "FAIL: $*"
@@ -46,32 +45,16 @@ fail() {
 	exit 1
 }
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
+# log_has PATTERN FILE FROM_LINE: FILE from FROM_LINE on has PATTERN.
+log_has() { tail -n +"$3" "$2" 2>/dev/null | grep -q -- "$1"; }
 # wait_for PATTERN FILE SECONDS [FROM_LINE]: poll FILE from FROM_LINE on, with a deadline.
-wait_for() {
-	local deadline=$(($(now_ms) + $3 * 1000))
-	while [ "$(now_ms)" -lt "$deadline" ]; do
-		tail -n +"${4:-1}" "$2" 2>/dev/null | grep -q -- "$1" && return 0
-		sleep 0.02
-	done
-	return 1
-}
+wait_for() { dt_wait_until $(($3 * 1000)) log_has "$1" "$2" "${4:-1}"; }
 
 lines() { wc -l <"$1"; }
 
 setup_net() {
-	ip netns add "$NS_SITE"
-	ip netns add "$NS_EDGE"
-	ip link add "hbs$$" type veth peer name "hbe$$"
-	ip link set "hbs$$" netns "$NS_SITE"
-	ip link set "hbe$$" netns "$NS_EDGE"
-	ip -n "$NS_SITE" addr add "$SITE_ADDR/30" dev "hbs$$"
-	ip -n "$NS_EDGE" addr add "$EDGE_ADDR/30" dev "hbe$$"
-	ip -n "$NS_SITE" link set lo up
-	ip -n "$NS_EDGE" link set lo up
-	ip -n "$NS_SITE" link set "hbs$$" up
-	ip -n "$NS_EDGE" link set "hbe$$" up
+	dt_netns_add "$NS_SITE" "$NS_EDGE"
+	dt_veth "$NS_SITE" "hbs$$" "$SITE_ADDR/30" "$NS_EDGE" "hbe$$" "$EDGE_ADDR/30"
 }
 
 # The device file of dummy-ups; its mtime must move forward on every edit to be re-read.
@@ -92,40 +75,27 @@ setup_nut() {
 	chmod 0600 "$WORK"/etc/*
 	set_ups_status OL
 	export NUT_CONFPATH="$WORK/etc" NUT_STATEPATH="$WORK/state"
-	ip netns exec "$NS_SITE" "$DUMMY" -a testups -u root -F >"$WORK/driver.log" 2>&1 &
-	PIDS+=($!)
-	ip netns exec "$NS_SITE" "$UPSD" -u root -F >"$WORK/upsd.log" 2>&1 &
-	UPSD_PID=$!
+	dt_bg "$NS_SITE" "$WORK/driver.log" "$WORK/driver.log" "$DUMMY" -a testups -u root -F
+	PIDS+=("$DT_BG_PID")
+	dt_bg "$NS_SITE" "$WORK/upsd.log" "$WORK/upsd.log" "$UPSD" -u root -F
+	UPSD_PID=$DT_BG_PID
 	PIDS+=("$UPSD_PID")
 }
 
+upsd_serves_ol() { ip netns exec "$NS_SITE" upsc "testups@$SITE_ADDR" ups.status | grep -q OL; }
 wait_upsd_ready() {
-	local deadline=$(($(now_ms) + 10000))
-	while [ "$(now_ms)" -lt "$deadline" ]; do
-		if ip netns exec "$NS_SITE" upsc "testups@$SITE_ADDR" ups.status 2>/dev/null |
-			grep -q OL; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "upsd did not serve testups within 10 s"
+	dt_wait_until 10000 upsd_serves_ol || fail "upsd did not serve testups within 10 s"
 }
 
-setup_keys() {
-	local key
-	key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-	printf '# test keys\n1 %s\n' "$key" >"$WORK/keys"
-	chmod 0600 "$WORK/keys"
-}
+setup_keys() { dt_write_keys "$WORK/keys" 1; }
 
 start_receiver_and_beacon() {
-	ip netns exec "$NS_EDGE" "$RECV" "$EDGE_ADDR:7600" "$WORK/keys" 60 >"$WORK/recv.log" \
-		2>&1 &
-	PIDS+=($!)
-	ip netns exec "$NS_SITE" "$BEACON" --foreground --site 1 --key-file "$WORK/keys" \
-		--target "$EDGE_ADDR:7600" --ups "testups@$SITE_ADDR" --interval 5ms \
-		--poll-interval 100ms --poll-timeout 80ms >"$WORK/beacon.log" 2>&1 &
-	BEACON_PID=$!
+	dt_bg "$NS_EDGE" "$WORK/recv.log" "$WORK/recv.log" "$RECV" "$EDGE_ADDR:7600" "$WORK/keys" 60
+	PIDS+=("$DT_BG_PID")
+	dt_beacon_argv 1 "$WORK/keys" "$EDGE_ADDR:7600" 5
+	dt_bg "$NS_SITE" "$WORK/beacon.log" "$WORK/beacon.log" "$BEACON" "${DT_BEACON_ARGV[@]}" \
+		--ups "testups@$SITE_ADDR" --poll-interval 100ms --poll-timeout 80ms
+	BEACON_PID=$DT_BG_PID
 	PIDS+=("$BEACON_PID")
 }
 
@@ -133,11 +103,11 @@ start_receiver_and_beacon() {
 step() {
 	local what=$1 pattern=$2 from t0
 	from=$(($(lines "$WORK/recv.log") + 1))
-	t0=$(now_ms)
+	t0=$(dt_now_ms)
 	shift 2
 	"$@"
 	wait_for "$pattern" "$WORK/recv.log" 10 "$from" || fail "$what: no heartbeat with $pattern"
-	echo "ok: $what seen in heartbeats after $(($(now_ms) - t0)) ms"
+	echo "ok: $what seen in heartbeats after $(($(dt_now_ms) - t0)) ms"
 }
 
 setup_net
@@ -156,10 +126,9 @@ kill -HUP "$BEACON_PID"
 wait_for "configuration reloaded" "$WORK/beacon.log" 5 || fail "SIGHUP: no reload"
 from=$(($(lines "$WORK/recv.log") + 1))
 wait_for "flags=" "$WORK/recv.log" 5 "$from" || fail "no heartbeats after SIGHUP"
+beacon_gone() { ! kill -0 "$BEACON_PID"; }
 kill -TERM "$BEACON_PID"
-deadline=$(($(now_ms) + 3000))
-while kill -0 "$BEACON_PID" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.02; done
-kill -0 "$BEACON_PID" 2>/dev/null && fail "beacon still running 3 s after SIGTERM"
+dt_wait_until 3000 beacon_gone || fail "beacon still running 3 s after SIGTERM"
 wait "$BEACON_PID" || fail "beacon exited with status $? after SIGTERM"
 grep -q "stopping after" "$WORK/beacon.log" || fail "beacon did not log its clean stop"
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck source-path=SCRIPTDIR
 #
 # The XDP program on a real veth, with real packets: a client pings service addresses behind an
 # edge router; detourctl fails the home site; the pings must still be answered, by the failover
@@ -10,65 +11,55 @@
 #
 #   test-xdp-reroute.sh BUILD_DIR
 #
+# Maps are pinned in a private bpffs under the temp directory; the host's /sys/fs/bpf is untouched.
+#
 # Namespaces: dxc (client), dxe (edge), dxa pangyo (route), dxb ansan (route), dxs sihung (ipip).
 set -u
 BUILD=$(cd "${1:?usage: test-xdp-reroute.sh BUILD_DIR}" && pwd)
+# shellcheck source=../../scripts/lib/netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/netns.sh"
+# shellcheck source=../../scripts/lib/detour.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/detour.sh"
 NS=(dxc dxe dxa dxb dxs)
 TMP=$(mktemp -d /tmp/detour-xdp-reroute.XXXXXX)
-PIN=/sys/fs/bpf/detour-xdp-reroute-$$
+BPFFS=$TMP/bpffs
+PIN=$BPFFS/detour
 SOCK=$TMP/detourd.sock
+DT_SOCK=$SOCK
+DETOURCTL=$BUILD/control/ctl/detourctl
+PIDS=()
+CAPTURE_PID=
 FAILS=0
 
 cleanup() {
-	# Every process this test started names $TMP on its command line: none may outlive it.
-	pkill -f "$TMP" 2>/dev/null
-	sleep 0.2
-	pkill -9 -f "$TMP" 2>/dev/null
-	for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null; done
+	local pid
+	for pid in "${PIDS[@]}" $CAPTURE_PID; do dt_stop_pid "$pid"; done
+	dt_netns_del "${NS[@]}"
+	umount "$BPFFS" 2>/dev/null
 	rm -rf "$TMP"
 }
-trap cleanup EXIT
+dt_trap_cleanup cleanup INT TERM
 
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 pass() { echo "ok: $*"; }
 in_edge() { ip netns exec dxe "$@"; }
-ctl() { in_edge "$BUILD/control/ctl/detourctl" -s "$SOCK" "$@"; }
-mac_of() { ip -n "$1" -j link show "$2" | python3 -c 'import json,sys;print(json.load(sys.stdin)[0]["address"])'; }
-
-# wait_for SECONDS CMD...: poll until CMD succeeds, bounded.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.1
-	done
-}
-
-link() { # link NS_A IF_A ADDR_A NS_B IF_B ADDR_B
-	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
-	ip -n "$1" addr add "$3" dev "$2"
-	ip -n "$4" addr add "$6" dev "$5"
-	ip -n "$1" link set "$2" up
-	ip -n "$4" link set "$5" up
-}
+ctl() { in_edge "$DETOURCTL" -s "$SOCK" "$@"; }
 
 build_network() {
+	dt_netns_add "${NS[@]}"
 	for n in "${NS[@]}"; do
-		ip netns add "$n"
-		ip -n "$n" link set lo up
 		ip netns exec "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 	done
-	link dxc cl0 198.18.1.2/24 dxe edge0 198.18.1.1/24
+	dt_veth dxc cl0 198.18.1.2 dxe edge0 198.18.1.1
 	ip -n dxc addr add 2001:db8:1::2/64 dev cl0 nodad
 	ip -n dxe addr add 2001:db8:1::1/64 dev edge0 nodad
-	link dxe edge-a 198.18.2.1/24 dxa sa0 198.18.2.2/24
+	dt_veth dxe edge-a 198.18.2.1 dxa sa0 198.18.2.2
 	ip -n dxe addr add 2001:db8:2::1/64 dev edge-a nodad
 	ip -n dxa addr add 2001:db8:2::2/64 dev sa0 nodad
-	link dxe edge-b 198.18.3.1/24 dxb sb0 198.18.3.2/24
+	dt_veth dxe edge-b 198.18.3.1 dxb sb0 198.18.3.2
 	ip -n dxe addr add 2001:db8:3::1/64 dev edge-b nodad
 	ip -n dxb addr add 2001:db8:3::2/64 dev sb0 nodad
-	link dxe edge-s 198.18.4.1/24 dxs sc0 198.18.4.2/24
+	dt_veth dxe edge-s 198.18.4.1 dxs sc0 198.18.4.2
 	in_edge sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	ip -n dxe route add 198.18.10.0/24 via 198.18.2.2
 	ip -n dxe -6 route add 2001:db8:10::/48 via 2001:db8:2::2
@@ -99,71 +90,47 @@ build_network() {
 		ip -n "$1" link set dev "$2" xdp obj "$BUILD/ebpf/xdp_pass.bpf.o" sec xdp ||
 			{ echo "cannot attach xdp_pass to $2"; exit 1; }
 	done
+	dt_bpffs_mount "$BPFFS"
 }
 
 write_config() {
-	local ma mb ms
-	ma=$(mac_of dxa sa0)
-	mb=$(mac_of dxb sb0)
-	ms=$(mac_of dxs sc0)
-	printf '1 %s\n2 %s\n3 %s\n' "$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
-		"$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
-		"$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$TMP/keys"
-	chmod 600 "$TMP/keys"
-	cat >"$TMP/detour.conf" <<EOF
-[detour]
-interfaces = edge0
-heartbeat_listen = 127.0.0.1:7600
-key_file = $TMP/keys
-interval_ms = 10
-multiplier = 3
-hold_down_ms = 500
-recovery_timeout_ms = 2000
-control_socket = $SOCK
-pin_root = $PIN
-event_log = $TMP/events.jsonl
+	dt_write_keys "$TMP/keys" 1 2 3
+	{
+		dt_conf_section detour interfaces=edge0 heartbeat_listen=127.0.0.1:7600 \
+			"key_file=$TMP/keys" interval_ms=10 multiplier=3 hold_down_ms=500 \
+			recovery_timeout_ms=2000 "control_socket=$SOCK" "pin_root=$PIN" \
+			"event_log=$TMP/events.jsonl"
+		echo
+		dt_conf_section "site pangyo" id=1 delivery=route interface=edge-a \
+			"next_hop_mac=$(dt_mac_of dxa sa0)" failover=ansan
+		echo
+		dt_conf_section "site ansan" id=2 delivery=route interface=edge-b \
+			"next_hop_mac=$(dt_mac_of dxb sb0)" failover=sihung
+		echo
+		dt_conf_section "site sihung" id=3 delivery=ipip interface=edge-s \
+			"next_hop_mac=$(dt_mac_of dxs sc0)" tunnel_local=198.18.4.1 tunnel_remote=198.18.4.2
+		echo
+		dt_conf_section prefixes "prefix=198.18.10.0/24 pangyo" "prefix=2001:db8:10::/48 pangyo" \
+			"prefix=198.18.20.0/24 ansan"
+	} >"$TMP/detour.conf"
+}
 
-[site pangyo]
-id = 1
-delivery = route
-interface = edge-a
-next_hop_mac = $ma
-failover = ansan
-
-[site ansan]
-id = 2
-delivery = route
-interface = edge-b
-next_hop_mac = $mb
-failover = sihung
-
-[site sihung]
-id = 3
-delivery = ipip
-interface = edge-s
-next_hop_mac = $ms
-tunnel_local = 198.18.4.1
-tunnel_remote = 198.18.4.2
-
-[prefixes]
-prefix = 198.18.10.0/24 pangyo
-prefix = 2001:db8:10::/48 pangyo
-prefix = 198.18.20.0/24 ansan
-EOF
+all_sites_up() {
+	dt_ctl --json sites | python3 -c 'import json,sys; s=json.load(sys.stdin)["sites"]; sys.exit(not all(x["state"]=="up" for x in s))'
 }
 
 start_detour() {
-	in_edge sh -c "mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf;
-		exec $BUILD/control/detourd/detourd --no-realtime -c $TMP/detour.conf" \
-		>"$TMP/detourd.log" 2>&1 &
+	dt_bg dxe "$TMP/detourd.log" "$TMP/detourd.log" "$BUILD/control/detourd/detourd" \
+		--no-realtime -c "$TMP/detour.conf"
+	PIDS+=("$DT_BG_PID")
 	for id in 1 2 3; do
-		in_edge "$BUILD/control/beacon/detour-beacon" --site $id --key-file "$TMP/keys" \
-			--interval 10ms --target 127.0.0.1:7600 --status-file "$TMP/status" \
-			--foreground >"$TMP/beacon$id.log" 2>&1 &
+		dt_beacon_argv $id "$TMP/keys" 127.0.0.1:7600 10
+		dt_bg dxe "$TMP/beacon$id.log" "$TMP/beacon$id.log" \
+			"$BUILD/control/beacon/detour-beacon" "${DT_BEACON_ARGV[@]}" --status-file "$TMP/status"
+		PIDS+=("$DT_BG_PID")
 	done
 	echo OL >"$TMP/status"
-	wait_for 10 sh -c "$BUILD/control/ctl/detourctl -s $SOCK --json sites 2>/dev/null |
-		python3 -c 'import json,sys; s=json.load(sys.stdin)[\"sites\"]; sys.exit(not all(x[\"state\"]==\"up\" for x in s))'" ||
+	dt_wait_until 10000 all_sites_up ||
 		{ cat "$TMP/detourd.log"; echo "FAIL: sites did not come up"; exit 1; }
 }
 
@@ -178,8 +145,8 @@ capture_wait() { wait "$CAPTURE_PID" 2>/dev/null; }
 
 check_route_capture() { # FILE SITE_NS SITE_IF EDGE_IF FAMILY
 	local file=$1 dst src fields bad
-	dst=$(mac_of "$2" "$3")
-	src=$(mac_of dxe "$4")
+	dst=$(dt_mac_of "$2" "$3")
+	src=$(dt_mac_of dxe "$4")
 	if [ "$5" = 4 ]; then
 		fields=$(tshark -r "$file" -o ip.check_checksum:TRUE -Y icmp.type==8 \
 			-T fields -e eth.src -e eth.dst -e ip.ttl -e ip.checksum.status 2>/dev/null)

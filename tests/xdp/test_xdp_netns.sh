@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck source-path=SCRIPTDIR
 # The XDP loader in a network namespace made here: attach (native, generic, libxdp fallback),
 # pinning and state across a reload, the clear errors, detach and unpin.
 #
@@ -12,6 +13,10 @@
 set -u
 
 HELPER=$(readlink -f "${1:?usage: test_xdp_netns.sh PATH/TO/dt_xdp_helper}")
+# shellcheck source=../../scripts/lib/netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/netns.sh"
+# shellcheck source=../../scripts/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/tap.sh"
 NS=dtxdp-$$
 TMP=$(mktemp -d /tmp/dt-xdp-test.XXXXXX)
 BPFFS=$TMP/bpffs
@@ -19,18 +24,14 @@ ROOT=$BPFFS/detour
 MAPS="dt_prefix_v4 dt_prefix_v6 dt_site_state dt_site dt_failover dt_flows dt_egress dt_counters"
 
 cleanup() {
-	ip netns del "$NS" 2>/dev/null
+	dt_netns_del "$NS"
 	umount "$BPFFS" 2>/dev/null
 	rm -rf "$TMP"
 }
-trap cleanup EXIT
+dt_trap_cleanup cleanup INT TERM
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() {
-	failed=$((failed + 1))
-	echo "not ok - $1"
+# After each `not ok`: what the helper printed.
+tap_explain() {
 	sed 's/^/#   stdout: /' "$TMP/out"
 	sed 's/^/#   stderr: /' "$TMP/err"
 }
@@ -59,12 +60,6 @@ expect_fail() { # description, expected stderr text, helper args...
 	fi
 }
 
-check() { # description, command...: passes when the command succeeds
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-
 link_of() { ip -n "$NS" -d link show dev "$1"; }
 # attached IF ID NAME MODE: the kernel reports program ID, named NAME, attached in MODE
 # (xdp = native, xdpgeneric = generic).
@@ -80,19 +75,17 @@ all_pinned() {
 	for m in $MAPS; do [ -e "$ROOT/$m" ] || return 1; done
 }
 
+# v0-v1 carry addresses; v2-v3 and the bridge only take programs.
 setup() {
-	mkdir -p "$BPFFS"
-	mount -t bpf bpf "$BPFFS" || return 1
-	ip netns add "$NS" || return 1
-	ip -n "$NS" link add v0 type veth peer name v1 || return 1
+	dt_bpffs_mount "$BPFFS" || return 1
+	dt_netns_add "$NS" || return 1
+	dt_veth "$NS" v0 198.18.0.1 "$NS" v1 198.18.0.2 || return 1
 	ip -n "$NS" link add v2 type veth peer name v3 || return 1
 	ip -n "$NS" link add br0 type bridge || return 1
-	ip -n "$NS" addr add 198.18.0.1/24 dev v0
-	ip -n "$NS" addr add 198.18.0.2/24 dev v1
 	ip -n "$NS" addr add 2001:db8::1/64 dev v0 nodad
 	ip -n "$NS" addr add 2001:db8::2/64 dev v1 nodad
 	local l
-	for l in v0 v1 v2 v3 br0; do ip -n "$NS" link set "$l" up || return 1; done
+	for l in v2 v3 br0; do ip -n "$NS" link set "$l" up || return 1; done
 }
 
 if ! setup; then

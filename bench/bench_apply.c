@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 
+#include "dt_log.h"
 #include "dt_xdp.h"
 
 #define HOME 1
@@ -258,7 +259,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	dt_xdp_set_print(NULL, DT_XDP_WARN);
+	dt_log_set_level(DT_LOG_WARN);
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/detour-bench-%d", getpid());
 	dt_xdp_opts__init(&o);
 	o.pin_root = pin_root;

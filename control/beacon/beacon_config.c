@@ -111,12 +111,12 @@ static int config_add_target(struct config_layer *l, const char *spec)
 		cfg->n_targets = 0;
 	l->targets_seen = true;
 	if (cfg->n_targets == BEACON_MAX_TARGETS) {
-		blog(LOG_ERR, "%s: more than %d targets", l->origin, BEACON_MAX_TARGETS);
+		dt_log_err("%s: more than %d targets", l->origin, BEACON_MAX_TARGETS);
 		return -E2BIG;
 	}
 	t = &cfg->targets[cfg->n_targets];
 	if (strlen(spec) >= sizeof(t->spec) || hb_addr_parse(spec, false, &t->addr, &t->addr_len)) {
-		blog(LOG_ERR, "%s: bad target \"%s\": expected HOST:PORT or [V6ADDR]:PORT",
+		dt_log_err("%s: bad target \"%s\": expected HOST:PORT or [V6ADDR]:PORT",
 		     l->origin, spec);
 		return -EINVAL;
 	}
@@ -130,20 +130,20 @@ static int config_set_source(struct config_layer *l, enum power_source src, cons
 	struct beacon_config *cfg = l->cfg;
 
 	if (++l->sources_seen > 1) {
-		blog(LOG_ERR, "%s: give one of ups, status-file, status-command", l->origin);
+		dt_log_err("%s: give one of ups, status-file, status-command", l->origin);
 		return -EINVAL;
 	}
 	cfg->source = src;
 	if (src == POWER_SOURCE_UPS) {
 		if (beacon_config__set_ups(cfg, value)) {
-			blog(LOG_ERR, "%s: bad ups \"%s\": expected NAME@HOST[:PORT]", l->origin,
+			dt_log_err("%s: bad ups \"%s\": expected NAME@HOST[:PORT]", l->origin,
 			     value);
 			return -EINVAL;
 		}
 		return 0;
 	}
 	if (!value[0] || strlen(value) >= sizeof(cfg->status_path)) {
-		blog(LOG_ERR, "%s: bad status %s \"%s\"", l->origin,
+		dt_log_err("%s: bad status %s \"%s\"", l->origin,
 		     src == POWER_SOURCE_FILE ? "file" : "command", value);
 		return -EINVAL;
 	}
@@ -155,7 +155,7 @@ static int config_set_duration(struct config_layer *l, const char *name, const c
 			       uint64_t *us)
 {
 	if (parse_duration_us(value, us)) {
-		blog(LOG_ERR, "%s: bad %s \"%s\": expected a duration like 5ms, 500us, 1s",
+		dt_log_err("%s: bad %s \"%s\": expected a duration like 5ms, 500us, 1s",
 		     l->origin, name, value);
 		return -EINVAL;
 	}
@@ -170,7 +170,7 @@ static int config_set_site(struct config_layer *l, const char *value)
 	errno = 0;
 	v = strtol(value, &end, 10);
 	if (errno || end == value || *end || v < 0 || v >= DT_MAX_SITES) {
-		blog(LOG_ERR, "%s: bad site \"%s\": expected a site id 0..%d", l->origin, value,
+		dt_log_err("%s: bad site \"%s\": expected a site id 0..%d", l->origin, value,
 		     DT_MAX_SITES - 1);
 		return -EINVAL;
 	}
@@ -181,7 +181,7 @@ static int config_set_site(struct config_layer *l, const char *value)
 static int config_set_path(struct config_layer *l, const char *name, const char *value, char *dst)
 {
 	if (!value[0] || strlen(value) >= PATH_MAX) {
-		blog(LOG_ERR, "%s: bad %s \"%s\"", l->origin, name, value);
+		dt_log_err("%s: bad %s \"%s\"", l->origin, name, value);
 		return -EINVAL;
 	}
 	snprintf(dst, PATH_MAX, "%s", value);
@@ -209,7 +209,7 @@ static int config_apply(struct config_layer *l, const char *name, const char *va
 		return config_set_source(l, POWER_SOURCE_COMMAND, value);
 	if (strcmp(name, "interval") && strcmp(name, "jitter") && strcmp(name, "poll-interval") &&
 	    strcmp(name, "poll-timeout")) {
-		blog(LOG_ERR, "%s: unknown setting \"%s\"", l->origin, name);
+		dt_log_err("%s: unknown setting \"%s\"", l->origin, name);
 		return -EINVAL;
 	}
 	err = config_set_duration(l, name, value, &us);
@@ -231,7 +231,7 @@ static int config_ini_handler(void *user, const char *section, const char *name,
 	struct config_layer *l = user;
 
 	if (section[0] && strcmp(section, "beacon")) {
-		blog(LOG_ERR, "%s: unknown section [%s]", l->origin, section);
+		dt_log_err("%s: unknown section [%s]", l->origin, section);
 		l->err = -EINVAL;
 		return 0;
 	}
@@ -248,11 +248,11 @@ static int config_load_file(struct beacon_config *cfg)
 	snprintf(origin, sizeof(origin), "config file %s", cfg->config_path);
 	line = ini_parse(cfg->config_path, config_ini_handler, &l);
 	if (line < 0) {
-		blog(LOG_ERR, "config file %s: cannot open: %s", cfg->config_path, strerror(errno));
+		dt_log_err("config file %s: cannot open: %s", cfg->config_path, strerror(errno));
 		return -ENOENT;
 	}
 	if (line > 0) {
-		blog(LOG_ERR, "config file %s line %d: not understood", cfg->config_path, line);
+		dt_log_err("config file %s line %d: not understood", cfg->config_path, line);
 		return l.err ? l.err : -EINVAL;
 	}
 	return 0;
@@ -338,7 +338,7 @@ static int config_apply_argv(struct beacon_config *cfg, int argc, char **argv)
 			return err;
 	}
 	if (optind < argc) {
-		blog(LOG_ERR, "command line: unexpected argument \"%s\"", argv[optind]);
+		dt_log_err("command line: unexpected argument \"%s\"", argv[optind]);
 		return -EINVAL;
 	}
 	return 0;
@@ -347,23 +347,23 @@ static int config_apply_argv(struct beacon_config *cfg, int argc, char **argv)
 static int config_validate(struct beacon_config *cfg)
 {
 	if (cfg->site_id < 0 || !cfg->key_file[0] || !cfg->n_targets) {
-		blog(LOG_ERR, "need a site, a key file and at least one target (see --help)");
+		dt_log_err("need a site, a key file and at least one target (see --help)");
 		return -EINVAL;
 	}
 	if (cfg->interval_us < BEACON_INTERVAL_MIN_US || cfg->interval_us > 10000000u) {
-		blog(LOG_ERR, "interval %u us: must be between 1ms and 10s", cfg->interval_us);
+		dt_log_err("interval %u us: must be between 1ms and 10s", cfg->interval_us);
 		return -EINVAL;
 	}
 	if (cfg->jitter_us < 0)
 		cfg->jitter_us = cfg->interval_us / 10;
 	if (cfg->jitter_us >= cfg->interval_us / 2) {
-		blog(LOG_ERR, "jitter %lld us: must be less than half the interval (%u us)",
+		dt_log_err("jitter %lld us: must be less than half the interval (%u us)",
 		     (long long)cfg->jitter_us, cfg->interval_us);
 		return -EINVAL;
 	}
 	if (!cfg->poll_interval_ms || !cfg->poll_timeout_ms ||
 	    cfg->poll_timeout_ms > cfg->poll_interval_ms) {
-		blog(LOG_ERR, "poll-timeout %u ms must be > 0 and at most poll-interval %u ms",
+		dt_log_err("poll-timeout %u ms must be > 0 and at most poll-interval %u ms",
 		     cfg->poll_timeout_ms, cfg->poll_interval_ms);
 		return -EINVAL;
 	}

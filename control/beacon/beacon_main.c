@@ -72,7 +72,7 @@ static int run_open_sockets(struct beacon_run *r)
 			continue;
 		*fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (*fd < 0) {
-			blog(LOG_ERR, "target %s: socket: %s", r->cfg.targets[i].spec,
+			dt_log_err("target %s: socket: %s", r->cfg.targets[i].spec,
 			     strerror(errno));
 			return -errno;
 		}
@@ -91,7 +91,7 @@ static int run_prepare(struct beacon_run *r, int argc, char **argv)
 	if (!err)
 		err = hb_keyring__load(r->cfg.key_file, &r->keys);
 	if (!err && !hb_keyring__key(r->keys, (uint16_t)r->cfg.site_id)) {
-		blog(LOG_ERR, "key file %s: no key for site %d", r->cfg.key_file, r->cfg.site_id);
+		dt_log_err("key file %s: no key for site %d", r->cfg.key_file, r->cfg.site_id);
 		err = -ENOKEY;
 	}
 	if (!err)
@@ -110,9 +110,9 @@ static void beacon_send_one(struct beacon *b, const uint8_t *wire, unsigned int 
 			   t->addr_len);
 
 	if (n != HB_WIRE_LEN && !r->failing[i])
-		blog(LOG_WARNING, "target %s: send failed: %s", t->spec, strerror(errno));
+		dt_log_warn("target %s: send failed: %s", t->spec, strerror(errno));
 	else if (n == HB_WIRE_LEN && r->failing[i])
-		blog(LOG_NOTICE, "target %s: sending again", t->spec);
+		dt_log_info("target %s: sending again", t->spec);
 	r->failing[i] = n != HB_WIRE_LEN;
 }
 
@@ -163,13 +163,13 @@ static void beacon_reload(struct beacon *b, int argc, char **argv)
 	struct power_poller *poller;
 	int err;
 
-	blog(LOG_NOTICE, "SIGHUP: reloading the configuration");
+	dt_log_info("SIGHUP: reloading the configuration");
 	err = run_prepare(&next, argc, argv);
 	if (!err)
 		err = power_poller__start(&next.cfg, &b->power, &poller);
 	if (err) {
 		run_free(&next); /* idempotent: run_prepare cleans up after itself too */
-		blog(LOG_ERR, "SIGHUP: keeping the old configuration (%s)", strerror(-err));
+		dt_log_err("SIGHUP: keeping the old configuration (%s)", strerror(-err));
 		return;
 	}
 	power_poller__stop(b->poller);
@@ -178,7 +178,7 @@ static void beacon_reload(struct beacon *b, int argc, char **argv)
 	b->poller = poller;
 	b->base_ns = clock_ns(CLOCK_MONOTONIC);
 	b->beat = 0;
-	blog(LOG_NOTICE, "site %d: configuration reloaded, %u targets every %u us",
+	dt_log_info("site %d: configuration reloaded, %u targets every %u us",
 	     next.cfg.site_id, next.cfg.n_targets, next.cfg.interval_us);
 }
 
@@ -220,7 +220,7 @@ static void beacon_go_realtime(struct beacon *b)
 	struct sched_param sp = { .sched_priority = 20 };
 
 	if (sched_setscheduler(0, SCHED_FIFO, &sp))
-		blog(LOG_WARNING,
+		dt_log_warn(
 		     "site %d: SCHED_FIFO refused (%s): heartbeats may be late under load",
 		     b->run.cfg.site_id, strerror(errno));
 }
@@ -232,9 +232,9 @@ static int beacon_start(struct beacon *b, int argc, char **argv)
 	err = run_prepare(&b->run, argc, argv);
 	if (err)
 		return err;
-	beacon_log_init(b->run.cfg.foreground);
+	dt_log_init("detour-beacon", b->run.cfg.foreground ? 0 : DT_LOG_SYSLOG);
 	if (!b->run.cfg.foreground && daemon(0, 0) < 0) {
-		blog(LOG_ERR, "daemon: %s", strerror(errno));
+		dt_log_err("daemon: %s", strerror(errno));
 		return -errno;
 	}
 	/* Later than any epoch a previous run can have used, as long as the clock is sane. */
@@ -242,7 +242,7 @@ static int beacon_start(struct beacon *b, int argc, char **argv)
 	atomic_init(&b->power, 0); /* 0: no reading yet (a reading always has a source bit) */
 	err = power_poller__start(&b->run.cfg, &b->power, &b->poller);
 	if (err) {
-		blog(LOG_ERR, "site %d: cannot start the power thread: %s", b->run.cfg.site_id,
+		dt_log_err("site %d: cannot start the power thread: %s", b->run.cfg.site_id,
 		     strerror(-err));
 		return err;
 	}
@@ -250,7 +250,7 @@ static int beacon_start(struct beacon *b, int argc, char **argv)
 	if (b->run.cfg.realtime)
 		beacon_go_realtime(b); /* this thread only: the power thread stays ordinary */
 	b->base_ns = clock_ns(CLOCK_MONOTONIC);
-	blog(LOG_NOTICE, "site %d: epoch %llu, %u targets every %u us (jitter %lld us)",
+	dt_log_info("site %d: epoch %llu, %u targets every %u us (jitter %lld us)",
 	     b->run.cfg.site_id, (unsigned long long)b->epoch, b->run.cfg.n_targets,
 	     b->run.cfg.interval_us, (long long)b->run.cfg.jitter_us);
 	return 0;
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 	static struct beacon b;
 	int err;
 
-	beacon_log_init(true);
+	dt_log_init("detour-beacon", 0);
 	err = install_signals();
 	if (!err)
 		err = beacon_start(&b, argc, argv);
@@ -282,7 +282,7 @@ int main(int argc, char **argv)
 			beacon_reload(&b, argc, argv);
 		}
 	}
-	blog(LOG_NOTICE, "site %d: stopping after %llu heartbeats (%llu beats skipped late)",
+	dt_log_info("site %d: stopping after %llu heartbeats (%llu beats skipped late)",
 	     b.run.cfg.site_id, (unsigned long long)b.seq, (unsigned long long)b.late_beats);
 	power_poller__stop(b.poller);
 	run_free(&b.run);

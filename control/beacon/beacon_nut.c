@@ -30,7 +30,7 @@ int nut_client__init(struct nut_client *nc, const char *ups, const char *host, u
 	snprintf(port_str, sizeof(port_str), "%u", port);
 	err = getaddrinfo(host, port_str, &hints, &ai);
 	if (err) {
-		blog(LOG_ERR, "ups %s@%s: %s", ups, host, gai_strerror(err));
+		dt_log_err("ups %s@%s: %s", ups, host, gai_strerror(err));
 		return -EINVAL;
 	}
 	memcpy(&nc->addr, ai->ai_addr, ai->ai_addrlen);
@@ -127,12 +127,12 @@ static int nut_parse_reply(const struct nut_client *nc, char *line, uint32_t *fl
 	if (len && line[len - 1] == '\r')
 		line[--len] = '\0';
 	if (!strncmp(line, "ERR ", 4)) {
-		blog(LOG_WARNING, "ups %s: upsd says %s", nc->ups, line);
+		dt_log_warn("ups %s: upsd says %s", nc->ups, line);
 		return -EPROTO;
 	}
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "VAR %s ups.status \"", nc->ups);
 	if (len < plen + 1 || strncmp(line, prefix, plen) || line[len - 1] != '"') {
-		blog(LOG_WARNING, "ups %s: unexpected reply \"%.80s\"", nc->ups, line);
+		dt_log_warn("ups %s: unexpected reply \"%.80s\"", nc->ups, line);
 		return -EPROTO;
 	}
 	line[len - 1] = '\0';

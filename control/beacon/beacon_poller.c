@@ -82,7 +82,7 @@ static void *poller_main(void *arg)
 		flags = poller_read(p, &watch);
 		atomic_store_explicit(p->flags, flags, memory_order_relaxed);
 		if (flags != last)
-			blog(LOG_NOTICE, "site %d: power flags 0x%08x (was 0x%08x)", p->cfg.site_id,
+			dt_log_info("site %d: power flags 0x%08x (was 0x%08x)", p->cfg.site_id,
 			     flags, last);
 		last = flags;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -140,7 +140,7 @@ void power_poller__stop(struct power_poller *p)
 	if (!p)
 		return;
 	if (write(p->stop_fd, &one, sizeof(one)) != sizeof(one))
-		blog(LOG_ERR, "site %d: cannot wake the power thread: %s", p->cfg.site_id,
+		dt_log_err("site %d: cannot wake the power thread: %s", p->cfg.site_id,
 		     strerror(errno));
 	pthread_join(p->thread, NULL);
 	close(p->stop_fd);

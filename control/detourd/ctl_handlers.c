@@ -14,7 +14,7 @@
 
 #include "ctl_proto.h"
 #include "detourd.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 #include "power_flags.h"
 
 static __u64 now_ns(void)

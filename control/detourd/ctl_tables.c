@@ -13,7 +13,7 @@
 
 #include "ctl_proto.h"
 #include "detourd.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 
 static const char *const reason_names[DT_REASON_MAX] = {
 	[DT_REASON_NONE] = "none",
@@ -139,10 +139,10 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_add)
 	if (ret)
 		return snprintf(err, len, "prefix %s: dataplane: %s", text, strerror(-ret)), ret;
 	if (dt_config__put_prefix(d->cfg, &p)) { /* the dataplane has it: say what is off */
-		log_err("prefix %s: in the dataplane but not listed: out of memory", text);
+		dt_log_err("prefix %s: in the dataplane but not listed: out of memory", text);
 		return -ENOMEM;
 	}
-	log_info("prefix %s -> site %s%s (control socket)", text, s->name,
+	dt_log_info("prefix %s -> site %s%s (control socket)", text, s->name,
 		 p.flags ? ", stateless" : "");
 	*res = json_object_new_object();
 	json_object_object_add(*res, "message", json_object_new_string("prefix added"));
@@ -166,7 +166,7 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_del)
 	if (ret && ret != -ENOENT)
 		return snprintf(err, len, "prefix %s: dataplane: %s", text, strerror(-ret)), ret;
 	dt_config__remove_prefix(d->cfg, &p);
-	log_info("prefix %s removed (control socket)", text);
+	dt_log_info("prefix %s removed (control socket)", text);
 	*res = json_object_new_object();
 	json_object_object_add(*res, "message", json_object_new_string("prefix removed"));
 	return 0;

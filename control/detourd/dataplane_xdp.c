@@ -17,7 +17,7 @@
 #include "dataplane.h"
 #include "dt_config.h"
 #include "dt_xdp.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 
 #define XDP_MAX_IFS DT_CONFIG_MAX_INTERFACES
 
@@ -156,7 +156,7 @@ static int attach_all(struct xdp_dataplane *d, const struct dt_config *cfg)
 		if (err)
 			return err; /* dt_xdp__attach() said which interface and why */
 		d->n_ifs = i + 1;
-		log_info("interface %s: detour_xdp attached (prog %u, %s%s%s)", d->ifname[i],
+		dt_log_info("interface %s: detour_xdp attached (prog %u, %s%s%s)", d->ifname[i],
 			 d->attached[i].prog_id, path_name(d->attached[i].path),
 			 d->attached[i].fell_back ? ", libxdp dispatcher unavailable" : "",
 			 d->attached[i].replaced ? ", replaced the previous program" : "");

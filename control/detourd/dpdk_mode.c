@@ -21,7 +21,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
-#include "detourd_log.h"
+#include "dt_log.h"
 #include "dpdk_mode.h"
 #include "dt_dataplane_dpdk.h"
 
@@ -55,12 +55,12 @@ static int eal_start(const struct detourd_dpdk_opts *o, int *exit_code)
 		return 0;
 	err = rte_errno ?: EINVAL;
 	*exit_code = DETOURD_EXIT_EAL;
-	log_err("dpdk: EAL start-up failed: %s", rte_strerror(err));
+	dt_log_err("dpdk: EAL start-up failed: %s", rte_strerror(err));
 	if (err == ENOMEM || err == EACCES)
-		log_err("dpdk: no usable hugepages? reserve them (scripts/setup.sh) or run the EAL "
+		dt_log_err("dpdk: no usable hugepages? reserve them (scripts/setup.sh) or run the EAL "
 			"with --no-huge -m 512");
 	else if (err == EINVAL)
-		log_err("dpdk: check the EAL arguments after \"--\" (dpdk-testpmd -h lists them)");
+		dt_log_err("dpdk: check the EAL arguments after \"--\" (dpdk-testpmd -h lists them)");
 	return -err;
 }
 
@@ -98,7 +98,7 @@ static int resolve_port(const struct detourd_dpdk_opts *o, const char *name, cha
 	RTE_ETH_FOREACH_DEV(id)
 		if (want == name && port_has_iface(id, name))
 			return rte_eth_dev_get_name_by_port(id, dev);
-	log_err("interface %s: no DPDK port %s%s; give it to the EAL (--vdev "
+	dt_log_err("interface %s: no DPDK port %s%s; give it to the EAL (--vdev "
 		"net_af_xdp0,iface=%s or -a PCI) or map it (--port %s=DEVICE)",
 		name, want == name ? "by that name or with iface=" : "", want, name, name);
 	return -ENODEV;
@@ -113,7 +113,7 @@ static int plan_add(struct port_plan *pl, const struct detourd_dpdk_opts *o, con
 		if (!strcmp(pl->label[i], name))
 			return 0;
 	if (pl->n == DT_DPDK_MAX_PORTS) {
-		log_err("interface %s: more than %d DPDK ports", name, DT_DPDK_MAX_PORTS);
+		dt_log_err("interface %s: more than %d DPDK ports", name, DT_DPDK_MAX_PORTS);
 		return -E2BIG;
 	}
 	err = resolve_port(o, name, pl->dev[pl->n]);
@@ -148,7 +148,7 @@ static int plan_exception(struct port_plan *pl, const struct detourd_dpdk_opts *
 		    !plan_has_dev(pl, pl->exception))
 			return 0;
 	}
-	log_err("dpdk: no exception port toward the kernel: give the EAL one "
+	dt_log_err("dpdk: no exception port toward the kernel: give the EAL one "
 		"(--vdev net_tap0,iface=dtap0) or name it with --exception-port");
 	return -ENODEV;
 }
@@ -165,9 +165,9 @@ static int plan_ports(struct port_plan *pl, const struct dt_config *cfg,
 		err = plan_add(pl, o, cfg->sites[i].interface);
 	err = err ?: plan_exception(pl, o);
 	for (i = 0; i < pl->n && !err; i++)
-		log_info("interface %s: DPDK port %s", pl->label[i], pl->dev[i]);
+		dt_log_info("interface %s: DPDK port %s", pl->label[i], pl->dev[i]);
 	if (!err)
-		log_info("dpdk: exception port %s, replies from the kernel leave by %s",
+		dt_log_info("dpdk: exception port %s, replies from the kernel leave by %s",
 			 pl->exception, pl->label[0]);
 	return err;
 }
@@ -181,7 +181,7 @@ static int choose_workers(const struct detourd_dpdk_opts *o, unsigned int *n)
 		*n = DT_DPDK_MAX_WORKERS;
 	if (*n && *n <= avail)
 		return 0;
-	log_err("dpdk: %u worker%s wanted, %u worker lcore%s given: give the EAL more (-l 0,1)", *n,
+	dt_log_err("dpdk: %u worker%s wanted, %u worker lcore%s given: give the EAL more (-l 0,1)", *n,
 		*n == 1 ? "" : "s", avail, avail == 1 ? "" : "s");
 	return -ENODEV;
 }
@@ -221,11 +221,11 @@ int detourd_dpdk__open(const struct dt_config *cfg, const struct detourd_dpdk_op
 	else if ((err = plan_ports(&pl, cfg, o)))
 		*exit_code = DETOURD_EXIT_PORT;
 	else if ((err = engine_open(cfg, &pl, workers, dp)))
-		log_err("dpdk: engine start-up failed: %s", strerror(-err));
+		dt_log_err("dpdk: engine start-up failed: %s", strerror(-err));
 	if (err)
 		rte_eal_cleanup();
 	else
-		log_info("dpdk: %u ports, %u workers on lcores after %u", pl.n, workers,
+		dt_log_info("dpdk: %u ports, %u workers on lcores after %u", pl.n, workers,
 			 rte_get_main_lcore());
 	return err;
 }
@@ -235,7 +235,7 @@ int detourd_dpdk__launch(struct dt_dataplane *dp)
 	int err = dt_dpdk__launch(dt_dataplane_dpdk__engine(dp));
 
 	if (err)
-		log_err("dpdk: launching the workers failed: %s", strerror(-err));
+		dt_log_err("dpdk: launching the workers failed: %s", strerror(-err));
 	return err;
 }
 

@@ -14,7 +14,7 @@
 
 #include "ctl_proto.h"
 #include "detourd.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 
 static __u64 mono_now(void)
 {
@@ -75,7 +75,7 @@ int detourd_open_event_log(struct detourd *d, const char *path)
 	}
 	d->event_log = fopen(path, "ae");
 	if (!d->event_log) {
-		log_err("event log %s: %s", path, strerror(errno));
+		dt_log_err("event log %s: %s", path, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -86,17 +86,17 @@ static void log_transition(const struct detourd_event *e)
 	const struct health_event *ev = &e->ev;
 
 	if (ev->flags & HEALTH_EVENT_F_NOTICE) {
-		log_warn("site %s: %s%s", e->site_name, health_cause_name(ev->cause),
+		dt_log_warn("site %s: %s%s", e->site_name, health_cause_name(ev->cause),
 			 ev->cause == HEALTH_CAUSE_BLACKOUT_HOLD ?
 				 ": silent, but so is every other site; held, not failed" :
 				 "");
 		return;
 	}
-	log_msg(ev->to == DT_SITE_DOWN ? LOG_LVL_WARN : LOG_LVL_INFO, "site %s: %s -> %s (%s)%s",
+	dt_log(ev->to == DT_SITE_DOWN ? DT_LOG_WARN : DT_LOG_INFO, "site %s: %s -> %s (%s)%s",
 		e->site_name, health_state_name(ev->from), health_state_name(ev->to),
 		health_cause_name(ev->cause), e->apply_err ? ", DATAPLANE UPDATE FAILED" : "");
 	if (ev->flags & HEALTH_EVENT_F_ALL_SITES_DOWN)
-		log_err("every site is down: the dataplane fails open, traffic goes to the kernel");
+		dt_log_err("every site is down: the dataplane fails open, traffic goes to the kernel");
 }
 
 void detourd_on_health_event(const struct health_event *ev, void *ctx)

@@ -31,7 +31,7 @@
 
 #include "ctl_proto.h"
 #include "detourd.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 #include "dpdk_mode.h"
 #include "dt_xdp.h"
 
@@ -143,7 +143,7 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum log_level lvl;
+	enum dt_log_level lvl;
 	int c;
 
 	o->config = DT_CONFIG_PATH_DEFAULT;
@@ -179,11 +179,11 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 			o->realtime = false;
 			break;
 		case 'l':
-			if (log_parse_level(optarg, &lvl)) {
+			if (dt_log_parse_level(optarg, &lvl)) {
 				fprintf(stderr, "detourd: unknown log level \"%s\"\n", optarg);
 				return -EINVAL;
 			}
-			log_set_level(lvl);
+			dt_log_set_level(lvl);
 			break;
 		case 'h':
 			usage(stdout);
@@ -262,7 +262,7 @@ static int open_heartbeat_sockets(struct detourd *d)
 	for (i = 0; i < d->cfg->n_listen; i++) {
 		err = hb_socket__open(d->cfg->listen[i].spec, &d->rx, &d->hb[i]);
 		if (err) {
-			log_err("heartbeat_listen %s: %s", d->cfg->listen[i].spec, strerror(-err));
+			dt_log_err("heartbeat_listen %s: %s", d->cfg->listen[i].spec, strerror(-err));
 			return err;
 		}
 		d->n_hb = i + 1;
@@ -283,7 +283,7 @@ static int open_control_socket(struct detourd *d)
 	err = ctl_server__open(&d->ctl, d->cfg->control_socket, gid >= 0 ? 0660 : 0600, gid,
 			       detourd_commands, d);
 	if (err) {
-		log_err("control socket %s: %s", d->cfg->control_socket, strerror(-err));
+		dt_log_err("control socket %s: %s", d->cfg->control_socket, strerror(-err));
 		return err;
 	}
 	return epoll_add(d, ctl_server__fd(d->ctl));
@@ -327,9 +327,9 @@ static void drop_privileges(void)
 
 	if (caps && !cap_set_flag(caps, CAP_PERMITTED, 2, keep, CAP_SET) &&
 	    !cap_set_flag(caps, CAP_EFFECTIVE, 2, keep, CAP_SET) && !cap_set_proc(caps))
-		log_info("capabilities dropped to CAP_BPF and CAP_NET_ADMIN");
+		dt_log_info("capabilities dropped to CAP_BPF and CAP_NET_ADMIN");
 	else
-		log_warn("could not drop capabilities: %s", strerror(errno));
+		dt_log_warn("could not drop capabilities: %s", strerror(errno));
 	if (caps)
 		cap_free(caps);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -367,15 +367,15 @@ static void go_realtime(bool lock_memory)
 	if (setrlimit(RLIMIT_MEMLOCK, &lim) && !getrlimit(RLIMIT_MEMLOCK, &lim) &&
 	    lim.rlim_cur != RLIM_INFINITY) {
 		flags = MCL_CURRENT;
-		log_info("locked-memory limit is %llu KiB and cannot be lifted (%s): locking "
+		dt_log_info("locked-memory limit is %llu KiB and cannot be lifted (%s): locking "
 			 "current memory only",
 			 (unsigned long long)lim.rlim_cur / 1024, strerror(errno));
 	}
 	if (sched_setscheduler(0, SCHED_FIFO, &sp))
-		log_warn("SCHED_FIFO refused (%s): detection may be late under load",
+		dt_log_warn("SCHED_FIFO refused (%s): detection may be late under load",
 			 strerror(errno));
 	if (lock_memory && !SANITIZED_BUILD && mlockall(flags))
-		log_warn("mlockall refused: %s", strerror(errno));
+		dt_log_warn("mlockall refused: %s", strerror(errno));
 	prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
 }
 
@@ -398,7 +398,7 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 		return -EINVAL;
 	err = detourd_open_event_log(d, d->cfg->event_log);
 	if (!err && (err = hb_keyring__load(d->cfg->key_file, &d->keys)))
-		log_err("key file %s: %s", d->cfg->key_file, strerror(-err));
+		dt_log_err("key file %s: %s", d->cfg->key_file, strerror(-err));
 	err = err ?: open_dataplane(d, o);
 	err = err ?: detourd_apply_config(d, d->cfg);
 	/* DPDK workers start once the tables are filled: no first packet sees an empty table */
@@ -415,7 +415,7 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	if (o->realtime)
 		go_realtime(!d->dpdk); /* the main thread only: scanner and workers stay ordinary */
 	drop_privileges();
-	log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,
+	dt_log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,
 		 d->cfg->n_prefixes, d->cfg->n_interfaces, d->dp.ops->mode);
 	return 0;
 }
@@ -509,7 +509,7 @@ static void handle_signals(struct detourd *d)
 		if (si.ssi_signo == SIGHUP) {
 			detourd_reload(d);
 		} else {
-			log_info("signal %u: stopping; %s", si.ssi_signo,
+			dt_log_info("signal %u: stopping; %s", si.ssi_signo,
 				 d->dpdk ? "the DPDK workers stop with the daemon" :
 					   "the XDP program keeps forwarding");
 			d->stop = true;
@@ -575,6 +575,7 @@ int main(int argc, char **argv)
 	struct detourd_opts o = { 0 };
 	int err;
 
+	dt_log_init("detourd", DT_LOG_TAG_LEVEL);
 	if (parse_args(argc, argv, &o))
 		return 2;
 	if (o.check)

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "detourd.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 #include "recovery.h"
 
 #define DETOURD_SCAN_INTERVAL_NS 200000000ull /* 200 ms */
@@ -74,7 +74,7 @@ static void scan_once(struct detourd_recovery *r)
 		r->dp->ops->delete_flow(r->dp->impl, &c.stale[i]);
 	idle_sites = c.recovering & ~c.busy;
 	if (idle_sites && write(r->pipe[1], &idle_sites, sizeof(idle_sites)) < 0 && errno != EAGAIN)
-		log_warn("recovery scanner: %s", strerror(errno));
+		dt_log_warn("recovery scanner: %s", strerror(errno));
 }
 
 static void *scanner_main(void *arg)

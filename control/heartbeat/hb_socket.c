@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dt_log.h"
 #include "hb_socket.h"
 
 /* Room for one byte more than a heartbeat, so an oversized datagram is seen as such. */
@@ -71,7 +72,7 @@ static int socket_bind(struct hb_socket *s, const char *spec)
 	if (setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0 ||
 	    bind(s->fd, (struct sockaddr *)&ss, len) < 0) {
 		err = -errno;
-		hb_pr(HB_WARN, "heartbeat socket %s: %s", spec, strerror(errno));
+		dt_log_err("heartbeat socket %s: %s", spec, strerror(errno));
 		return err;
 	}
 	len = sizeof(ss);

@@ -14,8 +14,8 @@
  * Attachments made through netlink (the direct path) or through libxdp (whose dispatcher links are
  * pinned) outlive the process, which is what a hitless daemon restart needs.
  *
- * Every function returns 0 or a negative errno and logs, through dt_xdp_set_print(), one line that
- * names the step and the object (interface, map, program) it is about.
+ * Every function returns 0 or a negative errno and logs, through dt_log (common/dt_log.h), one
+ * line that names the step and the object (interface, map, program) it is about.
  */
 #ifndef DT_XDP_H
 #define DT_XDP_H
@@ -24,19 +24,6 @@
 #include <linux/types.h>
 
 #include "dataplane/core/detour_abi.h"
-
-/* ---- Logging ------------------------------------------------------------------------------- */
-
-enum dt_xdp_print_level {
-	DT_XDP_WARN = 0,
-	DT_XDP_INFO = 1,
-	DT_XDP_DEBUG = 2, /* also forwards libbpf's and libxdp's debug output */
-};
-
-typedef void (*dt_xdp_print_fn_t)(enum dt_xdp_print_level level, const char *msg);
-
-/* Install a log sink (NULL: stderr) and the most verbose level that reaches it. */
-void dt_xdp_set_print(dt_xdp_print_fn_t fn, enum dt_xdp_print_level max_level);
 
 /* ---- Loading ------------------------------------------------------------------------------- */
 

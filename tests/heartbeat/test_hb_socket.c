@@ -221,7 +221,7 @@ static void test_bad_bind_address(void **state)
 	assert_int_equal(hb_socket__open("127.0.0.1:99999", &rx, &s), -EINVAL);
 	assert_int_equal(hb_socket__open("[::1:7600", &rx, &s), -EINVAL);
 	assert_null(s);
-	hb_set_print(NULL);
+	dt_log_set_sink(NULL);
 }
 
 int main(void)

@@ -20,6 +20,7 @@
 #include <linux/if_link.h>
 #include <bpf/libbpf.h>
 
+#include "dt_log.h"
 #include "dt_xdp.h"
 #include "xdp_pass.skel.h"
 
@@ -181,7 +182,7 @@ static int parse_opts(int argc, char **argv, struct helper_opts *o)
 		else if (c == 'u')
 			o->unpin = true;
 		else if (c == 'v')
-			dt_xdp_set_print(NULL, DT_XDP_DEBUG);
+			dt_log_set_level(DT_LOG_DEBUG);
 		else
 			err = -EINVAL;
 	}

@@ -36,6 +36,11 @@ static inline uint64_t dt_mono_ns(void)
 	return dt_clock_ns(CLOCK_MONOTONIC);
 }
 
+static inline uint64_t dt_mono_ms(void)
+{
+	return dt_mono_ns() / 1000000ull;
+}
+
 /* Sleep until the absolute CLOCK_MONOTONIC time ns; returns 0 or the errno (EINTR: a signal). */
 static inline int dt_mono_sleep_until(uint64_t ns)
 {

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "dt_clock.h"
 #include "beacon.h"
 
 /* What one configuration needs at run time; SIGHUP builds a new one before dropping the old. */
@@ -41,14 +42,6 @@ static void on_signal(int sig)
 		reload_requested = 1;
 	else
 		stop_requested = 1;
-}
-
-static uint64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void run_free(struct beacon_run *r)
@@ -123,7 +116,7 @@ static void beacon_beat(struct beacon *b)
 		.site_id = (uint16_t)r->cfg.site_id,
 		.epoch = b->epoch,
 		.seq = ++b->seq,
-		.sent_ns = clock_ns(CLOCK_REALTIME),
+		.sent_ns = dt_clock_ns(CLOCK_REALTIME),
 		.interval_us = r->cfg.interval_us,
 		.power_flags = atomic_load_explicit(&b->power, memory_order_relaxed),
 	};
@@ -141,7 +134,7 @@ static void beacon_wait_next(struct beacon *b)
 	uint64_t interval_ns = (uint64_t)b->run.cfg.interval_us * 1000;
 	uint64_t jitter_ns =
 		(uint64_t)randombytes_uniform((uint32_t)b->run.cfg.jitter_us + 1) * 1000;
-	uint64_t now = clock_ns(CLOCK_MONOTONIC), deadline;
+	uint64_t now = dt_mono_ns(), deadline;
 	struct timespec ts;
 
 	b->beat++;
@@ -176,7 +169,7 @@ static void beacon_reload(struct beacon *b, int argc, char **argv)
 	run_free(&b->run);
 	b->run = next;
 	b->poller = poller;
-	b->base_ns = clock_ns(CLOCK_MONOTONIC);
+	b->base_ns = dt_mono_ns();
 	b->beat = 0;
 	dt_log_info("site %d: configuration reloaded, %u targets every %u us",
 	     next.cfg.site_id, next.cfg.n_targets, next.cfg.interval_us);
@@ -201,12 +194,12 @@ static int install_signals(void)
  */
 static void beacon_await_first_reading(struct beacon *b)
 {
-	uint64_t until = clock_ns(CLOCK_MONOTONIC) +
+	uint64_t until = dt_mono_ns() +
 			 (uint64_t)(b->run.cfg.poll_timeout_ms + 100) * 1000000ull;
 	const struct timespec step = { .tv_nsec = 1000000 };
 	uint32_t zero = 0;
 
-	while (!atomic_load(&b->power) && clock_ns(CLOCK_MONOTONIC) < until)
+	while (!atomic_load(&b->power) && dt_mono_ns() < until)
 		nanosleep(&step, NULL);
 	atomic_compare_exchange_strong(&b->power, &zero, (uint32_t)DT_POWER_UNKNOWN);
 }
@@ -238,7 +231,7 @@ static int beacon_start(struct beacon *b, int argc, char **argv)
 		return -errno;
 	}
 	/* Later than any epoch a previous run can have used, as long as the clock is sane. */
-	b->epoch = clock_ns(CLOCK_REALTIME);
+	b->epoch = dt_clock_ns(CLOCK_REALTIME);
 	atomic_init(&b->power, 0); /* 0: no reading yet (a reading always has a source bit) */
 	err = power_poller__start(&b->run.cfg, &b->power, &b->poller);
 	if (err) {
@@ -249,7 +242,7 @@ static int beacon_start(struct beacon *b, int argc, char **argv)
 	beacon_await_first_reading(b);
 	if (b->run.cfg.realtime)
 		beacon_go_realtime(b); /* this thread only: the power thread stays ordinary */
-	b->base_ns = clock_ns(CLOCK_MONOTONIC);
+	b->base_ns = dt_mono_ns();
 	dt_log_info("site %d: epoch %llu, %u targets every %u us (jitter %lld us)",
 	     b->run.cfg.site_id, (unsigned long long)b->epoch, b->run.cfg.n_targets,
 	     b->run.cfg.interval_us, (long long)b->run.cfg.jitter_us);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dt_clock.h"
 #include "ctl_proto.h"
 #include "detourd.h"
 #include "dt_log.h"
@@ -232,7 +233,6 @@ DETOURD_CTL_HANDLER(detourd_ctl_flows)
 	struct flows_ctx c = { .d = ctx, .site = -1, .limit = 100 };
 	const char *site = arg_str(args, "site");
 	struct json_object *v;
-	struct timespec ts;
 
 	if (site) {
 		const struct dt_config_site *s = dt_config__site_by_name(c.d->cfg, site);
@@ -243,8 +243,7 @@ DETOURD_CTL_HANDLER(detourd_ctl_flows)
 	}
 	if (args && json_object_object_get_ex(args, "limit", &v))
 		c.limit = json_object_get_int64(v);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	c.now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	c.now = dt_mono_ns();
 	c.arr = json_object_new_array();
 	c.d->dp.ops->for_each_flow(c.d->dp.impl, visit_flow, &c);
 	*res = json_object_new_object();

@@ -12,17 +12,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "dt_clock.h"
 #include "ctl_proto.h"
 #include "detourd.h"
 #include "dt_log.h"
-
-static __u64 mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
 
 static void add_u64(struct json_object *o, const char *k, __u64 v)
 {
@@ -112,7 +105,7 @@ void detourd_on_health_event(const struct health_event *ev, void *ctx)
 	e->ev.site_name = e->site_name;
 	if (!(ev->flags & HEALTH_EVENT_F_NOTICE) && ev->from != ev->to) {
 		e->apply_err = d->dp.ops->set_site_state(d->dp.impl, ev->site, ev->to);
-		e->ev.applied_ns = mono_now();
+		e->ev.applied_ns = dt_mono_ns();
 	}
 	if (ev->site < DT_MAX_SITES && !(ev->flags & HEALTH_EVENT_F_NOTICE)) {
 		d->site_rt[ev->site].last_transition_ns = ev->detected_ns;

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dt_clock.h"
 #include "ctl_proto.h"
 #include "detourd.h"
 #include "dt_log.h"
@@ -306,7 +307,7 @@ static int open_signals(struct detourd *d)
 static int open_health(struct detourd *d)
 {
 	struct health_opts ho = {
-		.start_ns = monotonic_now_ns(),
+		.start_ns = dt_mono_ns(),
 		.startup_grace_ns = STARTUP_GRACE_NS,
 		.blackout_hold_ns = d->cfg->blackout_hold_ns,
 		.on_event = detourd_on_health_event,
@@ -392,7 +393,7 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	int err;
 
 	d->config_path = o->config;
-	d->start_ns = monotonic_now_ns();
+	d->start_ns = dt_mono_ns();
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0 || load_config(o->config, &d->cfg))
 		return -EINVAL;
@@ -537,7 +538,7 @@ static void run(struct detourd *d)
 
 		/* heartbeats first, whatever woke us: their arrival times decide deadlines */
 		drain_heartbeats(d);
-		now = monotonic_now_ns();
+		now = dt_mono_ns();
 		health__advance(d->health, now > GUARD_NS ? now - GUARD_NS : 0);
 		update_recovery(d, now, fd_ready(evs, n, d->recovery.pipe[0]));
 		next = health__next_deadline(d->health);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dt_names.h"
 #include "config_internal.h"
 
 #define MS 1000000ull
@@ -22,9 +23,6 @@
 #define MTU_MIN 576
 #define MTU_MIN_V6 1280 /* RFC 8200: an IPv6 outer header needs a link of at least this */
 #define WEIGHT_MAX 1000000u
-
-static const char *const xdp_mode_names[] = { "native", "generic" };
-static const char *const delivery_names[] = { "route", "ipip" };
 
 static bool present(const struct cfg_raw *rv)
 {
@@ -184,7 +182,8 @@ static void build_scalars(struct cfg_parser *p)
 	uint64_t v;
 
 	if (present(&g[GK_XDP_MODE]) &&
-	    !cfg_parse_enum(p, &g[GK_XDP_MODE], "xdp_mode", xdp_mode_names, 2, &mode))
+	    !cfg_parse_enum(p, &g[GK_XDP_MODE], "xdp_mode", dt_xdp_mode_names,
+			    DT_XDP_MODE_VALUE_MAX, &mode))
 		c->xdp_mode = (enum dt_config_xdp_mode)mode;
 	if (present(&g[GK_FLOW_TABLE_SIZE]) &&
 	    !cfg_parse_u64(p, &g[GK_FLOW_TABLE_SIZE], "flow_table_size", FLOW_TABLE_MIN,
@@ -363,7 +362,8 @@ static void build_site(struct cfg_parser *p, unsigned int i, const struct cfg_ti
 		rs->id_valid = true;
 	}
 	if (required(p, &rs->key[SK_DELIVERY], rs->line, ctx, "delivery") &&
-	    !cfg_parse_enum(p, &rs->key[SK_DELIVERY], what(w, ctx, "delivery"), delivery_names, 2,
+	    !cfg_parse_enum(p, &rs->key[SK_DELIVERY], what(w, ctx, "delivery"),
+			    dt_delivery_names + DT_DELIVERY_ROUTE, 2,
 			    &delivery))
 		s->delivery = (uint8_t)(DT_DELIVERY_ROUTE + delivery);
 	build_site_tunnel(p, rs, s, ctx);

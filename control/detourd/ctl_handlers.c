@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dt_names.h"
 #include "dt_clock.h"
 #include "ctl_proto.h"
 #include "detourd.h"
@@ -42,11 +43,6 @@ static struct json_object *power_json(__u32 flags)
 	return arr;
 }
 
-static const char *delivery_name(__u8 d)
-{
-	return d == DT_DELIVERY_ROUTE ? "route" : d == DT_DELIVERY_IPIP ? "ipip" : "none";
-}
-
 struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_site *s, __u64 now)
 {
 	struct json_object *o = json_object_new_object();
@@ -57,7 +53,7 @@ struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_
 	health__site_status(d->health, s->id, &st);
 	json_object_object_add(o, "name", json_object_new_string(s->name));
 	json_object_object_add(o, "id", json_object_new_int(s->id));
-	json_object_object_add(o, "state", json_object_new_string(health_state_name(st.state)));
+	json_object_object_add(o, "state", json_object_new_string(dt_site_state_name(st.state)));
 	json_object_object_add(o, "cause",
 			       json_object_new_string(health_cause_name(rt->last_cause)));
 	human_age(buf, sizeof(buf), now - (rt->last_transition_ns ?: d->start_ns));
@@ -78,7 +74,7 @@ struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_
 	json_object_object_add(o, "power", power_json(st.power_flags));
 	json_object_object_add(o, "override",
 			       json_object_new_string(health_override_name(st.override)));
-	json_object_object_add(o, "delivery", json_object_new_string(delivery_name(s->delivery)));
+	json_object_object_add(o, "delivery", json_object_new_string(dt_delivery_name(s->delivery)));
 	json_object_object_add(o, "heartbeats", json_object_new_int64(rt->heartbeats));
 	json_object_object_add(o, "penalty", json_object_new_double(st.penalty));
 	json_object_object_add(o, "flaps", json_object_new_int64(st.flaps));
@@ -202,7 +198,7 @@ static int override_reply(struct detourd *d, const struct dt_config_site *s, int
 	health__site_status(d->health, s->id, &st);
 	*res = json_object_new_object();
 	json_object_object_add(*res, "site", json_object_new_string(s->name));
-	json_object_object_add(*res, "state", json_object_new_string(health_state_name(st.state)));
+	json_object_object_add(*res, "state", json_object_new_string(dt_site_state_name(st.state)));
 	json_object_object_add(*res, "override",
 			       json_object_new_string(health_override_name(st.override)));
 	return 0;

@@ -11,30 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "dt_names.h"
 #include "dt_clock.h"
 #include "ctl_proto.h"
 #include "detourd.h"
 #include "dt_log.h"
-
-static const char *const reason_names[DT_REASON_MAX] = {
-	[DT_REASON_NONE] = "none",
-	[DT_REASON_NOT_IP] = "not_ip",
-	[DT_REASON_NO_PREFIX] = "no_prefix",
-	[DT_REASON_HOME_UP] = "home_up",
-	[DT_REASON_FRAGMENT] = "fragment",
-	[DT_REASON_TRUNCATED] = "truncated",
-	[DT_REASON_BAD_HEADER] = "bad_header",
-	[DT_REASON_EXT_HDR_LIMIT] = "ext_hdr_limit",
-	[DT_REASON_VLAN_LIMIT] = "vlan_limit",
-	[DT_REASON_TTL_EXPIRED] = "ttl_expired",
-	[DT_REASON_MTU_EXCEEDED] = "mtu_exceeded",
-	[DT_REASON_REROUTED_ROUTE] = "rerouted_route",
-	[DT_REASON_REROUTED_IPIP] = "rerouted_ipip",
-	[DT_REASON_NO_HEALTHY_SITE] = "no_healthy_site",
-	[DT_REASON_FLOW_INSERT_FAILED] = "flow_insert_failed",
-	[DT_REASON_NO_SITE_CONFIG] = "no_site_config",
-	[DT_REASON_ADJUST_FAILED] = "adjust_failed",
-};
 
 static const char *site_name(struct detourd *d, __u32 id)
 {
@@ -266,7 +247,7 @@ static void add_counter_rows(struct detourd *d, struct json_object *arr, __u32 s
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "site", json_object_new_string(site_name(d, site)));
-		json_object_object_add(o, "reason", json_object_new_string(reason_names[r]));
+		json_object_object_add(o, "reason", json_object_new_string(dt_reason_name(r)));
 		json_object_object_add(o, "packets", json_object_new_int64((int64_t)c.packets));
 		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)c.bytes));
 		json_object_array_add(arr, o);

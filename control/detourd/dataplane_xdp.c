@@ -14,6 +14,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "dt_names.h"
 #include "dataplane.h"
 #include "dt_config.h"
 #include "dt_xdp.h"
@@ -106,9 +107,7 @@ static struct json_object *xdp_describe(void *dp)
 
 		json_object_object_add(o, "name", json_object_new_string(d->ifname[i]));
 		json_object_object_add(o, "mode",
-				       json_object_new_string(d->mode == DT_XDP_MODE_GENERIC ?
-								      "generic" :
-								      "native"));
+				       json_object_new_string(dt_xdp_mode_name(d->mode)));
 		json_object_object_add(
 			o, "attach",
 			json_object_new_string(attached ? path_name(d->attached[i].path) :

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dt_names.h"
 #include "dt_clock.h"
 #include "ctl_proto.h"
 #include "detourd.h"
@@ -30,8 +31,8 @@ struct json_object *detourd_event_json(const struct detourd_event *e)
 	add_u64(o, "seq", e->seq);
 	json_object_object_add(o, "site", json_object_new_string(e->site_name));
 	add_u64(o, "site_id", ev->site);
-	json_object_object_add(o, "from", json_object_new_string(health_state_name(ev->from)));
-	json_object_object_add(o, "to", json_object_new_string(health_state_name(ev->to)));
+	json_object_object_add(o, "from", json_object_new_string(dt_site_state_name(ev->from)));
+	json_object_object_add(o, "to", json_object_new_string(dt_site_state_name(ev->to)));
 	json_object_object_add(o, "cause", json_object_new_string(health_cause_name(ev->cause)));
 	add_u64(o, "last_heartbeat_ns", ev->last_heartbeat_ns);
 	add_u64(o, "deadline_ns", ev->deadline_ns);
@@ -86,7 +87,7 @@ static void log_transition(const struct detourd_event *e)
 		return;
 	}
 	dt_log(ev->to == DT_SITE_DOWN ? DT_LOG_WARN : DT_LOG_INFO, "site %s: %s -> %s (%s)%s",
-		e->site_name, health_state_name(ev->from), health_state_name(ev->to),
+		e->site_name, dt_site_state_name(ev->from), dt_site_state_name(ev->to),
 		health_cause_name(ev->cause), e->apply_err ? ", DATAPLANE UPDATE FAILED" : "");
 	if (ev->flags & HEALTH_EVENT_F_ALL_SITES_DOWN)
 		dt_log_err("every site is down: the dataplane fails open, traffic goes to the kernel");

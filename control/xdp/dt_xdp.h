@@ -24,6 +24,7 @@
 #include <linux/types.h>
 
 #include "dataplane/core/detour_abi.h"
+#include "dt_names.h"
 
 /* ---- Loading ------------------------------------------------------------------------------- */
 
@@ -57,6 +58,10 @@ enum dt_xdp_mode {
 	DT_XDP_MODE_NATIVE = 0, /* in the driver (XDP_FLAGS_DRV_MODE) */
 	DT_XDP_MODE_GENERIC = 1, /* after the skb is built (XDP_FLAGS_SKB_MODE) */
 };
+/* Named by dt_xdp_mode_name() in common/dt_names.h, which cannot include this header. */
+_Static_assert((int)DT_XDP_MODE_NATIVE == (int)DT_XDP_MODE_VALUE_NATIVE &&
+		       (int)DT_XDP_MODE_GENERIC == (int)DT_XDP_MODE_VALUE_GENERIC,
+	       "dt_names.h's XDP mode values");
 
 enum dt_xdp_path {
 	DT_XDP_PATH_AUTO = 0, /* libxdp's dispatcher if the kernel allows it, else direct */

@@ -22,15 +22,11 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "dt_names.h"
 #include "dt_log.h"
 #include "dt_xdp_internal.h"
 #include "detour.skel.h"
 #include "xdp_pass.skel.h"
-
-static const char *mode_name(enum dt_xdp_mode mode)
-{
-	return mode == DT_XDP_MODE_GENERIC ? "generic" : "native";
-}
 
 static __u32 mode_flags(enum dt_xdp_mode mode)
 {
@@ -122,7 +118,7 @@ static int report_foreign(const char *ifname, const struct dt_xdp_status *st)
 {
 	dt_log_warn("interface %s: another XDP program is attached: %s (id %u, %s mode); Detour never "
 		"replaces it, detach it first",
-		ifname, st->prog_name, st->prog_id, mode_name(st->mode));
+		ifname, st->prog_name, st->prog_id, dt_xdp_mode_name(st->mode));
 	return -EEXIST;
 }
 
@@ -132,13 +128,13 @@ static int report_attach_error(const char *ifname, int ifindex, enum dt_xdp_mode
 
 	if (err == -EOPNOTSUPP) {
 		dt_log_warn("interface %s: XDP is not supported in %s mode on this device%s", ifname,
-			mode_name(mode), mode == DT_XDP_MODE_NATIVE ? " (try generic mode)" : "");
+			dt_xdp_mode_name(mode), mode == DT_XDP_MODE_NATIVE ? " (try generic mode)" : "");
 	} else if ((err == -EEXIST || err == -EBUSY) && !query_ifindex(ifname, ifindex, &st) &&
 		   st.prog_id) {
 		report_foreign(ifname, &st); /* appeared between our query and our attach */
 		err = -EEXIST;
 	} else {
-		dt_log_warn("interface %s: attach in %s mode: %s", ifname, mode_name(mode),
+		dt_log_warn("interface %s: attach in %s mode: %s", ifname, dt_xdp_mode_name(mode),
 			strerror(-err));
 	}
 	return err;
@@ -156,7 +152,7 @@ static int attach_direct(struct dt_xdp *x, const char *ifname, int ifindex,
 	r->path = DT_XDP_PATH_DIRECT;
 	r->prog_id = x->prog_id;
 	dt_log_info("interface %s: detour_xdp (id %u) attached in %s mode through netlink", ifname,
-		x->prog_id, mode_name(o->mode));
+		x->prog_id, dt_xdp_mode_name(o->mode));
 	return 0;
 }
 
@@ -183,7 +179,7 @@ static int replace_direct(struct dt_xdp *x, const char *ifname, int ifindex,
 	r->prog_id = x->prog_id;
 	r->replaced = true;
 	dt_log_info("interface %s: detour_xdp id %u replaced atomically by id %u (%s mode)", ifname,
-		st->prog_id, x->prog_id, mode_name(st->mode));
+		st->prog_id, x->prog_id, dt_xdp_mode_name(st->mode));
 	return 0;
 }
 
@@ -277,14 +273,14 @@ static int attach_libxdp(struct dt_xdp *x, const char *ifname, int ifindex,
 	err = (int)libxdp_get_error(xp);
 	err = err ?: xdp_program__attach(xp, ifindex, libxdp_mode(o->mode), 0);
 	if (err)
-		dt_log_warn("interface %s: libxdp attach in %s mode: %s", ifname, mode_name(o->mode),
+		dt_log_warn("interface %s: libxdp attach in %s mode: %s", ifname, dt_xdp_mode_name(o->mode),
 			strerror(-err));
 	err = err ?: check_dispatcher(ifname, ifindex, xp, o, r);
 	if (!err) {
 		r->path = DT_XDP_PATH_LIBXDP;
 		r->prog_id = xdp_program__id(xp);
 		dt_log_info("interface %s: detour_xdp (id %u) attached through libxdp in %s mode",
-			ifname, r->prog_id, mode_name(o->mode));
+			ifname, r->prog_id, dt_xdp_mode_name(o->mode));
 	}
 	if (!libxdp_get_error(xp))
 		xdp_program__close(xp);
@@ -335,9 +331,9 @@ static int attach_over(struct dt_xdp *x, const char *ifname, int ifindex,
 	if (st->dispatcher || st->mode != o->mode) {
 		dt_log_warn("interface %s: detour_xdp is attached %s in %s mode; detach it before "
 			"attaching %s in %s mode",
-			ifname, st->dispatcher ? "through libxdp" : "directly", mode_name(st->mode),
+			ifname, st->dispatcher ? "through libxdp" : "directly", dt_xdp_mode_name(st->mode),
 			o->path == DT_XDP_PATH_LIBXDP ? "through libxdp" : "again",
-			mode_name(o->mode));
+			dt_xdp_mode_name(o->mode));
 		return -EEXIST;
 	}
 	return replace_direct(x, ifname, ifindex, st, r);
@@ -426,7 +422,7 @@ int dt_xdp_detach(const char *ifname)
 	}
 	err = st.dispatcher ? detach_libxdp(ifname, ifindex) : detach_direct(ifname, ifindex, &st);
 	if (!err)
-		dt_log_info("interface %s: detour_xdp detached (%s mode)", ifname, mode_name(st.mode));
+		dt_log_info("interface %s: detour_xdp detached (%s mode)", ifname, dt_xdp_mode_name(st.mode));
 	return err;
 }
 

@@ -20,6 +20,7 @@
 #include <linux/if_link.h>
 #include <bpf/libbpf.h>
 
+#include "dt_names.h"
 #include "dt_log.h"
 #include "dt_xdp.h"
 #include "xdp_pass.skel.h"
@@ -84,7 +85,7 @@ static int do_query(struct helper_opts *o, char **argv)
 	if (!err)
 		printf("%s prog_id=%u name=%s mode=%s ours=%d\n", argv[0], st.prog_id,
 		       st.prog_id ? st.prog_name : "-",
-		       st.mode == DT_XDP_MODE_GENERIC ? "generic" : "native", st.ours);
+		       dt_xdp_mode_name(st.mode), st.ours);
 	return err;
 }
 

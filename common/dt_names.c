@@ -48,8 +48,7 @@ static const char *name_of(const char *const names[], unsigned int n, unsigned i
 	return value < n && names[value] ? names[value] : "invalid";
 }
 
-static int value_of(const char *const names[], unsigned int n, const char *name,
-		    unsigned int *out)
+static int value_of(const char *const names[], unsigned int n, const char *name, unsigned int *out)
 {
 	for (unsigned int i = 0; name && i < n; i++)
 		if (names[i] && !strcmp(name, names[i])) {

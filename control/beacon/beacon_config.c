@@ -116,8 +116,8 @@ static int config_add_target(struct config_layer *l, const char *spec)
 	}
 	t = &cfg->targets[cfg->n_targets];
 	if (strlen(spec) >= sizeof(t->spec) || hb_addr_parse(spec, false, &t->addr, &t->addr_len)) {
-		dt_log_err("%s: bad target \"%s\": expected HOST:PORT or [V6ADDR]:PORT",
-		     l->origin, spec);
+		dt_log_err("%s: bad target \"%s\": expected HOST:PORT or [V6ADDR]:PORT", l->origin,
+			   spec);
 		return -EINVAL;
 	}
 	snprintf(t->spec, sizeof(t->spec), "%s", spec);
@@ -137,14 +137,14 @@ static int config_set_source(struct config_layer *l, enum power_source src, cons
 	if (src == POWER_SOURCE_UPS) {
 		if (beacon_config__set_ups(cfg, value)) {
 			dt_log_err("%s: bad ups \"%s\": expected NAME@HOST[:PORT]", l->origin,
-			     value);
+				   value);
 			return -EINVAL;
 		}
 		return 0;
 	}
 	if (!value[0] || strlen(value) >= sizeof(cfg->status_path)) {
 		dt_log_err("%s: bad status %s \"%s\"", l->origin,
-		     src == POWER_SOURCE_FILE ? "file" : "command", value);
+			   src == POWER_SOURCE_FILE ? "file" : "command", value);
 		return -EINVAL;
 	}
 	snprintf(cfg->status_path, sizeof(cfg->status_path), "%s", value);
@@ -155,8 +155,8 @@ static int config_set_duration(struct config_layer *l, const char *name, const c
 			       uint64_t *us)
 {
 	if (parse_duration_us(value, us)) {
-		dt_log_err("%s: bad %s \"%s\": expected a duration like 5ms, 500us, 1s",
-		     l->origin, name, value);
+		dt_log_err("%s: bad %s \"%s\": expected a duration like 5ms, 500us, 1s", l->origin,
+			   name, value);
 		return -EINVAL;
 	}
 	return 0;
@@ -171,7 +171,7 @@ static int config_set_site(struct config_layer *l, const char *value)
 	v = strtol(value, &end, 10);
 	if (errno || end == value || *end || v < 0 || v >= DT_MAX_SITES) {
 		dt_log_err("%s: bad site \"%s\": expected a site id 0..%d", l->origin, value,
-		     DT_MAX_SITES - 1);
+			   DT_MAX_SITES - 1);
 		return -EINVAL;
 	}
 	l->cfg->site_id = (int)v;
@@ -358,13 +358,13 @@ static int config_validate(struct beacon_config *cfg)
 		cfg->jitter_us = cfg->interval_us / 10;
 	if (cfg->jitter_us >= cfg->interval_us / 2) {
 		dt_log_err("jitter %lld us: must be less than half the interval (%u us)",
-		     (long long)cfg->jitter_us, cfg->interval_us);
+			   (long long)cfg->jitter_us, cfg->interval_us);
 		return -EINVAL;
 	}
 	if (!cfg->poll_interval_ms || !cfg->poll_timeout_ms ||
 	    cfg->poll_timeout_ms > cfg->poll_interval_ms) {
 		dt_log_err("poll-timeout %u ms must be > 0 and at most poll-interval %u ms",
-		     cfg->poll_timeout_ms, cfg->poll_interval_ms);
+			   cfg->poll_timeout_ms, cfg->poll_interval_ms);
 		return -EINVAL;
 	}
 	return 0;

@@ -66,7 +66,7 @@ static int run_open_sockets(struct beacon_run *r)
 		*fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (*fd < 0) {
 			dt_log_err("target %s: socket: %s", r->cfg.targets[i].spec,
-			     strerror(errno));
+				   strerror(errno));
 			return -errno;
 		}
 	}
@@ -171,8 +171,8 @@ static void beacon_reload(struct beacon *b, int argc, char **argv)
 	b->poller = poller;
 	b->base_ns = dt_mono_ns();
 	b->beat = 0;
-	dt_log_info("site %d: configuration reloaded, %u targets every %u us",
-	     next.cfg.site_id, next.cfg.n_targets, next.cfg.interval_us);
+	dt_log_info("site %d: configuration reloaded, %u targets every %u us", next.cfg.site_id,
+		    next.cfg.n_targets, next.cfg.interval_us);
 }
 
 static int install_signals(void)
@@ -194,8 +194,7 @@ static int install_signals(void)
  */
 static void beacon_await_first_reading(struct beacon *b)
 {
-	uint64_t until = dt_mono_ns() +
-			 (uint64_t)(b->run.cfg.poll_timeout_ms + 100) * 1000000ull;
+	uint64_t until = dt_mono_ns() + (uint64_t)(b->run.cfg.poll_timeout_ms + 100) * 1000000ull;
 	const struct timespec step = { .tv_nsec = 1000000 };
 	uint32_t zero = 0;
 
@@ -213,9 +212,8 @@ static void beacon_go_realtime(struct beacon *b)
 	struct sched_param sp = { .sched_priority = 20 };
 
 	if (sched_setscheduler(0, SCHED_FIFO, &sp))
-		dt_log_warn(
-		     "site %d: SCHED_FIFO refused (%s): heartbeats may be late under load",
-		     b->run.cfg.site_id, strerror(errno));
+		dt_log_warn("site %d: SCHED_FIFO refused (%s): heartbeats may be late under load",
+			    b->run.cfg.site_id, strerror(errno));
 }
 
 static int beacon_start(struct beacon *b, int argc, char **argv)
@@ -236,7 +234,7 @@ static int beacon_start(struct beacon *b, int argc, char **argv)
 	err = power_poller__start(&b->run.cfg, &b->power, &b->poller);
 	if (err) {
 		dt_log_err("site %d: cannot start the power thread: %s", b->run.cfg.site_id,
-		     strerror(-err));
+			   strerror(-err));
 		return err;
 	}
 	beacon_await_first_reading(b);
@@ -244,8 +242,8 @@ static int beacon_start(struct beacon *b, int argc, char **argv)
 		beacon_go_realtime(b); /* this thread only: the power thread stays ordinary */
 	b->base_ns = dt_mono_ns();
 	dt_log_info("site %d: epoch %llu, %u targets every %u us (jitter %lld us)",
-	     b->run.cfg.site_id, (unsigned long long)b->epoch, b->run.cfg.n_targets,
-	     b->run.cfg.interval_us, (long long)b->run.cfg.jitter_us);
+		    b->run.cfg.site_id, (unsigned long long)b->epoch, b->run.cfg.n_targets,
+		    b->run.cfg.interval_us, (long long)b->run.cfg.jitter_us);
 	return 0;
 }
 
@@ -276,7 +274,7 @@ int main(int argc, char **argv)
 		}
 	}
 	dt_log_info("site %d: stopping after %llu heartbeats (%llu beats skipped late)",
-	     b.run.cfg.site_id, (unsigned long long)b.seq, (unsigned long long)b.late_beats);
+		    b.run.cfg.site_id, (unsigned long long)b.seq, (unsigned long long)b.late_beats);
 	power_poller__stop(b.poller);
 	run_free(&b.run);
 	return 0;

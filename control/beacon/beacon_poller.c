@@ -83,7 +83,7 @@ static void *poller_main(void *arg)
 		atomic_store_explicit(p->flags, flags, memory_order_relaxed);
 		if (flags != last)
 			dt_log_info("site %d: power flags 0x%08x (was 0x%08x)", p->cfg.site_id,
-			     flags, last);
+				    flags, last);
 		last = flags;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		spent_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
@@ -141,7 +141,7 @@ void power_poller__stop(struct power_poller *p)
 		return;
 	if (write(p->stop_fd, &one, sizeof(one)) != sizeof(one))
 		dt_log_err("site %d: cannot wake the power thread: %s", p->cfg.site_id,
-		     strerror(errno));
+			   strerror(errno));
 	pthread_join(p->thread, NULL);
 	close(p->stop_fd);
 	free(p);

@@ -363,8 +363,7 @@ static void build_site(struct cfg_parser *p, unsigned int i, const struct cfg_ti
 	}
 	if (required(p, &rs->key[SK_DELIVERY], rs->line, ctx, "delivery") &&
 	    !cfg_parse_enum(p, &rs->key[SK_DELIVERY], what(w, ctx, "delivery"),
-			    dt_delivery_names + DT_DELIVERY_ROUTE, 2,
-			    &delivery))
+			    dt_delivery_names + DT_DELIVERY_ROUTE, 2, &delivery))
 		s->delivery = (uint8_t)(DT_DELIVERY_ROUTE + delivery);
 	build_site_tunnel(p, rs, s, ctx);
 	build_site_port(p, rs, s, ctx);

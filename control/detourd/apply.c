@@ -50,7 +50,7 @@ static int site_source_mac(const struct dt_dataplane *dp, const struct dt_config
 				  interface_mac(s->interface, mac);
 	if (err)
 		dt_log_err("site %s: interface %s: cannot read its MAC: %s", s->name, s->interface,
-			strerror(-err));
+			   strerror(-err));
 	return err;
 }
 
@@ -115,7 +115,7 @@ int detourd_apply_config(struct detourd *d, const struct dt_config *cfg)
 	for (i = 0; i < cfg->n_prefixes; i++)
 		if ((err = apply_prefix(d, &cfg->prefixes[i]))) {
 			dt_log_err("prefix at %s:%u: %s", cfg->source, cfg->prefixes[i].line,
-				strerror(-err));
+				   strerror(-err));
 			return err;
 		}
 	return 0;
@@ -242,7 +242,7 @@ int detourd_reload(struct detourd *d)
 	}
 	if ((what = needs_restart(d->cfg, new))) {
 		dt_log_err("reload: %s changed; restart detourd to apply it. Nothing was changed.",
-			what);
+			   what);
 		dt_config__free(new);
 		return -EINVAL;
 	}
@@ -253,8 +253,8 @@ int detourd_reload(struct detourd *d)
 	ret = ret ?: health__set_blackout_hold(d->health, new->blackout_hold_ns);
 	if (ret) {
 		dt_log_err("reload: applying %s failed half way: %s; the dataplane holds a mix, "
-			"send SIGHUP again after fixing the cause",
-			d->config_path, strerror(-ret));
+			   "send SIGHUP again after fixing the cause",
+			   d->config_path, strerror(-ret));
 		dt_config__free(new);
 		return ret;
 	}

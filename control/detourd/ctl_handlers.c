@@ -74,7 +74,8 @@ struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_
 	json_object_object_add(o, "power", power_json(st.power_flags));
 	json_object_object_add(o, "override",
 			       json_object_new_string(health_override_name(st.override)));
-	json_object_object_add(o, "delivery", json_object_new_string(dt_delivery_name(s->delivery)));
+	json_object_object_add(o, "delivery",
+			       json_object_new_string(dt_delivery_name(s->delivery)));
 	json_object_object_add(o, "heartbeats", json_object_new_int64(rt->heartbeats));
 	json_object_object_add(o, "penalty", json_object_new_double(st.penalty));
 	json_object_object_add(o, "flaps", json_object_new_int64(st.flaps));

@@ -125,7 +125,7 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_add)
 		return -ENOMEM;
 	}
 	dt_log_info("prefix %s -> site %s%s (control socket)", text, s->name,
-		 p.flags ? ", stateless" : "");
+		    p.flags ? ", stateless" : "");
 	*res = json_object_new_object();
 	json_object_object_add(*res, "message", json_object_new_string("prefix added"));
 	return 0;

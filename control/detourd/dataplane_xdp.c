@@ -156,9 +156,9 @@ static int attach_all(struct xdp_dataplane *d, const struct dt_config *cfg)
 			return err; /* dt_xdp__attach() said which interface and why */
 		d->n_ifs = i + 1;
 		dt_log_info("interface %s: detour_xdp attached (prog %u, %s%s%s)", d->ifname[i],
-			 d->attached[i].prog_id, path_name(d->attached[i].path),
-			 d->attached[i].fell_back ? ", libxdp dispatcher unavailable" : "",
-			 d->attached[i].replaced ? ", replaced the previous program" : "");
+			    d->attached[i].prog_id, path_name(d->attached[i].path),
+			    d->attached[i].fell_back ? ", libxdp dispatcher unavailable" : "",
+			    d->attached[i].replaced ? ", replaced the previous program" : "");
 	}
 	return 0;
 }

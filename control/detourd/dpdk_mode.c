@@ -57,10 +57,12 @@ static int eal_start(const struct detourd_dpdk_opts *o, int *exit_code)
 	*exit_code = DETOURD_EXIT_EAL;
 	dt_log_err("dpdk: EAL start-up failed: %s", rte_strerror(err));
 	if (err == ENOMEM || err == EACCES)
-		dt_log_err("dpdk: no usable hugepages? reserve them (scripts/setup.sh) or run the EAL "
+		dt_log_err(
+			"dpdk: no usable hugepages? reserve them (scripts/setup.sh) or run the EAL "
 			"with --no-huge -m 512");
 	else if (err == EINVAL)
-		dt_log_err("dpdk: check the EAL arguments after \"--\" (dpdk-testpmd -h lists them)");
+		dt_log_err(
+			"dpdk: check the EAL arguments after \"--\" (dpdk-testpmd -h lists them)");
 	return -err;
 }
 
@@ -99,8 +101,8 @@ static int resolve_port(const struct detourd_dpdk_opts *o, const char *name, cha
 		if (want == name && port_has_iface(id, name))
 			return rte_eth_dev_get_name_by_port(id, dev);
 	dt_log_err("interface %s: no DPDK port %s%s; give it to the EAL (--vdev "
-		"net_af_xdp0,iface=%s or -a PCI) or map it (--port %s=DEVICE)",
-		name, want == name ? "by that name or with iface=" : "", want, name, name);
+		   "net_af_xdp0,iface=%s or -a PCI) or map it (--port %s=DEVICE)",
+		   name, want == name ? "by that name or with iface=" : "", want, name, name);
 	return -ENODEV;
 }
 
@@ -149,7 +151,7 @@ static int plan_exception(struct port_plan *pl, const struct detourd_dpdk_opts *
 			return 0;
 	}
 	dt_log_err("dpdk: no exception port toward the kernel: give the EAL one "
-		"(--vdev net_tap0,iface=dtap0) or name it with --exception-port");
+		   "(--vdev net_tap0,iface=dtap0) or name it with --exception-port");
 	return -ENODEV;
 }
 
@@ -168,7 +170,7 @@ static int plan_ports(struct port_plan *pl, const struct dt_config *cfg,
 		dt_log_info("interface %s: DPDK port %s", pl->label[i], pl->dev[i]);
 	if (!err)
 		dt_log_info("dpdk: exception port %s, replies from the kernel leave by %s",
-			 pl->exception, pl->label[0]);
+			    pl->exception, pl->label[0]);
 	return err;
 }
 
@@ -181,8 +183,8 @@ static int choose_workers(const struct detourd_dpdk_opts *o, unsigned int *n)
 		*n = DT_DPDK_MAX_WORKERS;
 	if (*n && *n <= avail)
 		return 0;
-	dt_log_err("dpdk: %u worker%s wanted, %u worker lcore%s given: give the EAL more (-l 0,1)", *n,
-		*n == 1 ? "" : "s", avail, avail == 1 ? "" : "s");
+	dt_log_err("dpdk: %u worker%s wanted, %u worker lcore%s given: give the EAL more (-l 0,1)",
+		   *n, *n == 1 ? "" : "s", avail, avail == 1 ? "" : "s");
 	return -ENODEV;
 }
 
@@ -226,7 +228,7 @@ int detourd_dpdk__open(const struct dt_config *cfg, const struct detourd_dpdk_op
 		rte_eal_cleanup();
 	else
 		dt_log_info("dpdk: %u ports, %u workers on lcores after %u", pl.n, workers,
-			 rte_get_main_lcore());
+			    rte_get_main_lcore());
 	return err;
 }
 

@@ -81,16 +81,17 @@ static void log_transition(const struct detourd_event *e)
 
 	if (ev->flags & HEALTH_EVENT_F_NOTICE) {
 		dt_log_warn("site %s: %s%s", e->site_name, health_cause_name(ev->cause),
-			 ev->cause == HEALTH_CAUSE_BLACKOUT_HOLD ?
-				 ": silent, but so is every other site; held, not failed" :
-				 "");
+			    ev->cause == HEALTH_CAUSE_BLACKOUT_HOLD ?
+				    ": silent, but so is every other site; held, not failed" :
+				    "");
 		return;
 	}
 	dt_log(ev->to == DT_SITE_DOWN ? DT_LOG_WARN : DT_LOG_INFO, "site %s: %s -> %s (%s)%s",
-		e->site_name, dt_site_state_name(ev->from), dt_site_state_name(ev->to),
-		health_cause_name(ev->cause), e->apply_err ? ", DATAPLANE UPDATE FAILED" : "");
+	       e->site_name, dt_site_state_name(ev->from), dt_site_state_name(ev->to),
+	       health_cause_name(ev->cause), e->apply_err ? ", DATAPLANE UPDATE FAILED" : "");
 	if (ev->flags & HEALTH_EVENT_F_ALL_SITES_DOWN)
-		dt_log_err("every site is down: the dataplane fails open, traffic goes to the kernel");
+		dt_log_err(
+			"every site is down: the dataplane fails open, traffic goes to the kernel");
 }
 
 void detourd_on_health_event(const struct health_event *ev, void *ctx)

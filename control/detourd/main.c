@@ -263,7 +263,8 @@ static int open_heartbeat_sockets(struct detourd *d)
 	for (i = 0; i < d->cfg->n_listen; i++) {
 		err = hb_socket__open(d->cfg->listen[i].spec, &d->rx, &d->hb[i]);
 		if (err) {
-			dt_log_err("heartbeat_listen %s: %s", d->cfg->listen[i].spec, strerror(-err));
+			dt_log_err("heartbeat_listen %s: %s", d->cfg->listen[i].spec,
+				   strerror(-err));
 			return err;
 		}
 		d->n_hb = i + 1;
@@ -369,12 +370,12 @@ static void go_realtime(bool lock_memory)
 	    lim.rlim_cur != RLIM_INFINITY) {
 		flags = MCL_CURRENT;
 		dt_log_info("locked-memory limit is %llu KiB and cannot be lifted (%s): locking "
-			 "current memory only",
-			 (unsigned long long)lim.rlim_cur / 1024, strerror(errno));
+			    "current memory only",
+			    (unsigned long long)lim.rlim_cur / 1024, strerror(errno));
 	}
 	if (sched_setscheduler(0, SCHED_FIFO, &sp))
 		dt_log_warn("SCHED_FIFO refused (%s): detection may be late under load",
-			 strerror(errno));
+			    strerror(errno));
 	if (lock_memory && !SANITIZED_BUILD && mlockall(flags))
 		dt_log_warn("mlockall refused: %s", strerror(errno));
 	prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
@@ -417,7 +418,7 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 		go_realtime(!d->dpdk); /* the main thread only: scanner and workers stay ordinary */
 	drop_privileges();
 	dt_log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,
-		 d->cfg->n_prefixes, d->cfg->n_interfaces, d->dp.ops->mode);
+		    d->cfg->n_prefixes, d->cfg->n_interfaces, d->dp.ops->mode);
 	return 0;
 }
 
@@ -511,8 +512,8 @@ static void handle_signals(struct detourd *d)
 			detourd_reload(d);
 		} else {
 			dt_log_info("signal %u: stopping; %s", si.ssi_signo,
-				 d->dpdk ? "the DPDK workers stop with the daemon" :
-					   "the XDP program keeps forwarding");
+				    d->dpdk ? "the DPDK workers stop with the daemon" :
+					      "the XDP program keeps forwarding");
 			d->stop = true;
 		}
 	}

@@ -81,13 +81,13 @@ static int keyfile_check_secure(int fd, const char *path)
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		dt_log_err(
-		      "key file %s: mode %04o gives access to group or others; refusing it (chmod 600 %s)",
-		      path, (unsigned int)(st.st_mode & 07777), path);
+			"key file %s: mode %04o gives access to group or others; refusing it (chmod 600 %s)",
+			path, (unsigned int)(st.st_mode & 07777), path);
 		return -EPERM;
 	}
 	if (st.st_uid != 0) {
 		dt_log_err("key file %s: owned by uid %u, must be owned by root", path,
-		      (unsigned int)st.st_uid);
+			   (unsigned int)st.st_uid);
 		return -EPERM;
 	}
 	return 0;
@@ -133,13 +133,12 @@ static int keyfile_parse_line(struct hb_keyring *kr, char *line, const char *pat
 		return 0;
 	key_tok = strtok_r(NULL, " \t\r\n", &save);
 	if (!key_tok || strtok_r(NULL, " \t\r\n", &save)) {
-		dt_log_err("key file %s line %u: expected \"<site-id> <hex-key>\"", path,
-		      lineno);
+		dt_log_err("key file %s line %u: expected \"<site-id> <hex-key>\"", path, lineno);
 		return -EINVAL;
 	}
 	if (keyfile_parse_site(site_tok, &site_id)) {
 		dt_log_err("key file %s line %u: site id \"%s\" is not 0..%d", path, lineno,
-		      site_tok, DT_MAX_SITES - 1);
+			   site_tok, DT_MAX_SITES - 1);
 		return -EINVAL;
 	}
 	err = keyfile_parse_key(key_tok, key);
@@ -149,11 +148,10 @@ static int keyfile_parse_line(struct hb_keyring *kr, char *line, const char *pat
 		hb_keyring__set(kr, site_id, key);
 	sodium_memzero(key, sizeof(key));
 	if (err == -EEXIST)
-		dt_log_err("key file %s line %u: site %u has a key already", path, lineno,
-		      site_id);
+		dt_log_err("key file %s line %u: site %u has a key already", path, lineno, site_id);
 	else if (err)
 		dt_log_err("key file %s line %u: key must be %d hex digits", path, lineno,
-		      2 * HB_KEY_BYTES);
+			   2 * HB_KEY_BYTES);
 	return err ? -EINVAL : 0;
 }
 
@@ -170,7 +168,7 @@ static int keyfile_parse(struct hb_keyring *kr, FILE *f, const char *path)
 		lineno++;
 		if (len == sizeof(line) - 1 && line[len - 1] != '\n' && !feof(f)) {
 			dt_log_err("key file %s line %u: longer than %d bytes", path, lineno,
-			      HB_KEYFILE_LINE_MAX - 2);
+				   HB_KEYFILE_LINE_MAX - 2);
 			err = -EINVAL;
 			break;
 		}

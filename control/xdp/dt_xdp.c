@@ -50,8 +50,8 @@ int dt_xdp_check_bpffs(const char *pin_root)
 		*slash = '\0';
 	if (statfs(parent, &st) == 0 && st.f_type == BPF_FS_MAGIC)
 		return 0;
-	dt_log_warn("pin root %s: bpffs is not mounted at %s (mount -t bpf bpf %s)", pin_root, parent,
-		parent);
+	dt_log_warn("pin root %s: bpffs is not mounted at %s (mount -t bpf bpf %s)", pin_root,
+		    parent, parent);
 	return -ENOENT;
 }
 
@@ -59,17 +59,17 @@ static int opts__validate(const struct dt_xdp_opts *o)
 {
 	if (!o->pin_root || o->pin_root[0] != '/' || strlen(o->pin_root) > PATH_MAX - 64) {
 		dt_log_warn("pin root %s: must be an absolute path",
-			o->pin_root ? o->pin_root : "(null)");
+			    o->pin_root ? o->pin_root : "(null)");
 		return -EINVAL;
 	}
 	if (!o->flow_table_size || o->flow_table_size > DT_XDP_MAX_TABLE_SIZE) {
 		dt_log_warn("map dt_flows: flow-table size %u is out of range 1..%u",
-			o->flow_table_size, DT_XDP_MAX_TABLE_SIZE);
+			    o->flow_table_size, DT_XDP_MAX_TABLE_SIZE);
 		return -EINVAL;
 	}
 	if (!o->max_prefixes || o->max_prefixes > DT_XDP_MAX_TABLE_SIZE) {
 		dt_log_warn("map dt_prefix_v4/v6: %u prefixes per family is out of range 1..%u",
-			o->max_prefixes, DT_XDP_MAX_TABLE_SIZE);
+			    o->max_prefixes, DT_XDP_MAX_TABLE_SIZE);
 		return -EINVAL;
 	}
 	return 0;
@@ -158,7 +158,8 @@ static int map__check_compat(const struct bpf_map *map, const struct bpf_map_inf
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (f[i].pinned == f[i].wanted)
 			continue;
-		dt_log_warn("map %s: pinned at %s has %s %u but this configuration wants %u; restore the "
+		dt_log_warn(
+			"map %s: pinned at %s has %s %u but this configuration wants %u; restore the "
 			"old setting, or drop the pinned state (flows, counters) with 'detach --unpin'",
 			bpf_map__name(map), path, f[i].what, f[i].pinned, f[i].wanted);
 		return -EINVAL;
@@ -248,7 +249,8 @@ static void prog__report_loaded(struct dt_xdp *x)
 	if (bpf_obj_get_info_by_fd(x->prog_fd, &info, &len))
 		return;
 	x->prog_id = info.id;
-	dt_log_info("program detour_xdp: loaded, id %u, %u instructions verified, maps pinned under %s",
+	dt_log_info(
+		"program detour_xdp: loaded, id %u, %u instructions verified, maps pinned under %s",
 		info.id, info.verified_insns, x->pin_root);
 }
 
@@ -260,9 +262,9 @@ static int dt_xdp__load_skel(struct dt_xdp *x)
 	if (err) {
 		/* libbpf has already printed the verifier log or the failing map through our sink. */
 		dt_log_warn("program detour_xdp: load: %s%s", strerror(-err),
-			err == -EACCES || err == -EINVAL ?
-				" (a verifier rejection prints the verifier log above)" :
-				"");
+			    err == -EACCES || err == -EINVAL ?
+				    " (a verifier rejection prints the verifier log above)" :
+				    "");
 		return err;
 	}
 	for (i = 0; i < DT_MAP_COUNT; i++)
@@ -307,8 +309,8 @@ static int dt_xdp__adopt_map(struct dt_xdp *x, int id)
 		return err;
 	fd = map__open_pin(name, path, &info);
 	if (fd == -ENOENT)
-		dt_log_warn("map %s: not pinned at %s: nothing to adopt, load the program first", name,
-			path);
+		dt_log_warn("map %s: not pinned at %s: nothing to adopt, load the program first",
+			    name, path);
 	else if (fd < 0)
 		dt_log_warn("map %s: open pin %s: %s", name, path, strerror(-fd));
 	if (fd < 0)

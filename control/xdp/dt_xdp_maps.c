@@ -95,8 +95,8 @@ int dt_xdp__set_site(struct dt_xdp *x, __u32 site, const struct dt_site *cfg)
 	int err = check_site("site", site);
 
 	if (!err && (cfg->delivery >= DT_DELIVERY_MAX || cfg->egress_port >= DT_MAX_EGRESS_PORTS)) {
-		dt_log_warn("site %u: delivery %u / egress port %u out of range", site, cfg->delivery,
-			cfg->egress_port);
+		dt_log_warn("site %u: delivery %u / egress port %u out of range", site,
+			    cfg->delivery, cfg->egress_port);
 		err = -EINVAL;
 	}
 	return err ?: map__update(x, DT_MAP_SITE, &site, cfg);
@@ -114,7 +114,7 @@ int dt_xdp__set_failover(struct dt_xdp *x, __u32 home, const struct dt_failover_
 			if (cand == DT_CANDIDATE_NONE || cand < DT_MAX_SITES)
 				continue;
 			dt_log_warn("home site %u: slot %u candidate %u is site %u, not a site id",
-				home, s, c, cand);
+				    home, s, c, cand);
 			err = -EINVAL;
 			break;
 		}

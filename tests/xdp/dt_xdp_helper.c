@@ -84,8 +84,7 @@ static int do_query(struct helper_opts *o, char **argv)
 
 	if (!err)
 		printf("%s prog_id=%u name=%s mode=%s ours=%d\n", argv[0], st.prog_id,
-		       st.prog_id ? st.prog_name : "-",
-		       dt_xdp_mode_name(st.mode), st.ours);
+		       st.prog_id ? st.prog_name : "-", dt_xdp_mode_name(st.mode), st.ours);
 	return err;
 }
 

@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 
+#include "dt_clock.h"
+#include "dt_log.h"
 #include "dt_xdp.h"
 
 #define HOME 1
@@ -35,14 +37,6 @@ struct apply_result {
 	unsigned int flows; /* entries in dt_flows while measuring */
 	double median_us, p99_us;
 };
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -124,10 +118,10 @@ static int apply__measure(struct dt_xdp *x, unsigned int writes, struct apply_re
 	int err = us ? 0 : -ENOMEM;
 
 	for (i = 0; i < writes && !err; i++) {
-		double t0 = now_ns();
+		double t0 = (double)dt_mono_ns();
 
 		err = dt_xdp__set_site_state(x, HOME, i & 1 ? DT_SITE_UP : DT_SITE_DOWN);
-		us[i] = (now_ns() - t0) / 1e3;
+		us[i] = ((double)dt_mono_ns() - t0) / 1e3;
 	}
 	if (!err) {
 		qsort(us, writes, sizeof(*us), cmp_double);
@@ -258,7 +252,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	dt_xdp_set_print(NULL, DT_XDP_WARN);
+	dt_log_set_level(DT_LOG_WARN);
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/detour-bench-%d", getpid());
 	dt_xdp_opts__init(&o);
 	o.pin_root = pin_root;

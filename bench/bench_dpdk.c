@@ -23,6 +23,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 
+#include "dt_clock.h"
 #include "dt_dpdk.h"
 #include "bench_parse.h"
 
@@ -30,14 +31,6 @@
 #define FRAME_LEN 64
 #define HOME 1
 #define SITE_A 2
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static unsigned int frame_build(unsigned char *f, unsigned int flow)
 {
@@ -278,12 +271,12 @@ static int alternate_bursts(const char *pcap, long rounds)
 		goto close;
 	for (r = 0; r < rounds; r++) {
 		for (s = 0; s < ALT_SIDES; s++) {
-			double t0 = now_s();
+			double t0 = (double)dt_mono_ns() / 1e9;
 			long n = alternate_turn(e, s);
 
 			if (n <= 0)
 				goto close;
-			ns[s][r] = (now_s() - t0) * 1e9 / (double)n;
+			ns[s][r] = ((double)dt_mono_ns() / 1e9 - t0) * 1e9 / (double)n;
 		}
 	}
 	alternate_report(ns, rounds);
@@ -332,11 +325,11 @@ static double testpmd_interval(FILE *p, double seconds)
 
 	fputs("start\n", p);
 	fflush(p);
-	t0 = now_s();
+	t0 = (double)dt_mono_ns() / 1e9;
 	usleep((useconds_t)(seconds * 1e6));
 	fputs("stop\n", p);
 	fflush(p);
-	return now_s() - t0;
+	return (double)dt_mono_ns() / 1e9 - t0;
 }
 
 /* The TX count of each "stop", in order, from testpmd's output; how many were found. */
@@ -406,11 +399,11 @@ static double worker_interval(struct dt_dpdk *e, double seconds, unsigned long l
 	double t0;
 
 	rte_eth_stats_reset(port);
-	t0 = now_s();
+	t0 = (double)dt_mono_ns() / 1e9;
 	dt_dpdk__launch(e);
 	usleep((useconds_t)(seconds * 1e6));
 	dt_dpdk__stop(e);
-	t0 = now_s() - t0;
+	t0 = (double)dt_mono_ns() / 1e9 - t0;
 	rte_eth_stats_get(port, &st);
 	*tx = st.opackets;
 	return t0;

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "dt_clock.h"
 #include "hb.h"
 
 #define BATCH 10000
@@ -25,14 +26,6 @@ struct bench_ctx {
 
 typedef void (*bench_fn)(struct bench_ctx *c, unsigned int i);
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -46,11 +39,11 @@ static double bench_median(struct bench_ctx *c, bench_fn fn)
 	double per_call[BATCHES];
 
 	for (unsigned int b = 0; b < BATCHES; b++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = dt_mono_ns();
 
 		for (unsigned int i = 0; i < BATCH; i++)
 			fn(c, i);
-		per_call[b] = (double)(now_ns() - t0) / BATCH;
+		per_call[b] = (double)(dt_mono_ns() - t0) / BATCH;
 	}
 	qsort(per_call, BATCHES, sizeof(per_call[0]), cmp_double);
 	return per_call[BATCHES / 2];

@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "dt_clock.h"
 #include "deadline_timer.h"
 
 #define MAX_COUNT 1000000u
@@ -181,7 +182,7 @@ static int wait_deadline(struct deadline_timer *t, int epfd, __u64 deadline_ns, 
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return n < 0 ? -errno : -ETIMEDOUT;
-	now = monotonic_now_ns();
+	now = dt_mono_ns();
 	err = deadline_timer__ack(t, NULL);
 	if (err)
 		return err;
@@ -197,7 +198,7 @@ static int wait_deadline(struct deadline_timer *t, int epfd, __u64 deadline_ns, 
 static int measure(struct deadline_timer *t, int epfd, const struct bench_opts *o, __u64 *samples,
 		   unsigned int *rebased)
 {
-	__u64 deadline = monotonic_now_ns() + o->spacing_ns;
+	__u64 deadline = dt_mono_ns() + o->spacing_ns;
 	unsigned int i;
 	int err;
 
@@ -206,8 +207,8 @@ static int measure(struct deadline_timer *t, int epfd, const struct bench_opts *
 		if (err)
 			return err;
 		deadline += o->spacing_ns;
-		if (deadline <= monotonic_now_ns()) {
-			deadline = monotonic_now_ns() + o->spacing_ns;
+		if (deadline <= dt_mono_ns()) {
+			deadline = dt_mono_ns() + o->spacing_ns;
 			(*rebased)++;
 		}
 	}

@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dt_clock.h"
 #include "dataplane/core/detour_abi.h"
 #include "failover_slots.h"
 #include "test_packets.h"
@@ -217,25 +218,17 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static int scenario__round(struct bench *b, struct scenario *s, unsigned int round)
 {
 	__u32 *dst = s->samples + (size_t)round * b->per_round, action;
-	double t0 = now_ns();
+	double t0 = (double)dt_mono_ns();
 	unsigned int i;
 	int err = set_states(b, s->down);
 
 	for (i = 0; i < b->per_round && !err; i++)
 		err = run_once(b, s, &dst[i], &action, NULL, NULL);
 	if (!err && s->kind == EMPTY && s->family == 4)
-		b->syscall_ns += (now_ns() - t0) / b->per_round / b->rounds;
+		b->syscall_ns += ((double)dt_mono_ns() - t0) / b->per_round / b->rounds;
 	return err;
 }
 

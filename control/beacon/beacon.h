@@ -15,9 +15,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
-#include <syslog.h>
 
 #include "conf_table.h"
+#include "dt_log.h"
 #include "hb.h"
 #include "hb_socket.h"
 
@@ -111,10 +111,5 @@ int power_poller__start(const struct beacon_config *cfg, _Atomic uint32_t *flags
 			struct power_poller **out);
 /* Stop the thread, wait for it, free the poller. NULL is fine. */
 void power_poller__stop(struct power_poller *p);
-
-/* ---- Logging ------------------------------------------------------------------------------ */
-
-void beacon_log_init(bool foreground);
-void blog(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* DT_BEACON_H */

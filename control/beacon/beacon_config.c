@@ -36,7 +36,7 @@ static void layer_report(void *user, const struct conf_key_row *key, const char 
 {
 	struct config_layer *l = user;
 
-	blog(LOG_ERR, "%s: %s: %s", l->origin, key->name, why);
+	dt_log_err("%s: %s: %s", l->origin, key->name, why);
 }
 
 static void layer_init(struct config_layer *l, struct beacon_config *cfg, const char *origin)
@@ -82,13 +82,13 @@ static int parse_target(const struct conf_key_row *k, const char *spec, void *ba
 		cfg->n_targets = 0;
 	l->targets_seen = true;
 	if (cfg->n_targets == BEACON_MAX_TARGETS) {
-		blog(LOG_ERR, "%s: more than %d targets", l->origin, BEACON_MAX_TARGETS);
+		dt_log_err("%s: more than %d targets", l->origin, BEACON_MAX_TARGETS);
 		return -E2BIG;
 	}
 	t = &cfg->targets[cfg->n_targets];
 	if (strlen(spec) >= sizeof(t->spec) || hb_addr_parse(spec, false, &t->addr, &t->addr_len)) {
-		blog(LOG_ERR, "%s: bad target \"%s\": expected HOST:PORT or [V6ADDR]:PORT",
-		     l->origin, spec);
+		dt_log_err("%s: bad target \"%s\": expected HOST:PORT or [V6ADDR]:PORT", l->origin,
+			   spec);
 		return -EINVAL;
 	}
 	snprintf(t->spec, sizeof(t->spec), "%s", spec);
@@ -105,21 +105,21 @@ static int parse_source(const struct conf_key_row *k, const char *value, void *b
 	enum power_source src = (enum power_source)k->min;
 
 	if (++l->sources_seen > 1) {
-		blog(LOG_ERR, "%s: give one of ups, status-file, status-command", l->origin);
+		dt_log_err("%s: give one of ups, status-file, status-command", l->origin);
 		return -EINVAL;
 	}
 	cfg->source = src;
 	if (src == POWER_SOURCE_UPS) {
 		if (beacon_config__set_ups(cfg, value)) {
-			blog(LOG_ERR, "%s: bad ups \"%s\": expected NAME@HOST[:PORT]", l->origin,
-			     value);
+			dt_log_err("%s: bad ups \"%s\": expected NAME@HOST[:PORT]", l->origin,
+				   value);
 			return -EINVAL;
 		}
 		return 0;
 	}
 	if (!value[0] || strlen(value) >= sizeof(cfg->status_path)) {
-		blog(LOG_ERR, "%s: bad status %s \"%s\"", l->origin,
-		     src == POWER_SOURCE_FILE ? "file" : "command", value);
+		dt_log_err("%s: bad status %s \"%s\"", l->origin,
+			   src == POWER_SOURCE_FILE ? "file" : "command", value);
 		return -EINVAL;
 	}
 	snprintf(cfg->status_path, sizeof(cfg->status_path), "%s", value);
@@ -160,10 +160,10 @@ static int config_apply(struct config_layer *l, const char *name, const char *va
 		return k->parse(k, value, l->cfg, &l->report);
 	near = conf_table__suggest(&beacon_keys, BEACON_SECTION, name);
 	if (near)
-		blog(LOG_ERR, "%s: unknown setting \"%s\" (did you mean \"%s\"?)", l->origin, name,
-		     near);
+		dt_log_err("%s: unknown setting \"%s\" (did you mean \"%s\"?)", l->origin, name,
+			   near);
 	else
-		blog(LOG_ERR, "%s: unknown setting \"%s\"", l->origin, name);
+		dt_log_err("%s: unknown setting \"%s\"", l->origin, name);
 	return -EINVAL;
 }
 
@@ -172,7 +172,7 @@ static int config_ini_handler(void *user, const char *section, const char *name,
 	struct config_layer *l = user;
 
 	if (section[0] && strcmp(section, "beacon")) {
-		blog(LOG_ERR, "%s: unknown section [%s]", l->origin, section);
+		dt_log_err("%s: unknown section [%s]", l->origin, section);
 		l->err = -EINVAL;
 		return 0;
 	}
@@ -190,11 +190,11 @@ static int config_load_file(struct beacon_config *cfg)
 	snprintf(origin, sizeof(origin), "config file %s", cfg->config_path);
 	line = ini_parse(cfg->config_path, config_ini_handler, &l);
 	if (line < 0) {
-		blog(LOG_ERR, "config file %s: cannot open: %s", cfg->config_path, strerror(errno));
+		dt_log_err("config file %s: cannot open: %s", cfg->config_path, strerror(errno));
 		return -ENOENT;
 	}
 	if (line > 0) {
-		blog(LOG_ERR, "config file %s line %d: not understood", cfg->config_path, line);
+		dt_log_err("config file %s line %d: not understood", cfg->config_path, line);
 		return l.err ? l.err : -EINVAL;
 	}
 	return 0;
@@ -285,7 +285,7 @@ static int config_apply_argv(struct beacon_config *cfg, int argc, char **argv)
 			return err;
 	}
 	if (optind < argc) {
-		blog(LOG_ERR, "command line: unexpected argument \"%s\"", argv[optind]);
+		dt_log_err("command line: unexpected argument \"%s\"", argv[optind]);
 		return -EINVAL;
 	}
 	return 0;
@@ -294,24 +294,24 @@ static int config_apply_argv(struct beacon_config *cfg, int argc, char **argv)
 static int config_validate(struct beacon_config *cfg)
 {
 	if (cfg->site_id < 0 || !cfg->key_file[0] || !cfg->n_targets) {
-		blog(LOG_ERR, "need a site, a key file and at least one target (see --help)");
+		dt_log_err("need a site, a key file and at least one target (see --help)");
 		return -EINVAL;
 	}
 	if (cfg->interval_us < BEACON_INTERVAL_MIN_US || cfg->interval_us > 10000000u) {
-		blog(LOG_ERR, "interval %u us: must be between 1ms and 10s", cfg->interval_us);
+		dt_log_err("interval %u us: must be between 1ms and 10s", cfg->interval_us);
 		return -EINVAL;
 	}
 	if (cfg->jitter_us < 0)
 		cfg->jitter_us = cfg->interval_us / 10;
 	if (cfg->jitter_us >= cfg->interval_us / 2) {
-		blog(LOG_ERR, "jitter %lld us: must be less than half the interval (%u us)",
-		     (long long)cfg->jitter_us, cfg->interval_us);
+		dt_log_err("jitter %lld us: must be less than half the interval (%u us)",
+			   (long long)cfg->jitter_us, cfg->interval_us);
 		return -EINVAL;
 	}
 	if (!cfg->poll_interval_ms || !cfg->poll_timeout_ms ||
 	    cfg->poll_timeout_ms > cfg->poll_interval_ms) {
-		blog(LOG_ERR, "poll-timeout %u ms must be > 0 and at most poll-interval %u ms",
-		     cfg->poll_timeout_ms, cfg->poll_interval_ms);
+		dt_log_err("poll-timeout %u ms must be > 0 and at most poll-interval %u ms",
+			   cfg->poll_timeout_ms, cfg->poll_interval_ms);
 		return -EINVAL;
 	}
 	return 0;

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "dt_clock.h"
 #include "beacon.h"
 
 /* What one configuration needs at run time; SIGHUP builds a new one before dropping the old. */
@@ -43,14 +44,6 @@ static void on_signal(int sig)
 		stop_requested = 1;
 }
 
-static uint64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void run_free(struct beacon_run *r)
 {
 	if (r->fd4 >= 0)
@@ -72,8 +65,8 @@ static int run_open_sockets(struct beacon_run *r)
 			continue;
 		*fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (*fd < 0) {
-			blog(LOG_ERR, "target %s: socket: %s", r->cfg.targets[i].spec,
-			     strerror(errno));
+			dt_log_err("target %s: socket: %s", r->cfg.targets[i].spec,
+				   strerror(errno));
 			return -errno;
 		}
 	}
@@ -91,7 +84,7 @@ static int run_prepare(struct beacon_run *r, int argc, char **argv)
 	if (!err)
 		err = hb_keyring__load(r->cfg.key_file, &r->keys);
 	if (!err && !hb_keyring__key(r->keys, (uint16_t)r->cfg.site_id)) {
-		blog(LOG_ERR, "key file %s: no key for site %d", r->cfg.key_file, r->cfg.site_id);
+		dt_log_err("key file %s: no key for site %d", r->cfg.key_file, r->cfg.site_id);
 		err = -ENOKEY;
 	}
 	if (!err)
@@ -110,9 +103,9 @@ static void beacon_send_one(struct beacon *b, const uint8_t *wire, unsigned int 
 			   t->addr_len);
 
 	if (n != HB_WIRE_LEN && !r->failing[i])
-		blog(LOG_WARNING, "target %s: send failed: %s", t->spec, strerror(errno));
+		dt_log_warn("target %s: send failed: %s", t->spec, strerror(errno));
 	else if (n == HB_WIRE_LEN && r->failing[i])
-		blog(LOG_NOTICE, "target %s: sending again", t->spec);
+		dt_log_info("target %s: sending again", t->spec);
 	r->failing[i] = n != HB_WIRE_LEN;
 }
 
@@ -123,7 +116,7 @@ static void beacon_beat(struct beacon *b)
 		.site_id = (uint16_t)r->cfg.site_id,
 		.epoch = b->epoch,
 		.seq = ++b->seq,
-		.sent_ns = clock_ns(CLOCK_REALTIME),
+		.sent_ns = dt_clock_ns(CLOCK_REALTIME),
 		.interval_us = r->cfg.interval_us,
 		.power_flags = atomic_load_explicit(&b->power, memory_order_relaxed),
 	};
@@ -141,8 +134,7 @@ static void beacon_wait_next(struct beacon *b)
 	uint64_t interval_ns = (uint64_t)b->run.cfg.interval_us * 1000;
 	uint64_t jitter_ns =
 		(uint64_t)randombytes_uniform((uint32_t)b->run.cfg.jitter_us + 1) * 1000;
-	uint64_t now = clock_ns(CLOCK_MONOTONIC), deadline;
-	struct timespec ts;
+	uint64_t now = dt_mono_ns(), deadline;
 
 	b->beat++;
 	if (b->base_ns + b->beat * interval_ns + interval_ns < now) {
@@ -152,9 +144,7 @@ static void beacon_wait_next(struct beacon *b)
 		b->beat = due;
 	}
 	deadline = b->base_ns + b->beat * interval_ns + jitter_ns;
-	ts.tv_sec = (time_t)(deadline / 1000000000ull);
-	ts.tv_nsec = (long)(deadline % 1000000000ull);
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL); /* EINTR: a signal to handle */
+	dt_mono_sleep_until(deadline); /* EINTR: a signal to handle */
 }
 
 static void beacon_reload(struct beacon *b, int argc, char **argv)
@@ -163,23 +153,23 @@ static void beacon_reload(struct beacon *b, int argc, char **argv)
 	struct power_poller *poller;
 	int err;
 
-	blog(LOG_NOTICE, "SIGHUP: reloading the configuration");
+	dt_log_info("SIGHUP: reloading the configuration");
 	err = run_prepare(&next, argc, argv);
 	if (!err)
 		err = power_poller__start(&next.cfg, &b->power, &poller);
 	if (err) {
 		run_free(&next); /* idempotent: run_prepare cleans up after itself too */
-		blog(LOG_ERR, "SIGHUP: keeping the old configuration (%s)", strerror(-err));
+		dt_log_err("SIGHUP: keeping the old configuration (%s)", strerror(-err));
 		return;
 	}
 	power_poller__stop(b->poller);
 	run_free(&b->run);
 	b->run = next;
 	b->poller = poller;
-	b->base_ns = clock_ns(CLOCK_MONOTONIC);
+	b->base_ns = dt_mono_ns();
 	b->beat = 0;
-	blog(LOG_NOTICE, "site %d: configuration reloaded, %u targets every %u us",
-	     next.cfg.site_id, next.cfg.n_targets, next.cfg.interval_us);
+	dt_log_info("site %d: configuration reloaded, %u targets every %u us", next.cfg.site_id,
+		    next.cfg.n_targets, next.cfg.interval_us);
 }
 
 static int install_signals(void)
@@ -201,12 +191,11 @@ static int install_signals(void)
  */
 static void beacon_await_first_reading(struct beacon *b)
 {
-	uint64_t until = clock_ns(CLOCK_MONOTONIC) +
-			 (uint64_t)(b->run.cfg.poll_timeout_ms + 100) * 1000000ull;
+	uint64_t until = dt_mono_ns() + (uint64_t)(b->run.cfg.poll_timeout_ms + 100) * 1000000ull;
 	const struct timespec step = { .tv_nsec = 1000000 };
 	uint32_t zero = 0;
 
-	while (!atomic_load(&b->power) && clock_ns(CLOCK_MONOTONIC) < until)
+	while (!atomic_load(&b->power) && dt_mono_ns() < until)
 		nanosleep(&step, NULL);
 	atomic_compare_exchange_strong(&b->power, &zero, (uint32_t)DT_POWER_UNKNOWN);
 }
@@ -220,9 +209,8 @@ static void beacon_go_realtime(struct beacon *b)
 	struct sched_param sp = { .sched_priority = 20 };
 
 	if (sched_setscheduler(0, SCHED_FIFO, &sp))
-		blog(LOG_WARNING,
-		     "site %d: SCHED_FIFO refused (%s): heartbeats may be late under load",
-		     b->run.cfg.site_id, strerror(errno));
+		dt_log_warn("site %d: SCHED_FIFO refused (%s): heartbeats may be late under load",
+			    b->run.cfg.site_id, strerror(errno));
 }
 
 static int beacon_start(struct beacon *b, int argc, char **argv)
@@ -232,27 +220,27 @@ static int beacon_start(struct beacon *b, int argc, char **argv)
 	err = run_prepare(&b->run, argc, argv);
 	if (err)
 		return err;
-	beacon_log_init(b->run.cfg.foreground);
+	dt_log_init("detour-beacon", b->run.cfg.foreground ? 0 : DT_LOG_SYSLOG);
 	if (!b->run.cfg.foreground && daemon(0, 0) < 0) {
-		blog(LOG_ERR, "daemon: %s", strerror(errno));
+		dt_log_err("daemon: %s", strerror(errno));
 		return -errno;
 	}
 	/* Later than any epoch a previous run can have used, as long as the clock is sane. */
-	b->epoch = clock_ns(CLOCK_REALTIME);
+	b->epoch = dt_clock_ns(CLOCK_REALTIME);
 	atomic_init(&b->power, 0); /* 0: no reading yet (a reading always has a source bit) */
 	err = power_poller__start(&b->run.cfg, &b->power, &b->poller);
 	if (err) {
-		blog(LOG_ERR, "site %d: cannot start the power thread: %s", b->run.cfg.site_id,
-		     strerror(-err));
+		dt_log_err("site %d: cannot start the power thread: %s", b->run.cfg.site_id,
+			   strerror(-err));
 		return err;
 	}
 	beacon_await_first_reading(b);
 	if (b->run.cfg.realtime)
 		beacon_go_realtime(b); /* this thread only: the power thread stays ordinary */
-	b->base_ns = clock_ns(CLOCK_MONOTONIC);
-	blog(LOG_NOTICE, "site %d: epoch %llu, %u targets every %u us (jitter %lld us)",
-	     b->run.cfg.site_id, (unsigned long long)b->epoch, b->run.cfg.n_targets,
-	     b->run.cfg.interval_us, (long long)b->run.cfg.jitter_us);
+	b->base_ns = dt_mono_ns();
+	dt_log_info("site %d: epoch %llu, %u targets every %u us (jitter %lld us)",
+		    b->run.cfg.site_id, (unsigned long long)b->epoch, b->run.cfg.n_targets,
+		    b->run.cfg.interval_us, (long long)b->run.cfg.jitter_us);
 	return 0;
 }
 
@@ -261,7 +249,7 @@ int main(int argc, char **argv)
 	static struct beacon b;
 	int err;
 
-	beacon_log_init(true);
+	dt_log_init("detour-beacon", 0);
 	err = install_signals();
 	if (!err)
 		err = beacon_start(&b, argc, argv);
@@ -282,8 +270,8 @@ int main(int argc, char **argv)
 			beacon_reload(&b, argc, argv);
 		}
 	}
-	blog(LOG_NOTICE, "site %d: stopping after %llu heartbeats (%llu beats skipped late)",
-	     b.run.cfg.site_id, (unsigned long long)b.seq, (unsigned long long)b.late_beats);
+	dt_log_info("site %d: stopping after %llu heartbeats (%llu beats skipped late)",
+		    b.run.cfg.site_id, (unsigned long long)b.seq, (unsigned long long)b.late_beats);
 	power_poller__stop(b.poller);
 	run_free(&b.run);
 	return 0;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "beacon.h"
+#include "dt_clock.h"
 
 #define NUT_LINE_MAX 512
 
@@ -30,7 +31,7 @@ int nut_client__init(struct nut_client *nc, const char *ups, const char *host, u
 	snprintf(port_str, sizeof(port_str), "%u", port);
 	err = getaddrinfo(host, port_str, &hints, &ai);
 	if (err) {
-		blog(LOG_ERR, "ups %s@%s: %s", ups, host, gai_strerror(err));
+		dt_log_err("ups %s@%s: %s", ups, host, gai_strerror(err));
 		return -EINVAL;
 	}
 	memcpy(&nc->addr, ai->ai_addr, ai->ai_addrlen);
@@ -46,19 +47,11 @@ void nut_client__close(struct nut_client *nc)
 	nc->fd = -1;
 }
 
-static int64_t nut_ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-}
-
 /* Wait for events on fd until the deadline: 0, -ETIMEDOUT or -errno. */
-static int nut_wait(int fd, short events, const struct timespec *deadline)
+static int nut_wait(int fd, short events, uint64_t deadline_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
-	int64_t left = nut_ms_left(deadline);
+	int64_t left = dt_mono_ms_left(deadline_ms);
 	int n;
 
 	if (left <= 0)
@@ -69,7 +62,7 @@ static int nut_wait(int fd, short events, const struct timespec *deadline)
 	return n == 0 ? -ETIMEDOUT : 0;
 }
 
-static int nut_connect(struct nut_client *nc, const struct timespec *deadline)
+static int nut_connect(struct nut_client *nc, uint64_t deadline_ms)
 {
 	int soerr = 0, err;
 	socklen_t len = sizeof(soerr);
@@ -81,7 +74,7 @@ static int nut_connect(struct nut_client *nc, const struct timespec *deadline)
 		return 0;
 	if (errno != EINPROGRESS)
 		return -errno;
-	err = nut_wait(nc->fd, POLLOUT, deadline);
+	err = nut_wait(nc->fd, POLLOUT, deadline_ms);
 	if (err)
 		return err;
 	if (getsockopt(nc->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
@@ -90,14 +83,13 @@ static int nut_connect(struct nut_client *nc, const struct timespec *deadline)
 }
 
 /* One reply line into line[], without the newline. */
-static int nut_read_line(struct nut_client *nc, char *line, size_t cap,
-			 const struct timespec *deadline)
+static int nut_read_line(struct nut_client *nc, char *line, size_t cap, uint64_t deadline_ms)
 {
 	size_t len = 0;
 
 	while (len < cap - 1) {
 		ssize_t n;
-		int err = nut_wait(nc->fd, POLLIN, deadline);
+		int err = nut_wait(nc->fd, POLLIN, deadline_ms);
 
 		if (err)
 			return err;
@@ -127,12 +119,12 @@ static int nut_parse_reply(const struct nut_client *nc, char *line, uint32_t *fl
 	if (len && line[len - 1] == '\r')
 		line[--len] = '\0';
 	if (!strncmp(line, "ERR ", 4)) {
-		blog(LOG_WARNING, "ups %s: upsd says %s", nc->ups, line);
+		dt_log_warn("ups %s: upsd says %s", nc->ups, line);
 		return -EPROTO;
 	}
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "VAR %s ups.status \"", nc->ups);
 	if (len < plen + 1 || strncmp(line, prefix, plen) || line[len - 1] != '"') {
-		blog(LOG_WARNING, "ups %s: unexpected reply \"%.80s\"", nc->ups, line);
+		dt_log_warn("ups %s: unexpected reply \"%.80s\"", nc->ups, line);
 		return -EPROTO;
 	}
 	line[len - 1] = '\0';
@@ -140,18 +132,18 @@ static int nut_parse_reply(const struct nut_client *nc, char *line, uint32_t *fl
 	return 0;
 }
 
-static int nut_exchange(struct nut_client *nc, const struct timespec *deadline, uint32_t *flags)
+static int nut_exchange(struct nut_client *nc, uint64_t deadline_ms, uint32_t *flags)
 {
 	char req[128], line[NUT_LINE_MAX];
 	int len, err;
 
 	len = snprintf(req, sizeof(req), "GET VAR %s ups.status\n", nc->ups);
-	err = nut_wait(nc->fd, POLLOUT, deadline);
+	err = nut_wait(nc->fd, POLLOUT, deadline_ms);
 	if (err)
 		return err;
 	if (send(nc->fd, req, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) != len)
 		return errno ? -errno : -EIO;
-	err = nut_read_line(nc, line, sizeof(line), deadline);
+	err = nut_read_line(nc, line, sizeof(line), deadline_ms);
 	if (err)
 		return err;
 	return nut_parse_reply(nc, line, flags);
@@ -159,21 +151,14 @@ static int nut_exchange(struct nut_client *nc, const struct timespec *deadline, 
 
 int nut_client__query(struct nut_client *nc, uint32_t timeout_ms, uint32_t *flags)
 {
-	struct timespec deadline;
+	uint64_t deadline_ms = dt_mono_ms() + timeout_ms;
 	int err = 0;
 
 	*flags = DT_POWER_UNKNOWN;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
 	if (nc->fd < 0)
-		err = nut_connect(nc, &deadline);
+		err = nut_connect(nc, deadline_ms);
 	if (!err)
-		err = nut_exchange(nc, &deadline, flags);
+		err = nut_exchange(nc, deadline_ms, flags);
 	/* After a failure the stream may hold half a reply: start the next query afresh. */
 	if (err) {
 		nut_client__close(nc);

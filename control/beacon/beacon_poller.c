@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "beacon.h"
+#include "dt_clock.h"
 
 /* A status file is re-read only when it changed (or vanished): stat is cheap, reads are not. */
 struct file_watch {
@@ -74,19 +75,17 @@ static void *poller_main(void *arg)
 
 	for (;;) {
 		struct pollfd pfd = { .fd = p->stop_fd, .events = POLLIN };
-		struct timespec t0, t1;
+		uint64_t t0_ms = dt_mono_ms();
 		uint32_t flags;
 		int64_t spent_ms;
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
 		flags = poller_read(p, &watch);
 		atomic_store_explicit(p->flags, flags, memory_order_relaxed);
 		if (flags != last)
-			blog(LOG_NOTICE, "site %d: power flags 0x%08x (was 0x%08x)", p->cfg.site_id,
-			     flags, last);
+			dt_log_info("site %d: power flags 0x%08x (was 0x%08x)", p->cfg.site_id,
+				    flags, last);
 		last = flags;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		spent_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		spent_ms = (int64_t)(dt_mono_ms() - t0_ms);
 		if (poll(&pfd, 1,
 			 (int)(spent_ms >= p->cfg.poll_interval_ms ?
 				       0 :
@@ -140,8 +139,8 @@ void power_poller__stop(struct power_poller *p)
 	if (!p)
 		return;
 	if (write(p->stop_fd, &one, sizeof(one)) != sizeof(one))
-		blog(LOG_ERR, "site %d: cannot wake the power thread: %s", p->cfg.site_id,
-		     strerror(errno));
+		dt_log_err("site %d: cannot wake the power thread: %s", p->cfg.site_id,
+			   strerror(errno));
 	pthread_join(p->thread, NULL);
 	close(p->stop_fd);
 	free(p);

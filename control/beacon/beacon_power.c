@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "beacon.h"
+#include "dt_clock.h"
 
 #define STATUS_LINE_MAX 256
 
@@ -67,14 +68,6 @@ int power_status_file(const char *path, uint32_t *flags)
 	return 0;
 }
 
-static int64_t ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-}
-
 /* sh -c cmd with stdout on out_fd, stdin on /dev/null, default signals, in its own group. */
 static int command_spawn(const char *cmd, int out_fd, pid_t *pid)
 {
@@ -106,13 +99,13 @@ static int command_spawn(const char *cmd, int out_fd, pid_t *pid)
 }
 
 /* Read the child's output until EOF or the deadline. Returns bytes read or -ETIMEDOUT. */
-static ssize_t command_read(int fd, char *buf, size_t cap, const struct timespec *deadline)
+static ssize_t command_read(int fd, char *buf, size_t cap, uint64_t deadline_ms)
 {
 	size_t len = 0;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = ms_left(deadline);
+		int64_t left = dt_mono_ms_left(deadline_ms);
 		ssize_t n;
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
@@ -129,14 +122,14 @@ static ssize_t command_read(int fd, char *buf, size_t cap, const struct timespec
 }
 
 /* Reap the child by the deadline; kill its whole group if it overstays. */
-static int command_reap(pid_t pid, const struct timespec *deadline)
+static int command_reap(pid_t pid, uint64_t deadline_ms)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int status = 0;
 
 	if (pidfd >= 0) {
 		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-		int64_t left = ms_left(deadline);
+		int64_t left = dt_mono_ms_left(deadline_ms);
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			kill(-pid, SIGKILL);
@@ -152,19 +145,12 @@ static int command_reap(pid_t pid, const struct timespec *deadline)
 int power_status_command(const char *cmd, uint32_t timeout_ms, uint32_t *flags)
 {
 	char buf[STATUS_LINE_MAX + 1];
-	struct timespec deadline;
+	uint64_t deadline_ms = dt_mono_ms() + timeout_ms;
 	int pipefd[2], err;
 	ssize_t n;
 	pid_t pid;
 
 	*flags = DT_POWER_UNKNOWN;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	err = command_spawn(cmd, pipefd[1], &pid);
@@ -173,11 +159,11 @@ int power_status_command(const char *cmd, uint32_t timeout_ms, uint32_t *flags)
 		close(pipefd[0]);
 		return err;
 	}
-	n = command_read(pipefd[0], buf, STATUS_LINE_MAX, &deadline);
+	n = command_read(pipefd[0], buf, STATUS_LINE_MAX, deadline_ms);
 	close(pipefd[0]);
 	if (n < 0)
 		kill(-pid, SIGKILL);
-	err = command_reap(pid, &deadline);
+	err = command_reap(pid, deadline_ms);
 	if (n < 0)
 		return (int)n;
 	if (err)

@@ -84,7 +84,7 @@ const char *conf_key__label(const struct conf_key_row *key);
 conf_parse_fn conf_parse_uint; /* decimal, min .. max, stored in a field of 1, 2, 4 or 8 bytes */
 conf_parse_fn conf_parse_duration; /* see conf_duration_ns(); stored as ns / unit */
 conf_parse_fn conf_parse_decimal; /* up to 6 decimals, min .. max, a double */
-conf_parse_fn conf_parse_enum; /* one of arg's names (NULL-terminated), an unsigned int */
+conf_parse_fn conf_parse_enum; /* one of arg's names for min .. max, an unsigned int */
 conf_parse_fn conf_parse_mac; /* a unicast MAC, 6 bytes */
 conf_parse_fn conf_parse_path; /* absolute, shorter than the field */
 conf_parse_fn conf_parse_path_or_dash; /* the same, or "-" */

@@ -236,14 +236,17 @@ int conf_parse_decimal(const struct conf_key_row *k, const char *text, void *bas
 	return 0;
 }
 
-/* The value stored is min + the name's index, so an enum need not start at 0. */
+/*
+ * arg names the values min .. max in order (common/dt_names.h's tables, offset to min); the value
+ * stored is min + the name's index, so an enum need not start at 0.
+ */
 int conf_parse_enum(const struct conf_key_row *k, const char *text, void *base,
 		    const struct conf_report *r)
 {
 	const char *const *names = k->arg;
 	char list[128] = "";
 
-	for (unsigned int i = 0; names[i]; i++) {
+	for (unsigned int i = 0; i <= k->max - k->min; i++) {
 		if (!strcmp(text, names[i])) {
 			store_uint(k, base, k->min + i);
 			return 0;

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "dt_names.h"
 #include "config_internal.h"
 
 #define MTU_MIN_V6 1280 /* RFC 8200: an IPv6 outer header needs a link of at least this */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "dt_names.h"
 
 #define MS CONF_NS_PER_MS
 #define TIMER_MAX_NS (3600000 * MS) /* one hour: anything longer is a typo */
@@ -29,9 +30,6 @@
 #define BOTH (DETOUR | SITE)
 #define TIMERS "a site's detector timers" /* inherited by sites: compared per site first */
 
-static const char *const xdp_mode_names[] = { "native", "generic", NULL };
-static const char *const delivery_names[] = { "route", "ipip", NULL };
-
 static conf_parse_fn parse_interfaces, parse_listen, parse_group, parse_seed, parse_site_id,
 	parse_source_mac, parse_tunnel_remote, parse_tunnel_local;
 static conf_same_fn same_interfaces, same_listen;
@@ -43,8 +41,8 @@ static const struct conf_key_row rows[] = {
 	/* [detour] */
 	{ "interfaces", DETOUR, parse_interfaces, D(interfaces),
 	  .flags = CONF_LIST | CONF_REQUIRED | CONF_RESTART, .same = same_interfaces },
-	{ "xdp_mode", DETOUR, conf_parse_enum, D(xdp_mode), .def = "native", .arg = xdp_mode_names,
-	  .flags = CONF_RESTART },
+	{ "xdp_mode", DETOUR, conf_parse_enum, D(xdp_mode), 0, DT_XDP_MODE_VALUE_MAX - 1,
+	  .def = "native", .arg = dt_xdp_mode_names, .flags = CONF_RESTART },
 	{ "heartbeat_listen", DETOUR, parse_listen, D(listen),
 	  .flags = CONF_LIST | CONF_REQUIRED | CONF_RESTART, .same = same_listen },
 	{ "key_file", DETOUR, conf_parse_path, D(key_file), .def = "/etc/detour/detour.keys" },
@@ -77,8 +75,8 @@ static const struct conf_key_row rows[] = {
 	/* [site NAME]; the order is the order of "missing required key" messages */
 	{ "id", SITE, parse_site_id, S(id), 0, DT_MAX_SITES - 1,
 	  .flags = CONF_REQUIRED | CONF_RESTART, .label = "the set of sites" },
-	{ "delivery", SITE, conf_parse_enum, S(delivery), DT_DELIVERY_ROUTE, .arg = delivery_names,
-	  .flags = CONF_REQUIRED },
+	{ "delivery", SITE, conf_parse_enum, S(delivery), DT_DELIVERY_ROUTE, DT_DELIVERY_IPIP,
+	  .arg = dt_delivery_names + DT_DELIVERY_ROUTE, .flags = CONF_REQUIRED },
 	{ "tunnel_remote", SITE, parse_tunnel_remote, S(tunnel_remote) },
 	{ "tunnel_local", SITE, parse_tunnel_local, S(tunnel_local) },
 	{ "interface", SITE, conf_parse_ifname, S(interface), .flags = CONF_REQUIRED },

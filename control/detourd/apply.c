@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "detourd.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 #include "failover_slots.h"
 
 static int interface_mac(const char *ifname, __u8 mac[6])
@@ -49,8 +49,8 @@ static int site_source_mac(const struct dt_dataplane *dp, const struct dt_config
 	err = dp->ops->port_mac ? dp->ops->port_mac(dp->impl, s->interface, mac) :
 				  interface_mac(s->interface, mac);
 	if (err)
-		log_err("site %s: interface %s: cannot read its MAC: %s", s->name, s->interface,
-			strerror(-err));
+		dt_log_err("site %s: interface %s: cannot read its MAC: %s", s->name, s->interface,
+			   strerror(-err));
 	return err;
 }
 
@@ -65,7 +65,7 @@ static int site_delivery(const struct dt_dataplane *dp, const struct dt_config_s
 	/* XDP_TX detection only: a DPDK port need not be a kernel interface */
 	out->egress_ifindex = if_nametoindex(s->interface);
 	if (!out->egress_ifindex && !dp->ops->port_mac) {
-		log_err("site %s: interface %s: %s", s->name, s->interface, strerror(errno));
+		dt_log_err("site %s: interface %s: %s", s->name, s->interface, strerror(errno));
 		return -ENODEV;
 	}
 	memcpy(out->dst_mac, s->next_hop_mac, 6);
@@ -93,7 +93,7 @@ static int apply_site(struct detourd *d, const struct dt_config *cfg,
 	err = err ?: ops->set_failover(d->dp.impl, s->id, slots);
 	free(slots);
 	if (err)
-		log_err("site %s: failover slots: %s", s->name, strerror(-err));
+		dt_log_err("site %s: failover slots: %s", s->name, strerror(-err));
 	return err;
 }
 
@@ -114,8 +114,8 @@ int detourd_apply_config(struct detourd *d, const struct dt_config *cfg)
 			return err;
 	for (i = 0; i < cfg->n_prefixes; i++)
 		if ((err = apply_prefix(d, &cfg->prefixes[i]))) {
-			log_err("prefix at %s:%u: %s", cfg->source, cfg->prefixes[i].line,
-				strerror(-err));
+			dt_log_err("prefix at %s:%u: %s", cfg->source, cfg->prefixes[i].line,
+				   strerror(-err));
 			return err;
 		}
 	return 0;
@@ -138,7 +138,7 @@ int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg)
 		hc.recovery_timeout_ns = s->recovery_timeout_ns;
 		err = health__add_site(d->health, &hc);
 		if (err) {
-			log_err("site %s: detector: %s", s->name, strerror(-err));
+			dt_log_err("site %s: detector: %s", s->name, strerror(-err));
 			return err;
 		}
 	}
@@ -202,13 +202,13 @@ int detourd_reload(struct detourd *d)
 	int ret = dt_config__load(d->config_path, &new, &err);
 
 	if (ret) {
-		log_err("reload: %s rejected, the running configuration stays:", d->config_path);
+		dt_log_err("reload: %s rejected, the running configuration stays:", d->config_path);
 		dt_config_error__print(&err, stderr);
 		return ret;
 	}
 	if ((what = dt_config__reload_blocker(d->cfg, new))) {
-		log_err("reload: %s changed; restart detourd to apply it. Nothing was changed.",
-			what);
+		dt_log_err("reload: %s changed; restart detourd to apply it. Nothing was changed.",
+			   what);
 		dt_config__free(new);
 		return -EINVAL;
 	}
@@ -218,13 +218,13 @@ int detourd_reload(struct detourd *d)
 	ret = ret ?: reload_keys(d, new->key_file);
 	ret = ret ?: health__set_blackout_hold(d->health, new->blackout_hold_ns);
 	if (ret) {
-		log_err("reload: applying %s failed half way: %s; the dataplane holds a mix, "
-			"send SIGHUP again after fixing the cause",
-			d->config_path, strerror(-ret));
+		dt_log_err("reload: applying %s failed half way: %s; the dataplane holds a mix, "
+			   "send SIGHUP again after fixing the cause",
+			   d->config_path, strerror(-ret));
 		dt_config__free(new);
 		return ret;
 	}
-	log_info("reload: %s applied (%u prefix changes)", d->config_path, prefixes);
+	dt_log_info("reload: %s applied (%u prefix changes)", d->config_path, prefixes);
 	dt_config__free(d->cfg);
 	d->cfg = new;
 	return 0;

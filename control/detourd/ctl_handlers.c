@@ -12,18 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dt_names.h"
+#include "dt_clock.h"
 #include "ctl_proto.h"
 #include "detourd.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 #include "power_flags.h"
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
 
 static void human_age(char *buf, size_t len, __u64 ns)
 {
@@ -49,11 +43,6 @@ static struct json_object *power_json(__u32 flags)
 	return arr;
 }
 
-static const char *delivery_name(__u8 d)
-{
-	return d == DT_DELIVERY_ROUTE ? "route" : d == DT_DELIVERY_IPIP ? "ipip" : "none";
-}
-
 struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_site *s, __u64 now)
 {
 	struct json_object *o = json_object_new_object();
@@ -64,7 +53,7 @@ struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_
 	health__site_status(d->health, s->id, &st);
 	json_object_object_add(o, "name", json_object_new_string(s->name));
 	json_object_object_add(o, "id", json_object_new_int(s->id));
-	json_object_object_add(o, "state", json_object_new_string(health_state_name(st.state)));
+	json_object_object_add(o, "state", json_object_new_string(dt_site_state_name(st.state)));
 	json_object_object_add(o, "cause",
 			       json_object_new_string(health_cause_name(rt->last_cause)));
 	human_age(buf, sizeof(buf), now - (rt->last_transition_ns ?: d->start_ns));
@@ -85,7 +74,8 @@ struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_
 	json_object_object_add(o, "power", power_json(st.power_flags));
 	json_object_object_add(o, "override",
 			       json_object_new_string(health_override_name(st.override)));
-	json_object_object_add(o, "delivery", json_object_new_string(delivery_name(s->delivery)));
+	json_object_object_add(o, "delivery",
+			       json_object_new_string(dt_delivery_name(s->delivery)));
 	json_object_object_add(o, "heartbeats", json_object_new_int64(rt->heartbeats));
 	json_object_object_add(o, "penalty", json_object_new_double(st.penalty));
 	json_object_object_add(o, "flaps", json_object_new_int64(st.flaps));
@@ -98,7 +88,7 @@ struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_
 static struct json_object *sites_json(struct detourd *d)
 {
 	struct json_object *arr = json_object_new_array();
-	__u64 now = now_ns();
+	__u64 now = dt_mono_ns();
 	unsigned int i;
 
 	for (i = 0; i < d->cfg->n_sites; i++)
@@ -113,7 +103,7 @@ static int do_status(void *ctx, struct json_object *args, struct json_object **r
 	struct json_object *daemon = json_object_new_object(), *dp = json_object_new_object();
 	char up[32];
 
-	human_age(up, sizeof(up), now_ns() - d->start_ns);
+	human_age(up, sizeof(up), dt_mono_ns() - d->start_ns);
 	json_object_object_add(daemon, "version", json_object_new_string(DETOURD_VERSION));
 	json_object_object_add(daemon, "pid", json_object_new_int(getpid()));
 	json_object_object_add(daemon, "uptime", json_object_new_string(up));
@@ -165,7 +155,7 @@ static int do_site(void *ctx, struct json_object *args, struct json_object **res
 
 	if (!s)
 		return -ENOENT;
-	o = detourd_site_json(d, s, now_ns());
+	o = detourd_site_json(d, s, dt_mono_ns());
 	fo = json_object_new_array();
 	for (i = 0; i < s->n_failover; i++) {
 		const struct dt_config_site *t = dt_config__site_by_id(d->cfg, s->failover[i].site);
@@ -209,7 +199,7 @@ static int override_reply(struct detourd *d, const struct dt_config_site *s, int
 	health__site_status(d->health, s->id, &st);
 	*res = json_object_new_object();
 	json_object_object_add(*res, "site", json_object_new_string(s->name));
-	json_object_object_add(*res, "state", json_object_new_string(health_state_name(st.state)));
+	json_object_object_add(*res, "state", json_object_new_string(dt_site_state_name(st.state)));
 	json_object_object_add(*res, "override",
 			       json_object_new_string(health_override_name(st.override)));
 	return 0;
@@ -230,11 +220,11 @@ static int do_override(void *ctx, struct json_object *args, struct json_object *
 	if (!s)
 		return -ENOENT;
 	if (op == OVERRIDE_DRAIN)
-		ret = health__drain(d->health, s->id, now_ns(), flags);
+		ret = health__drain(d->health, s->id, dt_mono_ns(), flags);
 	else if (op == OVERRIDE_FAIL)
-		ret = health__fail(d->health, s->id, now_ns(), flags);
+		ret = health__fail(d->health, s->id, dt_mono_ns(), flags);
 	else
-		ret = health__restore(d->health, s->id, now_ns());
+		ret = health__restore(d->health, s->id, dt_mono_ns());
 	return override_reply(d, s, ret, res, err, len, verbs[op]);
 }
 

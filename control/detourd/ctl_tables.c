@@ -11,29 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "dt_names.h"
+#include "dt_clock.h"
 #include "ctl_proto.h"
 #include "detourd.h"
-#include "detourd_log.h"
-
-static const char *const reason_names[DT_REASON_MAX] = {
-	[DT_REASON_NONE] = "none",
-	[DT_REASON_NOT_IP] = "not_ip",
-	[DT_REASON_NO_PREFIX] = "no_prefix",
-	[DT_REASON_HOME_UP] = "home_up",
-	[DT_REASON_FRAGMENT] = "fragment",
-	[DT_REASON_TRUNCATED] = "truncated",
-	[DT_REASON_BAD_HEADER] = "bad_header",
-	[DT_REASON_EXT_HDR_LIMIT] = "ext_hdr_limit",
-	[DT_REASON_VLAN_LIMIT] = "vlan_limit",
-	[DT_REASON_TTL_EXPIRED] = "ttl_expired",
-	[DT_REASON_MTU_EXCEEDED] = "mtu_exceeded",
-	[DT_REASON_REROUTED_ROUTE] = "rerouted_route",
-	[DT_REASON_REROUTED_IPIP] = "rerouted_ipip",
-	[DT_REASON_NO_HEALTHY_SITE] = "no_healthy_site",
-	[DT_REASON_FLOW_INSERT_FAILED] = "flow_insert_failed",
-	[DT_REASON_NO_SITE_CONFIG] = "no_site_config",
-	[DT_REASON_ADJUST_FAILED] = "adjust_failed",
-};
+#include "dt_log.h"
 
 static const char *site_name(struct detourd *d, __u32 id)
 {
@@ -139,11 +121,11 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_add)
 	if (ret)
 		return snprintf(err, len, "prefix %s: dataplane: %s", text, strerror(-ret)), ret;
 	if (dt_config__put_prefix(d->cfg, &p)) { /* the dataplane has it: say what is off */
-		log_err("prefix %s: in the dataplane but not listed: out of memory", text);
+		dt_log_err("prefix %s: in the dataplane but not listed: out of memory", text);
 		return -ENOMEM;
 	}
-	log_info("prefix %s -> site %s%s (control socket)", text, s->name,
-		 p.flags ? ", stateless" : "");
+	dt_log_info("prefix %s -> site %s%s (control socket)", text, s->name,
+		    p.flags ? ", stateless" : "");
 	*res = json_object_new_object();
 	json_object_object_add(*res, "message", json_object_new_string("prefix added"));
 	return 0;
@@ -166,7 +148,7 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_del)
 	if (ret && ret != -ENOENT)
 		return snprintf(err, len, "prefix %s: dataplane: %s", text, strerror(-ret)), ret;
 	dt_config__remove_prefix(d->cfg, &p);
-	log_info("prefix %s removed (control socket)", text);
+	dt_log_info("prefix %s removed (control socket)", text);
 	*res = json_object_new_object();
 	json_object_object_add(*res, "message", json_object_new_string("prefix removed"));
 	return 0;
@@ -232,7 +214,6 @@ DETOURD_CTL_HANDLER(detourd_ctl_flows)
 	struct flows_ctx c = { .d = ctx, .site = -1, .limit = 100 };
 	const char *site = arg_str(args, "site");
 	struct json_object *v;
-	struct timespec ts;
 
 	if (site) {
 		const struct dt_config_site *s = dt_config__site_by_name(c.d->cfg, site);
@@ -243,8 +224,7 @@ DETOURD_CTL_HANDLER(detourd_ctl_flows)
 	}
 	if (args && json_object_object_get_ex(args, "limit", &v))
 		c.limit = json_object_get_int64(v);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	c.now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	c.now = dt_mono_ns();
 	c.arr = json_object_new_array();
 	c.d->dp.ops->for_each_flow(c.d->dp.impl, visit_flow, &c);
 	*res = json_object_new_object();
@@ -267,7 +247,7 @@ static void add_counter_rows(struct detourd *d, struct json_object *arr, __u32 s
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "site", json_object_new_string(site_name(d, site)));
-		json_object_object_add(o, "reason", json_object_new_string(reason_names[r]));
+		json_object_object_add(o, "reason", json_object_new_string(dt_reason_name(r)));
 		json_object_object_add(o, "packets", json_object_new_int64((int64_t)c.packets));
 		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)c.bytes));
 		json_object_array_add(arr, o);

@@ -12,17 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "dt_names.h"
+#include "dt_clock.h"
 #include "ctl_proto.h"
 #include "detourd.h"
-#include "detourd_log.h"
-
-static __u64 mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
+#include "dt_log.h"
 
 static void add_u64(struct json_object *o, const char *k, __u64 v)
 {
@@ -37,8 +31,8 @@ struct json_object *detourd_event_json(const struct detourd_event *e)
 	add_u64(o, "seq", e->seq);
 	json_object_object_add(o, "site", json_object_new_string(e->site_name));
 	add_u64(o, "site_id", ev->site);
-	json_object_object_add(o, "from", json_object_new_string(health_state_name(ev->from)));
-	json_object_object_add(o, "to", json_object_new_string(health_state_name(ev->to)));
+	json_object_object_add(o, "from", json_object_new_string(dt_site_state_name(ev->from)));
+	json_object_object_add(o, "to", json_object_new_string(dt_site_state_name(ev->to)));
 	json_object_object_add(o, "cause", json_object_new_string(health_cause_name(ev->cause)));
 	add_u64(o, "last_heartbeat_ns", ev->last_heartbeat_ns);
 	add_u64(o, "deadline_ns", ev->deadline_ns);
@@ -75,7 +69,7 @@ int detourd_open_event_log(struct detourd *d, const char *path)
 	}
 	d->event_log = fopen(path, "ae");
 	if (!d->event_log) {
-		log_err("event log %s: %s", path, strerror(errno));
+		dt_log_err("event log %s: %s", path, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -86,17 +80,18 @@ static void log_transition(const struct detourd_event *e)
 	const struct health_event *ev = &e->ev;
 
 	if (ev->flags & HEALTH_EVENT_F_NOTICE) {
-		log_warn("site %s: %s%s", e->site_name, health_cause_name(ev->cause),
-			 ev->cause == HEALTH_CAUSE_BLACKOUT_HOLD ?
-				 ": silent, but so is every other site; held, not failed" :
-				 "");
+		dt_log_warn("site %s: %s%s", e->site_name, health_cause_name(ev->cause),
+			    ev->cause == HEALTH_CAUSE_BLACKOUT_HOLD ?
+				    ": silent, but so is every other site; held, not failed" :
+				    "");
 		return;
 	}
-	log_msg(ev->to == DT_SITE_DOWN ? LOG_LVL_WARN : LOG_LVL_INFO, "site %s: %s -> %s (%s)%s",
-		e->site_name, health_state_name(ev->from), health_state_name(ev->to),
-		health_cause_name(ev->cause), e->apply_err ? ", DATAPLANE UPDATE FAILED" : "");
+	dt_log(ev->to == DT_SITE_DOWN ? DT_LOG_WARN : DT_LOG_INFO, "site %s: %s -> %s (%s)%s",
+	       e->site_name, dt_site_state_name(ev->from), dt_site_state_name(ev->to),
+	       health_cause_name(ev->cause), e->apply_err ? ", DATAPLANE UPDATE FAILED" : "");
 	if (ev->flags & HEALTH_EVENT_F_ALL_SITES_DOWN)
-		log_err("every site is down: the dataplane fails open, traffic goes to the kernel");
+		dt_log_err(
+			"every site is down: the dataplane fails open, traffic goes to the kernel");
 }
 
 void detourd_on_health_event(const struct health_event *ev, void *ctx)
@@ -112,7 +107,7 @@ void detourd_on_health_event(const struct health_event *ev, void *ctx)
 	e->ev.site_name = e->site_name;
 	if (!(ev->flags & HEALTH_EVENT_F_NOTICE) && ev->from != ev->to) {
 		e->apply_err = d->dp.ops->set_site_state(d->dp.impl, ev->site, ev->to);
-		e->ev.applied_ns = mono_now();
+		e->ev.applied_ns = dt_mono_ns();
 	}
 	if (ev->site < DT_MAX_SITES && !(ev->flags & HEALTH_EVENT_F_NOTICE)) {
 		d->site_rt[ev->site].last_transition_ns = ev->detected_ns;

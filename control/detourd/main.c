@@ -29,9 +29,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dt_clock.h"
 #include "ctl_proto.h"
 #include "detourd.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 #include "dt_xdp.h" /* --detach */
 
 /*
@@ -148,7 +149,7 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum log_level lvl;
+	enum dt_log_level lvl;
 	int c;
 
 	o->config = DT_CONFIG_PATH_DEFAULT;
@@ -185,11 +186,11 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 			o->realtime = false;
 			break;
 		case 'l':
-			if (log_parse_level(optarg, &lvl)) {
+			if (dt_log_parse_level(optarg, &lvl)) {
 				fprintf(stderr, "detourd: unknown log level \"%s\"\n", optarg);
 				return -EINVAL;
 			}
-			log_set_level(lvl);
+			dt_log_set_level(lvl);
 			break;
 		case 'h':
 			usage(stdout);
@@ -268,7 +269,8 @@ static int open_heartbeat_sockets(struct detourd *d)
 	for (i = 0; i < d->cfg->n_listen; i++) {
 		err = hb_socket__open(d->cfg->listen[i].spec, &d->rx, &d->hb[i]);
 		if (err) {
-			log_err("heartbeat_listen %s: %s", d->cfg->listen[i].spec, strerror(-err));
+			dt_log_err("heartbeat_listen %s: %s", d->cfg->listen[i].spec,
+				   strerror(-err));
 			return err;
 		}
 		d->n_hb = i + 1;
@@ -289,7 +291,7 @@ static int open_control_socket(struct detourd *d)
 	err = ctl_server__open(&d->ctl, d->cfg->control_socket, gid >= 0 ? 0660 : 0600, gid,
 			       detourd_commands, d);
 	if (err) {
-		log_err("control socket %s: %s", d->cfg->control_socket, strerror(-err));
+		dt_log_err("control socket %s: %s", d->cfg->control_socket, strerror(-err));
 		return err;
 	}
 	return epoll_add(d, ctl_server__fd(d->ctl));
@@ -312,7 +314,7 @@ static int open_signals(struct detourd *d)
 static int open_health(struct detourd *d)
 {
 	struct health_opts ho = {
-		.start_ns = monotonic_now_ns(),
+		.start_ns = dt_mono_ns(),
 		.startup_grace_ns = STARTUP_GRACE_NS,
 		.blackout_hold_ns = d->cfg->blackout_hold_ns,
 		.on_event = detourd_on_health_event,
@@ -333,9 +335,9 @@ static void drop_privileges(void)
 
 	if (caps && !cap_set_flag(caps, CAP_PERMITTED, 2, keep, CAP_SET) &&
 	    !cap_set_flag(caps, CAP_EFFECTIVE, 2, keep, CAP_SET) && !cap_set_proc(caps))
-		log_info("capabilities dropped to CAP_BPF and CAP_NET_ADMIN");
+		dt_log_info("capabilities dropped to CAP_BPF and CAP_NET_ADMIN");
 	else
-		log_warn("could not drop capabilities: %s", strerror(errno));
+		dt_log_warn("could not drop capabilities: %s", strerror(errno));
 	if (caps)
 		cap_free(caps);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -368,15 +370,15 @@ static void go_realtime(bool lock_memory)
 	if (setrlimit(RLIMIT_MEMLOCK, &lim) && !getrlimit(RLIMIT_MEMLOCK, &lim) &&
 	    lim.rlim_cur != RLIM_INFINITY) {
 		flags = MCL_CURRENT;
-		log_info("locked-memory limit is %llu KiB and cannot be lifted (%s): locking "
-			 "current memory only",
-			 (unsigned long long)lim.rlim_cur / 1024, strerror(errno));
+		dt_log_info("locked-memory limit is %llu KiB and cannot be lifted (%s): locking "
+			    "current memory only",
+			    (unsigned long long)lim.rlim_cur / 1024, strerror(errno));
 	}
 	if (sched_setscheduler(0, SCHED_FIFO, &sp))
-		log_warn("SCHED_FIFO refused (%s): detection may be late under load",
-			 strerror(errno));
+		dt_log_warn("SCHED_FIFO refused (%s): detection may be late under load",
+			    strerror(errno));
 	if (lock_memory && !SANITIZED_BUILD && mlockall(flags))
-		log_warn("mlockall refused: %s", strerror(errno));
+		dt_log_warn("mlockall refused: %s", strerror(errno));
 	prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
 }
 
@@ -391,7 +393,8 @@ static int launch_dataplane(struct detourd *d)
 	int err = d->dp.ops->launch(d->dp.impl);
 
 	if (err)
-		log_err("%s: launching the dataplane failed: %s", d->dp.ops->mode, strerror(-err));
+		dt_log_err("%s: launching the dataplane failed: %s", d->dp.ops->mode,
+			   strerror(-err));
 	return err;
 }
 
@@ -400,13 +403,13 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	int err;
 
 	d->config_path = o->config;
-	d->start_ns = monotonic_now_ns();
+	d->start_ns = dt_mono_ns();
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0 || load_config(o->config, &d->cfg))
 		return -EINVAL;
 	err = detourd_open_event_log(d, d->cfg->event_log);
 	if (!err && (err = hb_keyring__load(d->cfg->key_file, &d->keys)))
-		log_err("key file %s: %s", d->cfg->key_file, strerror(-err));
+		dt_log_err("key file %s: %s", d->cfg->key_file, strerror(-err));
 	err = err ?: open_dataplane(d, o);
 	err = err ?: detourd_apply_config(d, d->cfg);
 	err = err ?: launch_dataplane(d);
@@ -422,8 +425,8 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	if (o->realtime)
 		go_realtime(d->dp.ops->lock_memory);
 	drop_privileges();
-	log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,
-		 d->cfg->n_prefixes, d->cfg->n_interfaces, d->dp.ops->mode);
+	dt_log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,
+		    d->cfg->n_prefixes, d->cfg->n_interfaces, d->dp.ops->mode);
 	return 0;
 }
 
@@ -516,7 +519,7 @@ static void handle_signals(struct detourd *d)
 		if (si.ssi_signo == SIGHUP) {
 			detourd_reload(d);
 		} else {
-			log_info("signal %u: stopping; %s", si.ssi_signo, d->dp.ops->on_stop);
+			dt_log_info("signal %u: stopping; %s", si.ssi_signo, d->dp.ops->on_stop);
 			d->stop = true;
 		}
 	}
@@ -542,7 +545,7 @@ static void run(struct detourd *d)
 
 		/* heartbeats first, whatever woke us: their arrival times decide deadlines */
 		drain_heartbeats(d);
-		now = monotonic_now_ns();
+		now = dt_mono_ns();
 		health__advance(d->health, now > GUARD_NS ? now - GUARD_NS : 0);
 		update_recovery(d, now, fd_ready(evs, n, d->recovery.pipe[0]));
 		next = health__next_deadline(d->health);
@@ -578,6 +581,7 @@ int main(int argc, char **argv)
 	struct detourd_opts o = { 0 };
 	int err;
 
+	dt_log_init("detourd", DT_LOG_TAG_LEVEL);
 	if (parse_args(argc, argv, &o))
 		return 2;
 	if (o.check)

@@ -19,8 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dt_clock.h"
 #include "detourd.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 #include "recovery.h"
 
 #define DETOURD_SCAN_INTERVAL_NS 200000000ull /* 200 ms */
@@ -34,14 +35,6 @@ struct scan_ctx {
 	struct dt_flow_key stale[256];
 	unsigned int n_stale;
 };
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
 
 static int visit_flow(const struct dt_flow_key *key, const struct dt_flow_state *v, void *arg)
 {
@@ -63,7 +56,7 @@ static void scan_once(struct detourd_recovery *r)
 	__u64 idle_sites;
 	unsigned int i;
 
-	c.now = mono_ns();
+	c.now = dt_mono_ns();
 	c.idle_ns = r->flow_idle_ns;
 	c.recovering = atomic_load(&r->recovering);
 	c.up = atomic_load(&r->up);
@@ -74,22 +67,18 @@ static void scan_once(struct detourd_recovery *r)
 		r->dp->ops->delete_flow(r->dp->impl, &c.stale[i]);
 	idle_sites = c.recovering & ~c.busy;
 	if (idle_sites && write(r->pipe[1], &idle_sites, sizeof(idle_sites)) < 0 && errno != EAGAIN)
-		log_warn("recovery scanner: %s", strerror(errno));
+		dt_log_warn("recovery scanner: %s", strerror(errno));
 }
 
 static void *scanner_main(void *arg)
 {
 	struct detourd_recovery *r = arg;
-	struct timespec next;
+	__u64 next;
 
-	clock_gettime(CLOCK_MONOTONIC, &next);
+	next = dt_mono_ns();
 	while (!atomic_load(&r->stop)) {
-		next.tv_nsec += DETOURD_SCAN_INTERVAL_NS;
-		if (next.tv_nsec >= 1000000000) {
-			next.tv_sec++;
-			next.tv_nsec -= 1000000000;
-		}
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		next += DETOURD_SCAN_INTERVAL_NS;
+		dt_mono_sleep_until(next);
 		scan_once(r);
 	}
 	return NULL;

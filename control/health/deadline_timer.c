@@ -63,11 +63,3 @@ int deadline_timer__ack(struct deadline_timer *t, __u64 *expirations)
 		*expirations = count;
 	return 0;
 }
-
-__u64 monotonic_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
-}

@@ -22,7 +22,4 @@ int deadline_timer__disarm(struct deadline_timer *t);
 /* Consume an expiry; -EAGAIN when the timer has not fired. */
 int deadline_timer__ack(struct deadline_timer *t, __u64 *expirations);
 
-/* CLOCK_MONOTONIC in ns, the clock every deadline is on. */
-__u64 monotonic_now_ns(void);
-
 #endif /* DT_DEADLINE_TIMER_H */

@@ -176,7 +176,6 @@ int health__site_status(const struct health *h, __u16 site, struct health_site_s
 bool health__all_sites_down(const struct health *h);
 __u64 health__now(const struct health *h);
 
-const char *health_state_name(enum dt_site_state state);
 const char *health_cause_name(enum health_cause cause);
 const char *health_override_name(enum health_override override);
 

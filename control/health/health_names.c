@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Names for logs and JSON: lower case, stable, one word joined by underscores. */
+/*
+ * Names of the health module's own enums for logs and JSON: lower case, stable, words joined by
+ * underscores. The site states are named with the other ABI enums in common/dt_names.c.
+ */
 #include "health.h"
-
-static const char *const state_names[DT_SITE_STATE_MAX] = {
-	[DT_SITE_UNKNOWN] = "unknown",	     [DT_SITE_UP] = "up",
-	[DT_SITE_DRAINING] = "draining",     [DT_SITE_DOWN] = "down",
-	[DT_SITE_RECOVERING] = "recovering",
-};
 
 static const char *const cause_names[HEALTH_CAUSE_MAX] = {
 	[HEALTH_CAUSE_NONE] = "none",
@@ -34,13 +31,6 @@ static const char *const override_names[] = {
 };
 
 /* Values arrive from maps and sockets too: anything out of range gets a name, never a crash. */
-const char *health_state_name(enum dt_site_state state)
-{
-	if ((unsigned int)state >= DT_SITE_STATE_MAX)
-		return "invalid";
-	return state_names[state];
-}
-
 const char *health_cause_name(enum health_cause cause)
 {
 	if ((unsigned int)cause >= HEALTH_CAUSE_MAX)

@@ -137,12 +137,4 @@ void hb_receiver__init(struct hb_receiver *rx, const struct hb_keyring *keys);
 int hb_receiver__process(struct hb_receiver *rx, const void *buf, size_t len,
 			 uint64_t rx_realtime_ns, struct hb_msg *out);
 
-/* ---- Logging ------------------------------------------------------------------------------ */
-
-enum hb_print_level { HB_WARN, HB_INFO, HB_DEBUG };
-typedef void (*hb_print_fn_t)(enum hb_print_level level, const char *msg);
-/* Route the library's messages; NULL restores the default (stderr, warnings and info). */
-void hb_set_print(hb_print_fn_t fn);
-void hb_pr(enum hb_print_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 #endif /* DT_HB_H */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dt_log.h"
 #include "hb_socket.h"
 
 static bool port_valid(const char *port)
@@ -55,14 +56,14 @@ int hb_addr_parse(const char *spec, bool passive, struct sockaddr_storage *ss, s
 	int err;
 
 	if (addr_split(spec, host, sizeof(host), port, sizeof(port))) {
-		hb_pr(HB_WARN, "address \"%s\": expected HOST:PORT or [V6ADDR]:PORT", spec);
+		dt_log_err("address \"%s\": expected HOST:PORT or [V6ADDR]:PORT", spec);
 		return -EINVAL;
 	}
 	if (passive)
 		hints.ai_flags |= AI_PASSIVE;
 	err = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
 	if (err) {
-		hb_pr(HB_WARN, "address \"%s\": %s", spec, gai_strerror(err));
+		dt_log_err("address \"%s\": %s", spec, gai_strerror(err));
 		return -EINVAL;
 	}
 	memcpy(ss, ai->ai_addr, ai->ai_addrlen);

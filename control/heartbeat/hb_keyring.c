@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "dt_log.h"
 #include "hb.h"
 
 #define HB_KEYFILE_LINE_MAX 256
@@ -71,22 +72,22 @@ static int keyfile_check_secure(int fd, const char *path)
 	struct stat st;
 
 	if (fstat(fd, &st) < 0) {
-		hb_pr(HB_WARN, "key file %s: fstat: %s", path, strerror(errno));
+		dt_log_err("key file %s: fstat: %s", path, strerror(errno));
 		return -errno;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		hb_pr(HB_WARN, "key file %s: not a regular file", path);
+		dt_log_err("key file %s: not a regular file", path);
 		return -EINVAL;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		hb_pr(HB_WARN,
-		      "key file %s: mode %04o gives access to group or others; refusing it (chmod 600 %s)",
-		      path, (unsigned int)(st.st_mode & 07777), path);
+		dt_log_err(
+			"key file %s: mode %04o gives access to group or others; refusing it (chmod 600 %s)",
+			path, (unsigned int)(st.st_mode & 07777), path);
 		return -EPERM;
 	}
 	if (st.st_uid != 0) {
-		hb_pr(HB_WARN, "key file %s: owned by uid %u, must be owned by root", path,
-		      (unsigned int)st.st_uid);
+		dt_log_err("key file %s: owned by uid %u, must be owned by root", path,
+			   (unsigned int)st.st_uid);
 		return -EPERM;
 	}
 	return 0;
@@ -132,13 +133,12 @@ static int keyfile_parse_line(struct hb_keyring *kr, char *line, const char *pat
 		return 0;
 	key_tok = strtok_r(NULL, " \t\r\n", &save);
 	if (!key_tok || strtok_r(NULL, " \t\r\n", &save)) {
-		hb_pr(HB_WARN, "key file %s line %u: expected \"<site-id> <hex-key>\"", path,
-		      lineno);
+		dt_log_err("key file %s line %u: expected \"<site-id> <hex-key>\"", path, lineno);
 		return -EINVAL;
 	}
 	if (keyfile_parse_site(site_tok, &site_id)) {
-		hb_pr(HB_WARN, "key file %s line %u: site id \"%s\" is not 0..%d", path, lineno,
-		      site_tok, DT_MAX_SITES - 1);
+		dt_log_err("key file %s line %u: site id \"%s\" is not 0..%d", path, lineno,
+			   site_tok, DT_MAX_SITES - 1);
 		return -EINVAL;
 	}
 	err = keyfile_parse_key(key_tok, key);
@@ -148,11 +148,10 @@ static int keyfile_parse_line(struct hb_keyring *kr, char *line, const char *pat
 		hb_keyring__set(kr, site_id, key);
 	sodium_memzero(key, sizeof(key));
 	if (err == -EEXIST)
-		hb_pr(HB_WARN, "key file %s line %u: site %u has a key already", path, lineno,
-		      site_id);
+		dt_log_err("key file %s line %u: site %u has a key already", path, lineno, site_id);
 	else if (err)
-		hb_pr(HB_WARN, "key file %s line %u: key must be %d hex digits", path, lineno,
-		      2 * HB_KEY_BYTES);
+		dt_log_err("key file %s line %u: key must be %d hex digits", path, lineno,
+			   2 * HB_KEY_BYTES);
 	return err ? -EINVAL : 0;
 }
 
@@ -168,8 +167,8 @@ static int keyfile_parse(struct hb_keyring *kr, FILE *f, const char *path)
 
 		lineno++;
 		if (len == sizeof(line) - 1 && line[len - 1] != '\n' && !feof(f)) {
-			hb_pr(HB_WARN, "key file %s line %u: longer than %d bytes", path, lineno,
-			      HB_KEYFILE_LINE_MAX - 2);
+			dt_log_err("key file %s line %u: longer than %d bytes", path, lineno,
+				   HB_KEYFILE_LINE_MAX - 2);
 			err = -EINVAL;
 			break;
 		}
@@ -205,7 +204,7 @@ static int keyring_load_fd(int fd, const char *path, struct hb_keyring *kr)
 	err = keyfile_parse(kr, f, path);
 	fclose(f);
 	if (!err && hb_keyring__count(kr) == 0) {
-		hb_pr(HB_WARN, "key file %s: no keys", path);
+		dt_log_err("key file %s: no keys", path);
 		err = -ENOENT;
 	}
 	return err;
@@ -219,7 +218,7 @@ int hb_keyring__load(const char *path, struct hb_keyring **out)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		hb_pr(HB_WARN, "key file %s: %s", path, strerror(errno));
+		dt_log_err("key file %s: %s", path, strerror(errno));
 		return err;
 	}
 	kr = hb_keyring__new();

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dt_clock.h"
+#include "dt_log.h"
 #include "hb_socket.h"
 
 /* Room for one byte more than a heartbeat, so an oversized datagram is seen as such. */
@@ -34,19 +36,6 @@ struct hb_socket {
 	struct iovec iov[HB_SOCKET_BATCH];
 	struct mmsghdr msgs[HB_SOCKET_BATCH];
 };
-
-static uint64_t ts_ns(const struct timespec *ts)
-{
-	return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
-}
-
-static uint64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts_ns(&ts);
-}
 
 /* Bind fd to spec and remember the bound port. */
 static int socket_bind(struct hb_socket *s, const char *spec)
@@ -71,7 +60,7 @@ static int socket_bind(struct hb_socket *s, const char *spec)
 	if (setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0 ||
 	    bind(s->fd, (struct sockaddr *)&ss, len) < 0) {
 		err = -errno;
-		hb_pr(HB_WARN, "heartbeat socket %s: %s", spec, strerror(errno));
+		dt_log_err("heartbeat socket %s: %s", spec, strerror(errno));
 		return err;
 	}
 	len = sizeof(ss);
@@ -144,7 +133,7 @@ static uint64_t msg_rx_realtime(struct msghdr *mh)
 			struct timespec ts;
 
 			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-			return ts_ns(&ts);
+			return dt_timespec_ns(&ts);
 		}
 	}
 	return 0;
@@ -156,9 +145,9 @@ static uint64_t msg_rx_realtime(struct msghdr *mh)
  */
 static int64_t clock_offset_ns(uint64_t *mono_now)
 {
-	uint64_t m1 = clock_ns(CLOCK_MONOTONIC);
-	uint64_t r = clock_ns(CLOCK_REALTIME);
-	uint64_t m2 = clock_ns(CLOCK_MONOTONIC);
+	uint64_t m1 = dt_clock_ns(CLOCK_MONOTONIC);
+	uint64_t r = dt_clock_ns(CLOCK_REALTIME);
+	uint64_t m2 = dt_clock_ns(CLOCK_MONOTONIC);
 
 	*mono_now = m2;
 	return (int64_t)(r - (m1 + (m2 - m1) / 2));

@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include "dt_clock.h"
 #include "dt_dpdk_internal.h"
 
 #define RX_DESC 1024
@@ -28,10 +29,7 @@
 
 static __u64 clock_monotonic_ns(void *ctx)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock bpf_ktime_get_ns() reads */
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	return dt_mono_ns(); /* the clock bpf_ktime_get_ns() reads */
 }
 
 static int opts_check(const struct dt_dpdk_opts *o)

@@ -25,7 +25,7 @@
 #include <rte_lcore.h>
 
 #include "dataplane/dataplane.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 #include "dt_config.h"
 #include "dt_dataplane_dpdk.h"
 
@@ -48,12 +48,14 @@ static int eal_start(const struct dt_dataplane_opts *o, int *exit_code)
 		return 0;
 	err = rte_errno ?: EINVAL;
 	*exit_code = DPDK_EXIT_EAL;
-	log_err("dpdk: EAL start-up failed: %s", rte_strerror(err));
+	dt_log_err("dpdk: EAL start-up failed: %s", rte_strerror(err));
 	if (err == ENOMEM || err == EACCES)
-		log_err("dpdk: no usable hugepages? reserve them (scripts/setup.sh) or run the EAL "
+		dt_log_err(
+			"dpdk: no usable hugepages? reserve them (scripts/setup.sh) or run the EAL "
 			"with --no-huge -m 512");
 	else if (err == EINVAL)
-		log_err("dpdk: check the EAL arguments after \"--\" (dpdk-testpmd -h lists them)");
+		dt_log_err(
+			"dpdk: check the EAL arguments after \"--\" (dpdk-testpmd -h lists them)");
 	return -err;
 }
 
@@ -91,9 +93,9 @@ static int resolve_port(const struct dt_dataplane_opts *o, const char *name, cha
 	RTE_ETH_FOREACH_DEV(id)
 		if (want == name && port_has_iface(id, name))
 			return rte_eth_dev_get_name_by_port(id, dev);
-	log_err("interface %s: no DPDK port %s%s; give it to the EAL (--vdev "
-		"net_af_xdp0,iface=%s or -a PCI) or map it (--port %s=DEVICE)",
-		name, want == name ? "by that name or with iface=" : "", want, name, name);
+	dt_log_err("interface %s: no DPDK port %s%s; give it to the EAL (--vdev "
+		   "net_af_xdp0,iface=%s or -a PCI) or map it (--port %s=DEVICE)",
+		   name, want == name ? "by that name or with iface=" : "", want, name, name);
 	return -ENODEV;
 }
 
@@ -106,7 +108,7 @@ static int plan_add(struct port_plan *pl, const struct dt_dataplane_opts *o, con
 		if (!strcmp(pl->label[i], name))
 			return 0;
 	if (pl->n == DT_DPDK_MAX_PORTS) {
-		log_err("interface %s: more than %d DPDK ports", name, DT_DPDK_MAX_PORTS);
+		dt_log_err("interface %s: more than %d DPDK ports", name, DT_DPDK_MAX_PORTS);
 		return -E2BIG;
 	}
 	err = resolve_port(o, name, pl->dev[pl->n]);
@@ -141,8 +143,8 @@ static int plan_exception(struct port_plan *pl, const struct dt_dataplane_opts *
 		    !plan_has_dev(pl, pl->exception))
 			return 0;
 	}
-	log_err("dpdk: no exception port toward the kernel: give the EAL one "
-		"(--vdev net_tap0,iface=dtap0) or name it with --exception-port");
+	dt_log_err("dpdk: no exception port toward the kernel: give the EAL one "
+		   "(--vdev net_tap0,iface=dtap0) or name it with --exception-port");
 	return -ENODEV;
 }
 
@@ -158,10 +160,10 @@ static int plan_ports(struct port_plan *pl, const struct dt_config *cfg,
 		err = plan_add(pl, o, cfg->sites[i].interface);
 	err = err ?: plan_exception(pl, o);
 	for (i = 0; i < pl->n && !err; i++)
-		log_info("interface %s: DPDK port %s", pl->label[i], pl->dev[i]);
+		dt_log_info("interface %s: DPDK port %s", pl->label[i], pl->dev[i]);
 	if (!err)
-		log_info("dpdk: exception port %s, replies from the kernel leave by %s",
-			 pl->exception, pl->label[0]);
+		dt_log_info("dpdk: exception port %s, replies from the kernel leave by %s",
+			    pl->exception, pl->label[0]);
 	return err;
 }
 
@@ -174,8 +176,8 @@ static int choose_workers(const struct dt_dataplane_opts *o, unsigned int *n)
 		*n = DT_DPDK_MAX_WORKERS;
 	if (*n && *n <= avail)
 		return 0;
-	log_err("dpdk: %u worker%s wanted, %u worker lcore%s given: give the EAL more (-l 0,1)", *n,
-		*n == 1 ? "" : "s", avail, avail == 1 ? "" : "s");
+	dt_log_err("dpdk: %u worker%s wanted, %u worker lcore%s given: give the EAL more (-l 0,1)",
+		   *n, *n == 1 ? "" : "s", avail, avail == 1 ? "" : "s");
 	return -ENODEV;
 }
 
@@ -214,12 +216,12 @@ static int dpdk_open(const struct dt_config *cfg, const struct dt_dataplane_opts
 	else if ((err = plan_ports(&pl, cfg, o)))
 		*exit_code = DPDK_EXIT_PORT;
 	else if ((err = engine_open(cfg, &pl, workers, dp)))
-		log_err("dpdk: engine start-up failed: %s", strerror(-err));
+		dt_log_err("dpdk: engine start-up failed: %s", strerror(-err));
 	if (err)
 		rte_eal_cleanup();
 	else
-		log_info("dpdk: %u ports, %u workers on lcores after %u", pl.n, workers,
-			 rte_get_main_lcore());
+		dt_log_info("dpdk: %u ports, %u workers on lcores after %u", pl.n, workers,
+			    rte_get_main_lcore());
 	return err;
 }
 

@@ -33,6 +33,7 @@
 #include <rte_mbuf.h>
 
 #include "dt_dpdk.h"
+#include "dt_log.h"
 #include "dt_flow_table.h"
 
 #define DT_DPDK_BURST 32
@@ -136,6 +137,7 @@ void dt_dpdk_worker__flush(struct dt_dpdk_worker *w);
 /* dt_dpdk_path.c */
 void dt_dpdk_path__burst(struct dt_dpdk_worker *w, struct rte_mbuf **pkts, uint16_t n);
 
-#define dt_dpdk_log(fmt, ...) fprintf(stderr, "detour-dpdk: " fmt "\n", ##__VA_ARGS__)
+/* The engine's lines are errors, tagged with its name wherever dt_log sends them. */
+#define dt_dpdk_log(fmt, ...) dt_log_err("detour-dpdk: " fmt, ##__VA_ARGS__)
 
 #endif /* DT_DPDK_INTERNAL_H */

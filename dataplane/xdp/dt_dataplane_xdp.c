@@ -20,7 +20,7 @@
 #include <json-c/json.h>
 
 #include "dataplane/dataplane.h"
-#include "detourd_log.h"
+#include "dt_log.h"
 #include "dt_config.h"
 #include "dt_xdp.h"
 
@@ -116,9 +116,7 @@ static struct json_object *xdp_describe(void *dp)
 
 		json_object_object_add(o, "name", json_object_new_string(d->ifname[i]));
 		json_object_object_add(o, "mode",
-				       json_object_new_string(d->mode == DT_XDP_MODE_GENERIC ?
-								      "generic" :
-								      "native"));
+				       json_object_new_string(dt_xdp_mode_name(d->mode)));
 		json_object_object_add(
 			o, "attach",
 			json_object_new_string(attached ? path_name(d->attached[i].path) :
@@ -169,10 +167,10 @@ static int attach_all(struct xdp_dataplane *d, const struct dt_config *cfg)
 		if (err)
 			return err; /* dt_xdp__attach() said which interface and why */
 		d->n_ifs = i + 1;
-		log_info("interface %s: detour_xdp attached (prog %u, %s%s%s)", d->ifname[i],
-			 d->attached[i].prog_id, path_name(d->attached[i].path),
-			 d->attached[i].fell_back ? ", libxdp dispatcher unavailable" : "",
-			 d->attached[i].replaced ? ", replaced the previous program" : "");
+		dt_log_info("interface %s: detour_xdp attached (prog %u, %s%s%s)", d->ifname[i],
+			    d->attached[i].prog_id, path_name(d->attached[i].path),
+			    d->attached[i].fell_back ? ", libxdp dispatcher unavailable" : "",
+			    d->attached[i].replaced ? ", replaced the previous program" : "");
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dt_log.h"
 #include "dt_xdp_internal.h"
 #include "detour.skel.h"
 
@@ -49,26 +50,26 @@ int dt_xdp_check_bpffs(const char *pin_root)
 		*slash = '\0';
 	if (statfs(parent, &st) == 0 && st.f_type == BPF_FS_MAGIC)
 		return 0;
-	pr_warn("pin root %s: bpffs is not mounted at %s (mount -t bpf bpf %s)", pin_root, parent,
-		parent);
+	dt_log_warn("pin root %s: bpffs is not mounted at %s (mount -t bpf bpf %s)", pin_root,
+		    parent, parent);
 	return -ENOENT;
 }
 
 static int opts__validate(const struct dt_xdp_opts *o)
 {
 	if (!o->pin_root || o->pin_root[0] != '/' || strlen(o->pin_root) > PATH_MAX - 64) {
-		pr_warn("pin root %s: must be an absolute path",
-			o->pin_root ? o->pin_root : "(null)");
+		dt_log_warn("pin root %s: must be an absolute path",
+			    o->pin_root ? o->pin_root : "(null)");
 		return -EINVAL;
 	}
 	if (!o->flow_table_size || o->flow_table_size > DT_XDP_MAX_TABLE_SIZE) {
-		pr_warn("map dt_flows: flow-table size %u is out of range 1..%u",
-			o->flow_table_size, DT_XDP_MAX_TABLE_SIZE);
+		dt_log_warn("map dt_flows: flow-table size %u is out of range 1..%u",
+			    o->flow_table_size, DT_XDP_MAX_TABLE_SIZE);
 		return -EINVAL;
 	}
 	if (!o->max_prefixes || o->max_prefixes > DT_XDP_MAX_TABLE_SIZE) {
-		pr_warn("map dt_prefix_v4/v6: %u prefixes per family is out of range 1..%u",
-			o->max_prefixes, DT_XDP_MAX_TABLE_SIZE);
+		dt_log_warn("map dt_prefix_v4/v6: %u prefixes per family is out of range 1..%u",
+			    o->max_prefixes, DT_XDP_MAX_TABLE_SIZE);
 		return -EINVAL;
 	}
 	return 0;
@@ -112,7 +113,7 @@ int dt_xdp_open_skel(const struct dt_xdp_opts *opts, struct detour **out)
 	skel = detour__open_opts(&oo);
 	if (!skel) {
 		err = -errno;
-		pr_warn("program detour_xdp: open skeleton: %s", strerror(-err));
+		dt_log_warn("program detour_xdp: open skeleton: %s", strerror(-err));
 		return err;
 	}
 	skel->rodata->flow_hash_seed = opts->flow_hash_seed;
@@ -120,7 +121,7 @@ int dt_xdp_open_skel(const struct dt_xdp_opts *opts, struct detour **out)
 	err = err ?: bpf_map__set_max_entries(skel->maps.dt_prefix_v4, opts->max_prefixes);
 	err = err ?: bpf_map__set_max_entries(skel->maps.dt_prefix_v6, opts->max_prefixes);
 	if (err) {
-		pr_warn("program detour_xdp: size maps: %s", strerror(-err));
+		dt_log_warn("program detour_xdp: size maps: %s", strerror(-err));
 		detour__destroy(skel);
 		return err;
 	}
@@ -157,7 +158,8 @@ static int map__check_compat(const struct bpf_map *map, const struct bpf_map_inf
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (f[i].pinned == f[i].wanted)
 			continue;
-		pr_warn("map %s: pinned at %s has %s %u but this configuration wants %u; restore the "
+		dt_log_warn(
+			"map %s: pinned at %s has %s %u but this configuration wants %u; restore the "
 			"old setting, or drop the pinned state (flows, counters) with 'detach --unpin'",
 			bpf_map__name(map), path, f[i].what, f[i].pinned, f[i].wanted);
 		return -EINVAL;
@@ -177,7 +179,7 @@ static int map__open_pin(const char *name, const char *path, struct bpf_map_info
 	memset(info, 0, sizeof(*info));
 	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
 		err = -errno;
-		pr_warn("map %s: read info of pin %s: %s", name, path, strerror(-err));
+		dt_log_warn("map %s: read info of pin %s: %s", name, path, strerror(-err));
 		close(fd);
 		return err;
 	}
@@ -195,7 +197,7 @@ static int map__reuse_devmap(struct bpf_map *map, int fd)
 
 	err = err ?: bpf_map__reuse_fd(map, fd);
 	if (err)
-		pr_warn("map %s: reuse pinned devmap: %s", bpf_map__name(map), strerror(-err));
+		dt_log_warn("map %s: reuse pinned devmap: %s", bpf_map__name(map), strerror(-err));
 	return err;
 }
 
@@ -209,7 +211,7 @@ static int map__check_pin(struct bpf_map *map, const char *path)
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0) {
-		pr_warn("map %s: open pin %s: %s", bpf_map__name(map), path, strerror(-fd));
+		dt_log_warn("map %s: open pin %s: %s", bpf_map__name(map), path, strerror(-fd));
 		return fd;
 	}
 	err = map__check_compat(map, &info, path, true);
@@ -217,7 +219,7 @@ static int map__check_pin(struct bpf_map *map, const char *path)
 		err = map__reuse_devmap(map, fd);
 	close(fd);
 	if (!err)
-		pr_debug("map %s: reusing the pin at %s", bpf_map__name(map), path);
+		dt_log_debug("map %s: reusing the pin at %s", bpf_map__name(map), path);
 	return err;
 }
 
@@ -247,7 +249,8 @@ static void prog__report_loaded(struct dt_xdp *x)
 	if (bpf_obj_get_info_by_fd(x->prog_fd, &info, &len))
 		return;
 	x->prog_id = info.id;
-	pr_info("program detour_xdp: loaded, id %u, %u instructions verified, maps pinned under %s",
+	dt_log_info(
+		"program detour_xdp: loaded, id %u, %u instructions verified, maps pinned under %s",
 		info.id, info.verified_insns, x->pin_root);
 }
 
@@ -258,10 +261,10 @@ static int dt_xdp__load_skel(struct dt_xdp *x)
 	err = detour__load(x->skel);
 	if (err) {
 		/* libbpf has already printed the verifier log or the failing map through our sink. */
-		pr_warn("program detour_xdp: load: %s%s", strerror(-err),
-			err == -EACCES || err == -EINVAL ?
-				" (a verifier rejection prints the verifier log above)" :
-				"");
+		dt_log_warn("program detour_xdp: load: %s%s", strerror(-err),
+			    err == -EACCES || err == -EINVAL ?
+				    " (a verifier rejection prints the verifier log above)" :
+				    "");
 		return err;
 	}
 	for (i = 0; i < DT_MAP_COUNT; i++)
@@ -306,10 +309,10 @@ static int dt_xdp__adopt_map(struct dt_xdp *x, int id)
 		return err;
 	fd = map__open_pin(name, path, &info);
 	if (fd == -ENOENT)
-		pr_warn("map %s: not pinned at %s: nothing to adopt, load the program first", name,
-			path);
+		dt_log_warn("map %s: not pinned at %s: nothing to adopt, load the program first",
+			    name, path);
 	else if (fd < 0)
-		pr_warn("map %s: open pin %s: %s", name, path, strerror(-fd));
+		dt_log_warn("map %s: open pin %s: %s", name, path, strerror(-fd));
 	if (fd < 0)
 		return fd;
 	x->map_fd[id] = fd;
@@ -338,7 +341,7 @@ int dt_xdp__adopt(const struct dt_xdp_opts *opts, struct dt_xdp **out)
 		dt_xdp__close(x);
 		return err;
 	}
-	pr_info("pin root %s: adopted %d pinned maps", x->pin_root, DT_MAP_COUNT);
+	dt_log_info("pin root %s: adopted %d pinned maps", x->pin_root, DT_MAP_COUNT);
 	*out = x;
 	return 0;
 }

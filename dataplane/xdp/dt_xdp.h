@@ -14,8 +14,8 @@
  * Attachments made through netlink (the direct path) or through libxdp (whose dispatcher links are
  * pinned) outlive the process, which is what a hitless daemon restart needs.
  *
- * Every function returns 0 or a negative errno and logs, through dt_xdp_set_print(), one line that
- * names the step and the object (interface, map, program) it is about.
+ * Every function returns 0 or a negative errno and logs, through dt_log (common/dt_log.h), one
+ * line that names the step and the object (interface, map, program) it is about.
  */
 #ifndef DT_XDP_H
 #define DT_XDP_H
@@ -25,19 +25,7 @@
 
 #include "dataplane/core/detour_abi.h"
 #include "dataplane/dataplane.h"
-
-/* ---- Logging ------------------------------------------------------------------------------- */
-
-enum dt_xdp_print_level {
-	DT_XDP_WARN = 0,
-	DT_XDP_INFO = 1,
-	DT_XDP_DEBUG = 2, /* also forwards libbpf's and libxdp's debug output */
-};
-
-typedef void (*dt_xdp_print_fn_t)(enum dt_xdp_print_level level, const char *msg);
-
-/* Install a log sink (NULL: stderr) and the most verbose level that reaches it. */
-void dt_xdp_set_print(dt_xdp_print_fn_t fn, enum dt_xdp_print_level max_level);
+#include "dt_names.h"
 
 /* ---- Loading ------------------------------------------------------------------------------- */
 
@@ -71,6 +59,10 @@ enum dt_xdp_mode {
 	DT_XDP_MODE_NATIVE = 0, /* in the driver (XDP_FLAGS_DRV_MODE) */
 	DT_XDP_MODE_GENERIC = 1, /* after the skb is built (XDP_FLAGS_SKB_MODE) */
 };
+/* Named by dt_xdp_mode_name() in common/dt_names.h, which cannot include this header. */
+_Static_assert((int)DT_XDP_MODE_NATIVE == (int)DT_XDP_MODE_VALUE_NATIVE &&
+		       (int)DT_XDP_MODE_GENERIC == (int)DT_XDP_MODE_VALUE_GENERIC,
+	       "dt_names.h's XDP mode values");
 
 enum dt_xdp_path {
 	DT_XDP_PATH_AUTO = 0, /* libxdp's dispatcher if the kernel allows it, else direct */

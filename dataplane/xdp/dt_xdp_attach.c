@@ -22,14 +22,11 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "dt_names.h"
+#include "dt_log.h"
 #include "dt_xdp_internal.h"
 #include "detour.skel.h"
 #include "xdp_pass.skel.h"
-
-static const char *mode_name(enum dt_xdp_mode mode)
-{
-	return mode == DT_XDP_MODE_GENERIC ? "generic" : "native";
-}
 
 static __u32 mode_flags(enum dt_xdp_mode mode)
 {
@@ -41,12 +38,12 @@ static int ifindex_of(const char *ifname, int *ifindex)
 	unsigned int idx;
 
 	if (!ifname || !ifname[0] || strlen(ifname) >= IF_NAMESIZE) {
-		pr_warn("interface %s: not a valid interface name", ifname ? ifname : "(null)");
+		dt_log_warn("interface %s: not a valid interface name", ifname ? ifname : "(null)");
 		return -EINVAL;
 	}
 	idx = if_nametoindex(ifname);
 	if (!idx) {
-		pr_warn("interface %s: no such interface", ifname);
+		dt_log_warn("interface %s: no such interface", ifname);
 		return -ENODEV;
 	}
 	*ifindex = (int)idx;
@@ -93,7 +90,7 @@ static int query_ifindex(const char *ifname, int ifindex, struct dt_xdp_status *
 	memset(st, 0, sizeof(*st));
 	err = bpf_xdp_query(ifindex, 0, &q);
 	if (err) {
-		pr_warn("interface %s: query XDP: %s", ifname, strerror(-err));
+		dt_log_warn("interface %s: query XDP: %s", ifname, strerror(-err));
 		return err;
 	}
 	st->prog_id = q.drv_prog_id ?: q.skb_prog_id;
@@ -119,9 +116,10 @@ int dt_xdp_query(const char *ifname, struct dt_xdp_status *st)
 
 static int report_foreign(const char *ifname, const struct dt_xdp_status *st)
 {
-	pr_warn("interface %s: another XDP program is attached: %s (id %u, %s mode); Detour never "
+	dt_log_warn(
+		"interface %s: another XDP program is attached: %s (id %u, %s mode); Detour never "
 		"replaces it, detach it first",
-		ifname, st->prog_name, st->prog_id, mode_name(st->mode));
+		ifname, st->prog_name, st->prog_id, dt_xdp_mode_name(st->mode));
 	return -EEXIST;
 }
 
@@ -130,15 +128,16 @@ static int report_attach_error(const char *ifname, int ifindex, enum dt_xdp_mode
 	struct dt_xdp_status st;
 
 	if (err == -EOPNOTSUPP) {
-		pr_warn("interface %s: XDP is not supported in %s mode on this device%s", ifname,
-			mode_name(mode), mode == DT_XDP_MODE_NATIVE ? " (try generic mode)" : "");
+		dt_log_warn("interface %s: XDP is not supported in %s mode on this device%s",
+			    ifname, dt_xdp_mode_name(mode),
+			    mode == DT_XDP_MODE_NATIVE ? " (try generic mode)" : "");
 	} else if ((err == -EEXIST || err == -EBUSY) && !query_ifindex(ifname, ifindex, &st) &&
 		   st.prog_id) {
 		report_foreign(ifname, &st); /* appeared between our query and our attach */
 		err = -EEXIST;
 	} else {
-		pr_warn("interface %s: attach in %s mode: %s", ifname, mode_name(mode),
-			strerror(-err));
+		dt_log_warn("interface %s: attach in %s mode: %s", ifname, dt_xdp_mode_name(mode),
+			    strerror(-err));
 	}
 	return err;
 }
@@ -154,8 +153,8 @@ static int attach_direct(struct dt_xdp *x, const char *ifname, int ifindex,
 		return report_attach_error(ifname, ifindex, o->mode, err);
 	r->path = DT_XDP_PATH_DIRECT;
 	r->prog_id = x->prog_id;
-	pr_info("interface %s: detour_xdp (id %u) attached in %s mode through netlink", ifname,
-		x->prog_id, mode_name(o->mode));
+	dt_log_info("interface %s: detour_xdp (id %u) attached in %s mode through netlink", ifname,
+		    x->prog_id, dt_xdp_mode_name(o->mode));
 	return 0;
 }
 
@@ -168,8 +167,8 @@ static int replace_direct(struct dt_xdp *x, const char *ifname, int ifindex,
 	old_fd = bpf_prog_get_fd_by_id(st->prog_id);
 	if (old_fd < 0) {
 		err = -errno;
-		pr_warn("interface %s: open attached detour_xdp (id %u): %s", ifname, st->prog_id,
-			strerror(-err));
+		dt_log_warn("interface %s: open attached detour_xdp (id %u): %s", ifname,
+			    st->prog_id, strerror(-err));
 		return err;
 	}
 	/* REPLACE with the old fd: the kernel swaps only if that program is still the one there. */
@@ -181,8 +180,8 @@ static int replace_direct(struct dt_xdp *x, const char *ifname, int ifindex,
 	r->path = DT_XDP_PATH_DIRECT;
 	r->prog_id = x->prog_id;
 	r->replaced = true;
-	pr_info("interface %s: detour_xdp id %u replaced atomically by id %u (%s mode)", ifname,
-		st->prog_id, x->prog_id, mode_name(st->mode));
+	dt_log_info("interface %s: detour_xdp id %u replaced atomically by id %u (%s mode)", ifname,
+		    st->prog_id, x->prog_id, dt_xdp_mode_name(st->mode));
 	return 0;
 }
 
@@ -237,13 +236,15 @@ static int check_dispatcher(const char *ifname, int ifindex, struct xdp_program 
 		return 0;
 	if (o->path == DT_XDP_PATH_LIBXDP) {
 		xdp_program__detach(xp, ifindex, (enum xdp_attach_mode)0, 0);
-		pr_warn("interface %s: libxdp attached detour_xdp without its dispatcher; detached "
+		dt_log_warn(
+			"interface %s: libxdp attached detour_xdp without its dispatcher; detached "
 			"again, as libxdp-only was requested",
 			ifname);
 		return -EOPNOTSUPP;
 	}
 	r->fell_back = true;
-	pr_info("interface %s: libxdp attached detour_xdp without its dispatcher (single program)",
+	dt_log_info(
+		"interface %s: libxdp attached detour_xdp without its dispatcher (single program)",
 		ifname);
 	return 0;
 }
@@ -276,14 +277,14 @@ static int attach_libxdp(struct dt_xdp *x, const char *ifname, int ifindex,
 	err = (int)libxdp_get_error(xp);
 	err = err ?: xdp_program__attach(xp, ifindex, libxdp_mode(o->mode), 0);
 	if (err)
-		pr_warn("interface %s: libxdp attach in %s mode: %s", ifname, mode_name(o->mode),
-			strerror(-err));
+		dt_log_warn("interface %s: libxdp attach in %s mode: %s", ifname,
+			    dt_xdp_mode_name(o->mode), strerror(-err));
 	err = err ?: check_dispatcher(ifname, ifindex, xp, o, r);
 	if (!err) {
 		r->path = DT_XDP_PATH_LIBXDP;
 		r->prog_id = xdp_program__id(xp);
-		pr_info("interface %s: detour_xdp (id %u) attached through libxdp in %s mode",
-			ifname, r->prog_id, mode_name(o->mode));
+		dt_log_info("interface %s: detour_xdp (id %u) attached through libxdp in %s mode",
+			    ifname, r->prog_id, dt_xdp_mode_name(o->mode));
 	}
 	if (!libxdp_get_error(xp))
 		xdp_program__close(xp);
@@ -302,14 +303,15 @@ static int attach_fresh(struct dt_xdp *x, const char *ifname, int ifindex,
 	if (!err)
 		return attach_libxdp(x, ifname, ifindex, o, r);
 	if (o->path == DT_XDP_PATH_LIBXDP) {
-		pr_warn("interface %s: libxdp dispatcher unavailable: the kernel refused an freplace "
+		dt_log_warn(
+			"interface %s: libxdp dispatcher unavailable: the kernel refused an freplace "
 			"program (%s); attach without libxdp-only to use the direct path",
 			ifname, strerror(-err));
 		return -EOPNOTSUPP;
 	}
-	pr_info("interface %s: libxdp dispatcher unavailable (kernel refused freplace: %s); "
-		"falling back to direct attach",
-		ifname, strerror(-err));
+	dt_log_info("interface %s: libxdp dispatcher unavailable (kernel refused freplace: %s); "
+		    "falling back to direct attach",
+		    ifname, strerror(-err));
 	r->fell_back = true;
 	return attach_direct(x, ifname, ifindex, o, r);
 }
@@ -320,8 +322,8 @@ static int attach_over(struct dt_xdp *x, const char *ifname, int ifindex,
 		       struct dt_xdp_attach_result *r)
 {
 	if (st->prog_id == x->prog_id && st->mode == o->mode) {
-		pr_info("interface %s: detour_xdp (id %u) is already attached, kept", ifname,
-			st->prog_id);
+		dt_log_info("interface %s: detour_xdp (id %u) is already attached, kept", ifname,
+			    st->prog_id);
 		r->prog_id = st->prog_id;
 		r->path = DT_XDP_PATH_DIRECT;
 		return 0;
@@ -332,11 +334,12 @@ static int attach_over(struct dt_xdp *x, const char *ifname, int ifindex,
 	if (!st->ours)
 		return report_foreign(ifname, st);
 	if (st->dispatcher || st->mode != o->mode) {
-		pr_warn("interface %s: detour_xdp is attached %s in %s mode; detach it before "
-			"attaching %s in %s mode",
-			ifname, st->dispatcher ? "through libxdp" : "directly", mode_name(st->mode),
-			o->path == DT_XDP_PATH_LIBXDP ? "through libxdp" : "again",
-			mode_name(o->mode));
+		dt_log_warn("interface %s: detour_xdp is attached %s in %s mode; detach it before "
+			    "attaching %s in %s mode",
+			    ifname, st->dispatcher ? "through libxdp" : "directly",
+			    dt_xdp_mode_name(st->mode),
+			    o->path == DT_XDP_PATH_LIBXDP ? "through libxdp" : "again",
+			    dt_xdp_mode_name(o->mode));
 		return -EEXIST;
 	}
 	return replace_direct(x, ifname, ifindex, st, r);
@@ -351,8 +354,8 @@ int dt_xdp__attach(struct dt_xdp *x, const char *ifname, const struct dt_xdp_att
 	int ifindex, err;
 
 	if (!x || x->prog_fd < 0) {
-		pr_warn("interface %s: attach: no program loaded (an adopted object has none)",
-			ifname ? ifname : "(null)");
+		dt_log_warn("interface %s: attach: no program loaded (an adopted object has none)",
+			    ifname ? ifname : "(null)");
 		return -EINVAL;
 	}
 	opts = opts ?: &defaults;
@@ -382,8 +385,8 @@ static int detach_libxdp(const char *ifname, int ifindex)
 			err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
 	xdp_multiprog__close(mp);
 	if (err)
-		pr_warn("interface %s: detach detour_xdp from libxdp's dispatcher: %s", ifname,
-			strerror(-err));
+		dt_log_warn("interface %s: detach detour_xdp from libxdp's dispatcher: %s", ifname,
+			    strerror(-err));
 	return err;
 }
 
@@ -399,8 +402,8 @@ static int detach_direct(const char *ifname, int ifindex, const struct dt_xdp_st
 	err = bpf_xdp_detach(ifindex, mode_flags(st->mode) | XDP_FLAGS_REPLACE, &ao);
 	close(ao.old_prog_fd);
 	if (err)
-		pr_warn("interface %s: detach detour_xdp (id %u): %s", ifname, st->prog_id,
-			strerror(-err));
+		dt_log_warn("interface %s: detach detour_xdp (id %u): %s", ifname, st->prog_id,
+			    strerror(-err));
 	return err;
 }
 
@@ -415,17 +418,18 @@ int dt_xdp_detach(const char *ifname)
 	if (err)
 		return err;
 	if (!st.prog_id) {
-		pr_warn("interface %s: no XDP program attached", ifname);
+		dt_log_warn("interface %s: no XDP program attached", ifname);
 		return -ENOENT;
 	}
 	if (!st.ours) {
-		pr_warn("interface %s: %s (id %u) is attached, not detour_xdp: left alone", ifname,
-			st.prog_name, st.prog_id);
+		dt_log_warn("interface %s: %s (id %u) is attached, not detour_xdp: left alone",
+			    ifname, st.prog_name, st.prog_id);
 		return -EEXIST;
 	}
 	err = st.dispatcher ? detach_libxdp(ifname, ifindex) : detach_direct(ifname, ifindex, &st);
 	if (!err)
-		pr_info("interface %s: detour_xdp detached (%s mode)", ifname, mode_name(st.mode));
+		dt_log_info("interface %s: detour_xdp detached (%s mode)", ifname,
+			    dt_xdp_mode_name(st.mode));
 	return err;
 }
 
@@ -441,14 +445,15 @@ int dt_xdp_unpin(const char *pin_root)
 		snprintf(path, sizeof(path), "%s/%s", pin_root, dt_xdp_map_names[i]);
 		if (unlink(path) && errno != ENOENT) {
 			err = -errno;
-			pr_warn("map %s: unpin %s: %s", dt_xdp_map_names[i], path, strerror(-err));
+			dt_log_warn("map %s: unpin %s: %s", dt_xdp_map_names[i], path,
+				    strerror(-err));
 		}
 	}
 	if (!err && rmdir(pin_root) && errno != ENOENT) {
 		err = -errno;
-		pr_warn("pin root %s: remove: %s", pin_root, strerror(-err));
+		dt_log_warn("pin root %s: remove: %s", pin_root, strerror(-err));
 	}
 	if (!err)
-		pr_info("pin root %s: every Detour map unpinned", pin_root);
+		dt_log_info("pin root %s: every Detour map unpinned", pin_root);
 	return err;
 }

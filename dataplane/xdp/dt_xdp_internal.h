@@ -49,15 +49,9 @@ int dt_xdp_open_skel(const struct dt_xdp_opts *opts, struct detour **out);
 int dt_xdp_check_pins(struct detour *skel, const char *pin_root);
 /* -ENOENT with the mount hint unless pin_root's parent directory is on bpffs. */
 int dt_xdp_check_bpffs(const char *pin_root);
-/* Install the libbpf and libxdp print callbacks that feed the loader's sink. */
+/* Route libbpf's and libxdp's messages to dt_log, with the loader's own lines. */
 void dt_xdp_hook_libs(void);
 /* While set, libbpf warnings become debug lines: for probes that are expected to fail. */
 void dt_xdp_quiet_libs(bool quiet);
-
-__attribute__((format(printf, 2, 3))) void dt_xdp_pr(enum dt_xdp_print_level level, const char *fmt,
-						     ...);
-#define pr_warn(...) dt_xdp_pr(DT_XDP_WARN, __VA_ARGS__)
-#define pr_info(...) dt_xdp_pr(DT_XDP_INFO, __VA_ARGS__)
-#define pr_debug(...) dt_xdp_pr(DT_XDP_DEBUG, __VA_ARGS__)
 
 #endif /* DT_XDP_INTERNAL_H */

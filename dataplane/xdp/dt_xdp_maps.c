@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dt_log.h"
 #include "dt_xdp_internal.h"
 
 static int map__update(struct dt_xdp *x, int id, const void *key, const void *val)
@@ -22,7 +23,7 @@ static int map__update(struct dt_xdp *x, int id, const void *key, const void *va
 	int err = bpf_map_update_elem(x->map_fd[id], key, val, BPF_ANY);
 
 	if (err)
-		pr_warn("map %s: update: %s", dt_xdp_map_names[id], strerror(-err));
+		dt_log_warn("map %s: update: %s", dt_xdp_map_names[id], strerror(-err));
 	return err;
 }
 
@@ -32,7 +33,7 @@ int dt_xdp_map_flow_gen(struct dt_xdp *x)
 		       x->map_fd[DT_MAP_FLOW_GEN], 0);
 
 	if (p == MAP_FAILED) {
-		pr_warn("map %s: mmap: %s", dt_xdp_map_names[DT_MAP_FLOW_GEN], strerror(errno));
+		dt_log_warn("map %s: mmap: %s", dt_xdp_map_names[DT_MAP_FLOW_GEN], strerror(errno));
 		return -errno;
 	}
 	x->flow_gen = p;
@@ -53,7 +54,7 @@ static int check_site(const char *what, __u32 site)
 {
 	if (site < DT_MAX_SITES)
 		return 0;
-	pr_warn("%s %u: site ids are 0..%u", what, site, DT_MAX_SITES - 1);
+	dt_log_warn("%s %u: site ids are 0..%u", what, site, DT_MAX_SITES - 1);
 	return -EINVAL;
 }
 
@@ -63,7 +64,7 @@ int dt_xdp__set_site_state(struct dt_xdp *x, __u32 site, enum dt_site_state stat
 	int err = check_site("site", site);
 
 	if (!err && (unsigned int)state >= DT_SITE_STATE_MAX) {
-		pr_warn("site %u: state %u is not a site state", site, (unsigned int)state);
+		dt_log_warn("site %u: state %u is not a site state", site, (unsigned int)state);
 		err = -EINVAL;
 	}
 	/* The state first: a packet that still sees the old generation decides on the new state. */
@@ -82,7 +83,7 @@ int dt_xdp__site_state(struct dt_xdp *x, __u32 site, enum dt_site_state *state)
 		return err;
 	if (bpf_map_lookup_elem(x->map_fd[DT_MAP_SITE_STATE], &site, &v)) {
 		err = -errno;
-		pr_warn("map dt_site_state: read site %u: %s", site, strerror(-err));
+		dt_log_warn("map dt_site_state: read site %u: %s", site, strerror(-err));
 		return err;
 	}
 	*state = (enum dt_site_state)v.state;
@@ -94,8 +95,8 @@ int dt_xdp__set_site(struct dt_xdp *x, __u32 site, const struct dt_site *cfg)
 	int err = check_site("site", site);
 
 	if (!err && (cfg->delivery >= DT_DELIVERY_MAX || cfg->egress_port >= DT_MAX_EGRESS_PORTS)) {
-		pr_warn("site %u: delivery %u / egress port %u out of range", site, cfg->delivery,
-			cfg->egress_port);
+		dt_log_warn("site %u: delivery %u / egress port %u out of range", site,
+			    cfg->delivery, cfg->egress_port);
 		err = -EINVAL;
 	}
 	return err ?: map__update(x, DT_MAP_SITE, &site, cfg);
@@ -112,8 +113,8 @@ int dt_xdp__set_failover(struct dt_xdp *x, __u32 home, const struct dt_failover_
 
 			if (cand == DT_CANDIDATE_NONE || cand < DT_MAX_SITES)
 				continue;
-			pr_warn("home site %u: slot %u candidate %u is site %u, not a site id",
-				home, s, c, cand);
+			dt_log_warn("home site %u: slot %u candidate %u is site %u, not a site id",
+				    home, s, c, cand);
 			err = -EINVAL;
 			break;
 		}
@@ -124,7 +125,7 @@ int dt_xdp__set_failover(struct dt_xdp *x, __u32 home, const struct dt_failover_
 static int check_prefix(const struct dt_prefix_info *info, __u32 prefixlen, __u32 max_len)
 {
 	if (prefixlen > max_len) {
-		pr_warn("prefix: length /%u is longer than /%u", prefixlen, max_len);
+		dt_log_warn("prefix: length /%u is longer than /%u", prefixlen, max_len);
 		return -EINVAL;
 	}
 	return info ? check_site("prefix home site", info->home_site) : 0;
@@ -154,7 +155,7 @@ static int prefix__write(struct dt_xdp *x, int id, const void *key,
 		return map__update(x, id, key, info);
 	err = bpf_map_delete_elem(x->map_fd[id], key);
 	if (err)
-		pr_warn("map %s: delete prefix: %s", dt_xdp_map_names[id], strerror(-err));
+		dt_log_warn("map %s: delete prefix: %s", dt_xdp_map_names[id], strerror(-err));
 	return err;
 }
 
@@ -210,12 +211,12 @@ int dt_xdp__set_egress(struct dt_xdp *x, __u32 port, const char *ifname)
 	__u32 ifindex;
 
 	if (port >= DT_MAX_EGRESS_PORTS) {
-		pr_warn("egress port %u: ports are 0..%u", port, DT_MAX_EGRESS_PORTS - 1);
+		dt_log_warn("egress port %u: ports are 0..%u", port, DT_MAX_EGRESS_PORTS - 1);
 		return -EINVAL;
 	}
 	ifindex = ifname ? if_nametoindex(ifname) : 0;
 	if (!ifindex) {
-		pr_warn("interface %s: no such interface", ifname ? ifname : "(null)");
+		dt_log_warn("interface %s: no such interface", ifname ? ifname : "(null)");
 		return -ENODEV;
 	}
 	return map__update(x, DT_MAP_EGRESS, &port, &ifindex);
@@ -228,7 +229,7 @@ int dt_xdp__read_counter(struct dt_xdp *x, __u32 site, __u32 reason, struct dt_c
 	int ncpu, i, err = 0;
 
 	if (reason >= DT_REASON_MAX) {
-		pr_warn("counters: reason %u is not a reason", reason);
+		dt_log_warn("counters: reason %u is not a reason", reason);
 		return -EINVAL;
 	}
 	ncpu = libbpf_num_possible_cpus();
@@ -240,7 +241,7 @@ int dt_xdp__read_counter(struct dt_xdp *x, __u32 site, __u32 reason, struct dt_c
 	memset(sum, 0, sizeof(*sum));
 	if (bpf_map_lookup_elem(x->map_fd[DT_MAP_COUNTERS], &idx, per_cpu)) {
 		err = -errno;
-		pr_warn("map dt_counters: read row %u: %s", idx, strerror(-err));
+		dt_log_warn("map dt_counters: read row %u: %s", idx, strerror(-err));
 	}
 	for (i = 0; !err && i < ncpu; i++) {
 		sum->packets += per_cpu[i].packets;
@@ -276,7 +277,7 @@ int dt_xdp__for_each_flow(struct dt_xdp *x, dt_flow_visit_fn fn, void *ctx)
 	}
 	if (ret == -ENOENT)
 		return 0;
-	pr_warn("map dt_flows: walk: %s", strerror(-ret));
+	dt_log_warn("map dt_flows: walk: %s", strerror(-ret));
 	return ret;
 }
 

@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dt_clock.h"
 #include "dataplane/core/detour_abi.h"
 #include "failover_slots.h"
 #include "scenario_cases.h"
@@ -228,14 +229,6 @@ static void test_flow_cache_coherent_across_cpus(void **state)
 	assert_int_equal(site_of_frame(&r), other_target(x));
 }
 
-static __u64 coarse_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* what bpf_ktime_get_coarse_ns() reads */
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 /*
  * The idle scanner judges flows by last_seen: a cached copy must not hide a flow's packets from
  * it. An entry whose refresh is due in 30 ms is cached at most that long; a packet 60 ms later
@@ -253,7 +246,7 @@ static void test_flow_cache_lets_last_seen_refresh(void **state)
 	set_state(HOME, DT_SITE_DOWN);
 	move_and_cache(&s);
 	assert_true(flow_get(&s, &f));
-	old = coarse_now_ns() - (DT_FLOW_REFRESH_NS - 30000000ull);
+	old = dt_clock_ns(CLOCK_MONOTONIC_COARSE) - (DT_FLOW_REFRESH_NS - 30000000ull);
 	f.last_seen_ns = old;
 	flow_put(&s, &f);
 	xdp_bump_flow_gen(xfix.skel);
@@ -261,7 +254,7 @@ static void test_flow_cache_lets_last_seen_refresh(void **state)
 	assert_true(flow_get(&s, &f));
 	assert_int_equal(f.last_seen_ns, old); /* not due yet */
 	nanosleep(&wait, NULL);
-	before = coarse_now_ns();
+	before = dt_clock_ns(CLOCK_MONOTONIC_COARSE);
 	assert_int_equal(run(pkt, pkt_build(pkt, &s)).action, XDP_REDIRECT);
 	assert_true(flow_get(&s, &f));
 	assert_true(f.last_seen_ns >= before);

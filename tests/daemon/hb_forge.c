@@ -27,6 +27,7 @@
 
 #include <sodium.h>
 
+#include "dt_clock.h"
 #include "hb.h"
 #include "hb_socket.h"
 
@@ -44,14 +45,6 @@ struct forge_opts {
 	unsigned long gap_us;
 	unsigned long max_ms;
 };
-
-static unsigned long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
-}
 
 static int open_udp(const char *spec, bool passive, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -118,7 +111,7 @@ static int send_loop(const struct forge_opts *o,
 				    size_t cap, void *ctx),
 		     void *ctx)
 {
-	unsigned long long stop = mono_ms() + o->max_ms;
+	unsigned long long stop = dt_mono_ms() + o->max_ms;
 	struct sockaddr_storage ss;
 	uint8_t buf[HB_WIRE_LEN + 24];
 	unsigned long i, sent = 0;
@@ -129,7 +122,7 @@ static int send_loop(const struct forge_opts *o,
 		fprintf(stderr, "hb-forge: target %s: %s\n", o->target, strerror(-fd));
 		return 1;
 	}
-	for (i = 0; i < o->count && mono_ms() < stop; i++) {
+	for (i = 0; i < o->count && dt_mono_ms() < stop; i++) {
 		size_t n = next(o, i, buf, sizeof(buf), ctx);
 
 		/* ENOBUFS/ECONNREFUSED under a flood are expected: count what left */
@@ -165,7 +158,7 @@ static size_t next_replayed(const struct forge_opts *o, unsigned long i, uint8_t
 
 static int do_capture(const struct forge_opts *o, struct capture *c)
 {
-	unsigned long long stop = mono_ms() + o->max_ms, now;
+	unsigned long long stop = dt_mono_ms() + o->max_ms, now;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd = open_udp(o->listen, true, &ss, &len);
@@ -175,7 +168,7 @@ static int do_capture(const struct forge_opts *o, struct capture *c)
 		fprintf(stderr, "hb-forge: listen %s: %s\n", o->listen, strerror(-fd));
 		return 1;
 	}
-	while (c->n < o->count && c->n < FORGE_MAX_CAPTURE && (now = mono_ms()) < stop) {
+	while (c->n < o->count && c->n < FORGE_MAX_CAPTURE && (now = dt_mono_ms()) < stop) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
 		if (poll(&p, 1, (int)(stop - now)) > 0 &&

@@ -38,6 +38,7 @@
 #include <rte_thash.h>
 
 #include "dataplane/core/detour_abi.h"
+#include "common/dt_clock.h"
 #include "dt_dpdk.h"
 #include "test_scenario.h"
 
@@ -225,15 +226,13 @@ static unsigned int frames_out(void)
 /* Until @n frames came out of the engine, or the time limit: the workers run on their own. */
 static void wait_for_frames(unsigned int n)
 {
-	struct timespec t0, t;
+	uint64_t t0_ns = dt_mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		if (frames_out() >= n)
 			return;
 		sched_yield(); /* lcore 2 shares this CPU */
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while (t.tv_sec - t0.tv_sec < WAIT_LIMIT_S);
+	} while (dt_mono_ns() - t0_ns < WAIT_LIMIT_S * 1000000000ull);
 	fail_msg("%u of %u frames came out within %d s", frames_out(), n, WAIT_LIMIT_S);
 }
 

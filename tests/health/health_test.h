@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dt_names.h"
 #include "health.h"
 
 #define MS 1000000ull
@@ -135,8 +136,8 @@ static inline void assert_event(const struct health_event *ev, __u16 site, enum 
 	snprintf(expect_name, sizeof(expect_name), "s%u", site);
 	assert_int_equal(ev->site, site);
 	assert_string_equal(ev->site_name, expect_name);
-	assert_string_equal(health_state_name(ev->from), health_state_name(from));
-	assert_string_equal(health_state_name(ev->to), health_state_name(to));
+	assert_string_equal(dt_site_state_name(ev->from), dt_site_state_name(from));
+	assert_string_equal(dt_site_state_name(ev->to), dt_site_state_name(to));
 	assert_string_equal(health_cause_name(ev->cause), health_cause_name(cause));
 	assert_int_equal(ev->last_heartbeat_ns, last_heartbeat_ns);
 	assert_int_equal(ev->deadline_ns, deadline_ns);

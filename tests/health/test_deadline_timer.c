@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "dt_clock.h"
 #include "health_test.h"
 
 #include "deadline_timer.h"
@@ -60,10 +61,10 @@ static void test_fires_at_or_after_deadline(void **state)
 	int i;
 
 	for (i = 0; i < 20; i++) {
-		deadline = monotonic_now_ns() + 2 * MS;
+		deadline = dt_mono_ns() + 2 * MS;
 		assert_int_equal(deadline_timer__arm(&f->t, deadline), 0);
 		assert_int_equal(wait_ready(f, WAIT_BOUND_MS), 1);
-		assert_true(monotonic_now_ns() >= deadline);
+		assert_true(dt_mono_ns() >= deadline);
 		assert_int_equal(deadline_timer__ack(&f->t, &expirations), 0);
 		assert_int_equal(expirations, 1);
 	}
@@ -73,7 +74,7 @@ static void test_past_deadline_fires_at_once(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(deadline_timer__arm(&f->t, monotonic_now_ns() - 5 * MS), 0);
+	assert_int_equal(deadline_timer__arm(&f->t, dt_mono_ns() - 5 * MS), 0);
 	assert_int_equal(wait_ready(f, WAIT_BOUND_MS), 1);
 	assert_int_equal(deadline_timer__ack(&f->t, NULL), 0);
 	/* time zero is long past too, not "disarm" */
@@ -85,7 +86,7 @@ static void test_past_deadline_fires_at_once(void **state)
 static void test_disarm_and_rearm(void **state)
 {
 	struct fixture *f = *state;
-	__u64 deadline = monotonic_now_ns() + 1 * MS;
+	__u64 deadline = dt_mono_ns() + 1 * MS;
 
 	assert_int_equal(deadline_timer__arm(&f->t, deadline), 0);
 	assert_int_equal(deadline_timer__disarm(&f->t), 0);
@@ -93,15 +94,15 @@ static void test_disarm_and_rearm(void **state)
 	assert_int_equal(wait_ready(f, 20), 0);
 	assert_int_equal(deadline_timer__ack(&f->t, NULL), -EAGAIN);
 	/* HEALTH_NO_DEADLINE disarms too */
-	assert_int_equal(deadline_timer__arm(&f->t, monotonic_now_ns() + 1 * MS), 0);
+	assert_int_equal(deadline_timer__arm(&f->t, dt_mono_ns() + 1 * MS), 0);
 	assert_int_equal(deadline_timer__arm(&f->t, HEALTH_NO_DEADLINE), 0);
 	assert_int_equal(wait_ready(f, 20), 0);
 	/* re-arming moves the deadline: only the last one counts */
-	deadline = monotonic_now_ns() + 3 * MS;
-	assert_int_equal(deadline_timer__arm(&f->t, monotonic_now_ns() + 1 * MS), 0);
+	deadline = dt_mono_ns() + 3 * MS;
+	assert_int_equal(deadline_timer__arm(&f->t, dt_mono_ns() + 1 * MS), 0);
 	assert_int_equal(deadline_timer__arm(&f->t, deadline), 0);
 	assert_int_equal(wait_ready(f, WAIT_BOUND_MS), 1);
-	assert_true(monotonic_now_ns() >= deadline);
+	assert_true(dt_mono_ns() >= deadline);
 	assert_int_equal(deadline_timer__ack(&f->t, NULL), 0);
 }
 
@@ -109,7 +110,7 @@ static void test_closed_timer_errors(void **state)
 {
 	struct deadline_timer t = { .fd = -1 };
 
-	assert_int_equal(deadline_timer__arm(&t, monotonic_now_ns()), -EBADF);
+	assert_int_equal(deadline_timer__arm(&t, dt_mono_ns()), -EBADF);
 	assert_int_equal(deadline_timer__ack(&t, NULL), -EBADF);
 	deadline_timer__close(&t);
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 
+#include "dt_names.h"
 #include "health_test.h"
 
 #include "control/heartbeat/power_flags.h"
@@ -26,7 +27,7 @@ static __u64 beat_until(struct health *h, __u64 mask, __u16 site, __u64 from,
 		if (state_of(h, site) == want)
 			return t;
 	}
-	fail_msg("site %u never reached %s", site, health_state_name(want));
+	fail_msg("site %u never reached %s", site, dt_site_state_name(want));
 	return 0;
 }
 
@@ -568,17 +569,17 @@ static void test_bad_config(void **state)
 
 static void test_names(void **state)
 {
-	assert_string_equal(health_state_name(DT_SITE_UP), "up");
-	assert_string_equal(health_state_name(DT_SITE_RECOVERING), "recovering");
-	assert_string_equal(health_state_name((enum dt_site_state)99), "invalid");
-	assert_string_equal(health_state_name((enum dt_site_state) - 1), "invalid");
+	assert_string_equal(dt_site_state_name(DT_SITE_UP), "up");
+	assert_string_equal(dt_site_state_name(DT_SITE_RECOVERING), "recovering");
+	assert_string_equal(dt_site_state_name((enum dt_site_state)99), "invalid");
+	assert_string_equal(dt_site_state_name((enum dt_site_state) - 1), "invalid");
 	assert_string_equal(health_cause_name(HEALTH_CAUSE_HEARTBEAT_TIMEOUT), "heartbeat_timeout");
 	assert_string_equal(health_cause_name(HEALTH_CAUSE_MAX), "invalid");
 	assert_string_equal(health_override_name((enum health_override)3), "invalid");
 	for (int i = 0; i < HEALTH_CAUSE_MAX; i++)
 		assert_string_not_equal(health_cause_name((enum health_cause)i), "invalid");
 	for (int i = 0; i < DT_SITE_STATE_MAX; i++)
-		assert_string_not_equal(health_state_name((enum dt_site_state)i), "invalid");
+		assert_string_not_equal(dt_site_state_name((enum dt_site_state)i), "invalid");
 }
 
 int main(void)

@@ -11,15 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "dt_clock.h"
 #include "hb_socket.h"
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void print_heartbeat(const struct hb_heartbeat *hb, void *ctx)
 {
@@ -47,7 +40,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3 || argc > 5)
 		return usage();
-	deadline = mono_ms() + 1000 * (argc > 3 ? strtoul(argv[3], NULL, 10) : 10);
+	deadline = dt_mono_ms() + 1000 * (argc > 3 ? strtoul(argv[3], NULL, 10) : 10);
 	max_count = argc > 4 ? strtoul(argv[4], NULL, 10) : 0;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (hb_keyring__load(argv[2], &kr))
@@ -55,7 +48,7 @@ int main(int argc, char **argv)
 	hb_receiver__init(&rx, kr);
 	if (hb_socket__open(argv[1], &rx, &sock))
 		return 1;
-	while (mono_ms() < deadline && (!max_count || count < max_count)) {
+	while (dt_mono_ms() < deadline && (!max_count || count < max_count)) {
 		struct pollfd pfd = { .fd = hb_socket__fd(sock), .events = POLLIN };
 
 		if (poll(&pfd, 1, 50) > 0 &&

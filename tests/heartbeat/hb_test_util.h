@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dt_log.h"
 #include "hb.h"
 
 static char hb_test_log[4096];
 
-static inline void hb_test_capture(enum hb_print_level level, const char *msg)
+static inline void hb_test_capture(enum dt_log_level level, const char *msg)
 {
 	size_t used = strlen(hb_test_log);
 
@@ -20,7 +21,7 @@ static inline void hb_test_capture(enum hb_print_level level, const char *msg)
 static inline void hb_test_log_reset(void)
 {
 	hb_test_log[0] = '\0';
-	hb_set_print(hb_test_capture);
+	dt_log_set_sink(hb_test_capture);
 }
 
 static inline void hb_test_key(uint8_t key[HB_KEY_BYTES], uint8_t seed)

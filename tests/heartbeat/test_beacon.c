@@ -19,15 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dt_clock.h"
 #include "beacon.h"
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void test_status_words(void **state)
 {
@@ -90,15 +83,15 @@ static void test_status_command(void **state)
 	assert_int_equal(power_status_command("true", 2000, &flags), -EINVAL);
 	assert_int_equal(flags, DT_POWER_UNKNOWN);
 	/* A command that hangs is killed at the timeout, and the answer is UNKNOWN. */
-	t0 = mono_ms();
+	t0 = dt_mono_ms();
 	assert_int_equal(power_status_command("sleep 20", 150, &flags), -ETIMEDOUT);
 	assert_int_equal(flags, DT_POWER_UNKNOWN);
-	assert_true(mono_ms() - t0 < 1500);
+	assert_true(dt_mono_ms() - t0 < 1500);
 	/* Output then hang: the output does not count when the command never finishes. */
-	t0 = mono_ms();
+	t0 = dt_mono_ms();
 	assert_int_equal(power_status_command("echo OL; exec sleep 20", 150, &flags), -ETIMEDOUT);
 	assert_int_equal(flags, DT_POWER_UNKNOWN);
-	assert_true(mono_ms() - t0 < 1500);
+	assert_true(dt_mono_ms() - t0 < 1500);
 }
 
 /* ---- upsd client against fake servers ----------------------------------------------------- */
@@ -218,10 +211,10 @@ static void test_nut_silent(void **state)
 
 	fake_upsd_start(&u, NULL, false);
 	assert_int_equal(nut_client__init(&nc, "rack1", "127.0.0.1", u.port), 0);
-	t0 = mono_ms();
+	t0 = dt_mono_ms();
 	assert_int_equal(nut_client__query(&nc, 200, &flags), -ETIMEDOUT);
 	assert_int_equal(flags, DT_POWER_UNKNOWN);
-	assert_true(mono_ms() - t0 >= 150 && mono_ms() - t0 < 1500);
+	assert_true(dt_mono_ms() - t0 >= 150 && dt_mono_ms() - t0 < 1500);
 	nut_client__close(&nc);
 	fake_upsd_stop(&u, false);
 }

@@ -34,7 +34,7 @@ static int dir_teardown(void **state)
 {
 	unlink(path);
 	rmdir(dir);
-	hb_set_print(NULL);
+	dt_log_set_sink(NULL);
 	return 0;
 }
 

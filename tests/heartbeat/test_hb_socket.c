@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dt_clock.h"
 #include "hb_socket.h"
 #include "hb_test_util.h"
 
@@ -32,14 +33,6 @@ struct sock_fixture {
 	struct hb_heartbeat got[64];
 	unsigned int n_got;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int open_fixture(void **state, const char *bind_spec, const char *to_host)
 {
@@ -109,10 +102,10 @@ static void send_hb(struct sock_fixture *f, uint64_t seq, uint32_t flags)
 /* Read until want datagrams were taken or 2 s passed: loopback delivers at once. */
 static unsigned int drain(struct sock_fixture *f, unsigned int want)
 {
-	uint64_t deadline = mono_ns() + 2000000000ull;
+	uint64_t deadline = dt_mono_ns() + 2000000000ull;
 	unsigned int total = 0;
 
-	while (total < want && mono_ns() < deadline) {
+	while (total < want && dt_mono_ns() < deadline) {
 		struct pollfd pfd = { .fd = hb_socket__fd(f->sock), .events = POLLIN };
 		int n;
 
@@ -198,15 +191,15 @@ static void test_arrival_is_kernel_time(void **state)
 	uint64_t before, read_at;
 
 	nanosleep(&settle, NULL);
-	before = mono_ns();
+	before = dt_mono_ns();
 	send_hb(f, 1, DT_POWER_MAINS);
 	nanosleep(&wait, NULL);
-	read_at = mono_ns();
+	read_at = dt_mono_ns();
 	assert_int_equal(drain(f, 1), 1);
 	assert_int_equal(f->n_got, 1);
 	assert_true(f->got[0].arrival_ns >= before);
 	assert_true(f->got[0].arrival_ns <= read_at - 25000000ull);
-	assert_true(f->got[0].arrival_ns <= mono_ns());
+	assert_true(f->got[0].arrival_ns <= dt_mono_ns());
 }
 
 static void test_bad_bind_address(void **state)
@@ -221,7 +214,7 @@ static void test_bad_bind_address(void **state)
 	assert_int_equal(hb_socket__open("127.0.0.1:99999", &rx, &s), -EINVAL);
 	assert_int_equal(hb_socket__open("[::1:7600", &rx, &s), -EINVAL);
 	assert_null(s);
-	hb_set_print(NULL);
+	dt_log_set_sink(NULL);
 }
 
 int main(void)

@@ -16,7 +16,7 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 	struct pollfd p = { .fd = fd, .events = events };
 	uint64_t now;
 
-	while ((now = mono_ns()) < deadline) {
+	while ((now = dt_mono_ns()) < deadline) {
 		int ms = (int)((deadline - now + 999999) / 1000000);
 		int n = poll(&p, 1, ms);
 
@@ -97,7 +97,7 @@ static void note_error(struct client_report *r, unsigned long k, const char *ste
 /* One short connection: greeting, one echo, close. Returns the site row or -errno. */
 static int tcp_once(const struct client_opts *o, struct client_report *r, unsigned long k)
 {
-	uint64_t deadline = mono_ns() + o->timeout_ms * 1000000ull;
+	uint64_t deadline = dt_mono_ns() + o->timeout_ms * 1000000ull;
 	char site[DT_WIRE_SITE_MAX + 2], msg[32];
 	int fd, err = tcp_connect(&o->target, deadline, &fd);
 
@@ -114,7 +114,7 @@ static int tcp_once(const struct client_opts *o, struct client_report *r, unsign
 		return err;
 	}
 	site[strcspn(site, "\n")] = '\0';
-	return client_report__site(r, site, mono_ns());
+	return client_report__site(r, site, dt_mono_ns());
 }
 
 int run_tcp(const struct client_opts *o, struct client_report *r)
@@ -123,23 +123,23 @@ int run_tcp(const struct client_opts *o, struct client_report *r)
 	FILE *log = o->log_path ? fopen(o->log_path, "w") : NULL;
 	unsigned long k;
 
-	r->start_ns = mono_ns();
+	r->start_ns = dt_mono_ns();
 	for (k = 0; k < o->count && !dt_client_stop; k++) {
 		uint64_t sent;
 		int row;
 
 		sleep_until_ns(r->start_ns + k * period);
-		sent = mono_ns();
+		sent = dt_mono_ns();
 		r->sent++;
 		row = tcp_once(o, r, k);
 		if (row < 0)
 			client_report__lost(r, sent);
 		if (log)
 			fprintf(log, "%lu %llu %llu %s\n", k, (unsigned long long)sent,
-				(unsigned long long)(row >= 0 ? mono_ns() : 0),
+				(unsigned long long)(row >= 0 ? dt_mono_ns() : 0),
 				row >= 0 ? r->sites[row].name : "-");
 	}
-	r->end_ns = mono_ns();
+	r->end_ns = dt_mono_ns();
 	if (log)
 		fclose(log);
 	return 0;
@@ -153,12 +153,12 @@ int run_tcp_long(const struct client_opts *o, struct client_report *r)
 	unsigned long k;
 	int fd, err, row = -1;
 
-	r->start_ns = mono_ns();
+	r->start_ns = dt_mono_ns();
 	deadline = r->start_ns + o->timeout_ms * 1000000ull;
 	err = tcp_connect(&o->target, deadline, &fd);
 	if (err) {
 		note_error(r, 0, "connect", err);
-		r->end_ns = mono_ns();
+		r->end_ns = dt_mono_ns();
 		return 0;
 	}
 	err = read_line(fd, site, sizeof(site), deadline);
@@ -167,16 +167,16 @@ int run_tcp_long(const struct client_opts *o, struct client_report *r)
 		sleep_until_ns(r->start_ns + k * period);
 		snprintf(msg, sizeof(msg), "message %lu\n", k);
 		r->sent++;
-		err = echo(fd, msg, mono_ns() + o->timeout_ms * 1000000ull);
+		err = echo(fd, msg, dt_mono_ns() + o->timeout_ms * 1000000ull);
 		if (!err)
-			row = client_report__site(r, site, mono_ns());
+			row = client_report__site(r, site, dt_mono_ns());
 	}
 	if (err) {
 		note_error(r, k, "exchange", err);
-		client_report__lost(r, mono_ns());
+		client_report__lost(r, dt_mono_ns());
 	}
 	close(fd);
 	r->long_stayed = !err && row >= 0 && r->n_sites == 1;
-	r->end_ns = mono_ns();
+	r->end_ns = dt_mono_ns();
 	return 0;
 }

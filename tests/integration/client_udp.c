@@ -75,7 +75,7 @@ static void udp_read(struct udp_run *u, int fd)
 	/* Bounded: at most a socket buffer's worth per call; ICMP errors read as -1 and end it. */
 	while ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
 		buf[n] = '\0';
-		udp_take_answer(u, buf, mono_ns());
+		udp_take_answer(u, buf, dt_mono_ns());
 	}
 }
 
@@ -85,7 +85,7 @@ static void udp_poll_until(struct udp_run *u, uint64_t until)
 	uint64_t now;
 	unsigned int i;
 
-	while ((now = mono_ns()) < until) {
+	while ((now = dt_mono_ns()) < until) {
 		uint64_t wait = until - now;
 		struct timespec ts = { .tv_sec = (time_t)(wait / 1000000000ull),
 				       .tv_nsec = (long)(wait % 1000000000ull) };
@@ -103,7 +103,7 @@ static void udp_send(struct udp_run *u, unsigned long k)
 	char msg[32];
 	int len = snprintf(msg, sizeof(msg), "DTQ %lu", k);
 
-	u->req[k] = (struct udp_req){ .sent_ns = mono_ns(), .site = -1 };
+	u->req[k] = (struct udp_req){ .sent_ns = dt_mono_ns(), .site = -1 };
 	u->r->sent = k + 1;
 	/* A refused send (no route, link down) is a request the user lost: keep counting. */
 	send(u->pfd[k % u->o->flows].fd, msg, (size_t)len, MSG_DONTWAIT);
@@ -130,14 +130,14 @@ static void udp_loop(struct udp_run *u)
 	uint64_t period = 1000000000ull / u->o->rate, last_sent = 0;
 	unsigned long k;
 
-	u->r->start_ns = mono_ns();
+	u->r->start_ns = dt_mono_ns();
 	for (k = 0; k < u->o->count && !dt_client_stop; k++) {
 		udp_poll_until(u, u->r->start_ns + k * period);
 		udp_send(u, k);
 		last_sent = u->req[k].sent_ns;
 	}
 	udp_poll_until(u, last_sent + u->timeout_ns);
-	u->r->end_ns = mono_ns();
+	u->r->end_ns = dt_mono_ns();
 }
 
 int run_udp(const struct client_opts *o, struct client_report *r)

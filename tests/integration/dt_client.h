@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "dt_clock.h"
 #include "dt_wire.h"
 
 #define CLIENT_MAX_RATE 20000 /* per second */
@@ -65,7 +66,6 @@ struct client_report {
 
 extern volatile sig_atomic_t dt_client_stop;
 
-uint64_t mono_ns(void);
 void sleep_until_ns(uint64_t t);
 int client_target__parse(const char *addr, unsigned int port, struct client_target *t);
 int client_report__site(struct client_report *r, const char *name, uint64_t now);

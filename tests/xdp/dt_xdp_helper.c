@@ -20,6 +20,8 @@
 #include <linux/if_link.h>
 #include <bpf/libbpf.h>
 
+#include "dt_names.h"
+#include "dt_log.h"
 #include "dt_xdp.h"
 #include "xdp_pass.skel.h"
 
@@ -82,8 +84,7 @@ static int do_query(struct helper_opts *o, char **argv)
 
 	if (!err)
 		printf("%s prog_id=%u name=%s mode=%s ours=%d\n", argv[0], st.prog_id,
-		       st.prog_id ? st.prog_name : "-",
-		       st.mode == DT_XDP_MODE_GENERIC ? "generic" : "native", st.ours);
+		       st.prog_id ? st.prog_name : "-", dt_xdp_mode_name(st.mode), st.ours);
 	return err;
 }
 
@@ -181,7 +182,7 @@ static int parse_opts(int argc, char **argv, struct helper_opts *o)
 		else if (c == 'u')
 			o->unpin = true;
 		else if (c == 'v')
-			dt_xdp_set_print(NULL, DT_XDP_DEBUG);
+			dt_log_set_level(DT_LOG_DEBUG);
 		else
 			err = -EINVAL;
 	}

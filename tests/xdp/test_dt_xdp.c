@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 
+#include "dt_log.h"
 #include "dt_xdp.h"
 
 static char tmp_dir[] = "/tmp/dt-xdp-unit.XXXXXX";
@@ -34,7 +35,7 @@ static char plain_dir[128];
 static char pin_root[256];
 static char log_text[16384];
 
-static void capture_log(enum dt_xdp_print_level level, const char *msg)
+static void capture_log(enum dt_log_level level, const char *msg)
 {
 	size_t len = strlen(log_text);
 
@@ -52,7 +53,8 @@ static int group_setup(void **state)
 	snprintf(pin_root, sizeof(pin_root), "%s/detour", bpffs_dir);
 	if (mkdir(bpffs_dir, 0700) || mkdir(plain_dir, 0700))
 		return -1;
-	dt_xdp_set_print(capture_log, DT_XDP_INFO);
+	dt_log_set_sink(capture_log);
+	dt_log_set_level(DT_LOG_INFO);
 	return mount("bpf", bpffs_dir, "bpf", 0, NULL);
 }
 

@@ -27,8 +27,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench_args.sh
 . "$HERE/bench_args.sh"
 bench_args "failover falsedown forward" "$@" # QUICK is read by e2e_lib.sh
-: "${DT_XDP_SINK_OBJ:?set to the built bench/xdp_sink.bpf.o}"
-: "${XDP_LIVEGEN:?set to the built bench/xdp-livegen}" "${XDP_LIVEGEN_OBJ:?set to bench/xdp_livegen.bpf.o}"
+: "${DT_XDP_SINK_OBJ:?set to the built ebpf/xdp_sink.bpf.o}"
+: "${XDP_LIVEGEN:?set to the built bench/xdp-livegen}" "${XDP_LIVEGEN_OBJ:?set to the built ebpf/xdp_livegen.bpf.o}"
 # shellcheck disable=SC2034 # read by topology.sh
 DT_NS_PREFIX=dtb$$
 # shellcheck source=../scripts/lib/topology.sh

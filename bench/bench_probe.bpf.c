@@ -66,7 +66,7 @@ int probe_ktime(struct xdp_md *ctx)
 	return bpf_ktime_get_ns() ? XDP_PASS : XDP_DROP;
 }
 
-/* The proposed replacement for refreshing last_seen: a 100 ms refresh needs no ns clock. */
+/* The clock detour.bpf.c refreshes last_seen with: a 100 ms refresh needs no ns clock. */
 SEC("xdp")
 int probe_ktime_coarse(struct xdp_md *ctx)
 {

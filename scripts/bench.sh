@@ -69,7 +69,7 @@ daemon_env() {
 	export DETOURD=$BUILD/control/detourd/detourd DETOURCTL=$BUILD/control/ctl/detourctl \
 		DETOUR_BEACON=$BUILD/control/beacon/detour-beacon \
 		DT_XDP_HELPER=$BUILD/tests/xdp/dt_xdp_helper HB_FORGE=$BUILD/tests/daemon/hb-forge \
-		XDP_PASS_OBJ=$BUILD/ebpf/xdp_pass.bpf.o DT_FIXTURE=$ROOT/tests/daemon/daemon_fixture.sh
+		XDP_PASS_OBJ=$BUILD/ebpf/xdp_pass.bpf.o
 }
 
 bench_xdp() { run xdp "$BUILD/bench/bench-xdp" $QUICK; }

@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!keys) {
 		keys = hb_keyring__new();
-		if (!keys || hb_keyring__set(keys, 7, fuzz_key))
+		if (!keys || hb_keyring__set(keys, 7, 0, fuzz_key))
 			abort();
 	}
 	hb_receiver__init(&rx, keys);

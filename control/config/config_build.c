@@ -95,6 +95,31 @@ static void timers_check(struct cfg_parser *p, const char *ctx, const struct cfg
 			  ctx, conf_fmt_ms(t->recovery_ns, a), conf_fmt_ms(t->hold_down_ns, b));
 }
 
+static unsigned int key_line(const struct cfg_raw *raw, enum cfg_section section, const char *name)
+{
+	const struct cfg_raw *rv = &raw[cfg_key(section, name)];
+
+	return present(rv) ? rv->line : 0;
+}
+
+/* Damping that could never release a site, or never suppress one, is refused. */
+static void damping_check(struct cfg_parser *p, const char *ctx, uint64_t hold_down_ns,
+			  unsigned int line)
+{
+	const struct dt_config_damping *d = &p->cfg->damping;
+	char a[32], b[32];
+
+	if (!d->penalty_per_flap)
+		return;
+	if (d->reuse_threshold >= d->suppress_threshold)
+		cfg_error(p, key_line(p->global, SEC_DETOUR, "damping_reuse"),
+			  "damping_reuse %u must be below damping_suppress %u", d->reuse_threshold,
+			  d->suppress_threshold);
+	if (d->max_hold_down_ns < hold_down_ns)
+		cfg_error(p, line, "%sdamping_max_hold_down_ms %s is shorter than hold_down_ms %s",
+			  ctx, conf_fmt_ms(d->max_hold_down_ns, a), conf_fmt_ms(hold_down_ns, b));
+}
+
 static void build_global(struct cfg_parser *p, struct cfg_timers *t)
 {
 	const struct cfg_section_values v = { SEC_DETOUR, p->global, p->cfg,	  p->detour_line,
@@ -110,6 +135,8 @@ static void build_global(struct cfg_parser *p, struct cfg_timers *t)
 	*t = (struct cfg_timers){ c->interval_ns, c->hold_down_ns, c->recovery_timeout_ns,
 				  c->multiplier, timers_line(p->global, SEC_DETOUR) };
 	timers_check(p, "", t);
+	damping_check(p, "", c->hold_down_ns,
+		      key_line(p->global, SEC_DETOUR, "damping_max_hold_down_ms") ?: t->line);
 }
 
 /* A site inherits the [detour] timers; only a site that overrides one is checked again. */
@@ -124,6 +151,10 @@ static void site_timers_check(struct cfg_parser *p, unsigned int i, const char *
 		return;
 	t.line = t.line > global->line ? t.line : global->line;
 	timers_check(p, ctx, &t);
+	if (p->cfg->damping.penalty_per_flap && p->cfg->damping.max_hold_down_ns < s->hold_down_ns)
+		cfg_error(p, t.line, "%shold_down_ms %s is longer than damping_max_hold_down_ms %s",
+			  ctx, conf_fmt_ms(s->hold_down_ns, (char[32]){ 0 }),
+			  conf_fmt_ms(p->cfg->damping.max_hold_down_ns, (char[32]){ 0 }));
 }
 
 /* tunnel_remote and tunnel_local: both for ipip, neither for route, of one family. */

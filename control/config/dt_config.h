@@ -71,6 +71,15 @@ struct dt_config_site {
 	unsigned int line; /* of the [site NAME] header */
 };
 
+/* Flap damping of the detector (docs/detector.md); penalty_per_flap 0 turns it off. */
+struct dt_config_damping {
+	uint32_t penalty_per_flap;
+	uint32_t suppress_threshold;
+	uint32_t reuse_threshold;
+	uint64_t half_life_ns;
+	uint64_t max_hold_down_ns;
+};
+
 struct dt_config_prefix {
 	uint8_t family; /* enum dt_family */
 	uint8_t len; /* prefix length in bits */
@@ -95,6 +104,7 @@ struct dt_config {
 	uint64_t flow_idle_ns; /* a moved flow idle this long no longer pins a recovering site */
 	uint64_t blackout_hold_ns; /* the detector's blackout guard; 0: off (docs/detector.md) */
 	double phi_threshold; /* adaptive detection (phi-accrual); 0: interval x multiplier */
+	struct dt_config_damping damping;
 	uint32_t flow_table_size;
 	uint64_t hash_seed; /* the failover-slot seed: the same on every edge */
 	char control_socket[DT_CONFIG_SOCKET_PATH_MAX];

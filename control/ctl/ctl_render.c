@@ -95,6 +95,7 @@ static const struct column site_cols[] = {
 	{ "POWER", "power" },
 	{ "OVERRIDE", "override" },
 	{ "CAUSE", "cause" },
+	{ "DAMPING", "damping" },
 };
 
 void render_sites(struct json_object *result)

@@ -136,6 +136,13 @@ int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg)
 		hc.phi_threshold = cfg->phi_threshold;
 		hc.hold_down_ns = s->hold_down_ns;
 		hc.recovery_timeout_ns = s->recovery_timeout_ns;
+		hc.damping = (struct health_damping_config){
+			.penalty_per_flap = cfg->damping.penalty_per_flap,
+			.suppress_threshold = cfg->damping.suppress_threshold,
+			.reuse_threshold = cfg->damping.reuse_threshold,
+			.half_life_ns = cfg->damping.half_life_ns,
+			.max_hold_down_ns = cfg->damping.max_hold_down_ns,
+		};
 		err = health__add_site(d->health, &hc);
 		if (err) {
 			dt_log_err("site %s: detector: %s", s->name, strerror(-err));

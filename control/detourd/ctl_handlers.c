@@ -29,6 +29,27 @@ static void human_age(char *buf, size_t len, __u64 ns)
 		snprintf(buf, len, "%llu min", (unsigned long long)(ns / 60000000000ull));
 }
 
+static __u64 suppressed_left_ns(const struct health_site_status *st, __u64 now)
+{
+	return st->suppressed && st->suppressed_until_ns > now ? st->suppressed_until_ns - now : 0;
+}
+
+/* One phrase for the sites table: "-", "penalty 980", "suppressed, penalty 2912, 19.4 s left". */
+static struct json_object *damping_json(const struct health_site_status *st, __u64 now)
+{
+	char buf[96], left[32];
+
+	if (st->suppressed) {
+		human_age(left, sizeof(left), suppressed_left_ns(st, now));
+		snprintf(buf, sizeof(buf), "suppressed, penalty %.0f, %s left", st->penalty, left);
+	} else if (st->penalty >= 1.0) {
+		snprintf(buf, sizeof(buf), "penalty %.0f", st->penalty);
+	} else {
+		snprintf(buf, sizeof(buf), "-");
+	}
+	return json_object_new_string(buf);
+}
+
 static struct json_object *power_json(__u32 flags)
 {
 	struct json_object *arr = json_object_new_array();
@@ -78,6 +99,12 @@ struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_
 			       json_object_new_string(dt_delivery_name(s->delivery)));
 	json_object_object_add(o, "heartbeats", json_object_new_int64(rt->heartbeats));
 	json_object_object_add(o, "penalty", json_object_new_double(st.penalty));
+	json_object_object_add(o, "suppressed", json_object_new_boolean(st.suppressed));
+	json_object_object_add(
+		o, "suppressed_ms_left",
+		st.suppressed ? json_object_new_int64(suppressed_left_ns(&st, now) / 1000000) :
+				NULL);
+	json_object_object_add(o, "damping", damping_json(&st, now));
 	json_object_object_add(o, "flaps", json_object_new_int64(st.flaps));
 	json_object_object_add(o, "detect_us", json_object_new_int64(st.detect_ns / 1000));
 	json_object_object_add(o, "blackout_held", json_object_new_boolean(st.blackout_held));

@@ -66,6 +66,7 @@ struct health {
 	struct health_opts opts;
 	__u64 now_ns;
 	bool all_down;
+	__u64 no_taker_since_ns; /* since when no configured site takes new flows; 0: one does */
 	struct health_site sites[DT_MAX_SITES];
 };
 
@@ -196,18 +197,34 @@ static __u64 site__hold_down_end(const struct health_site *s)
 }
 
 /*
- * DOWN -> RECOVERING happens at the end of the hold-down, provided the clean run is still alive
- * then (no gap of detect_ns yet), and not before a fail override was cleared.
+ * The last resort: while no configured site takes new flows, a DOWN site whose heartbeats are
+ * arriving takes them at once, hold-down and damping waived; the alternative is the packet
+ * path's fail-open to a home that may be dead. HEALTH_NO_DEADLINE when it does not apply.
  */
-static __u64 site__recover_deadline(const struct health_site *s)
+static __u64 site__last_resort_at(const struct health *h, const struct health_site *s)
 {
-	__u64 at;
+	if (!h->no_taker_since_ns)
+		return HEALTH_NO_DEADLINE;
+	return s->clean_since_ns > h->no_taker_since_ns ? s->clean_since_ns : h->no_taker_since_ns;
+}
+
+/*
+ * DOWN -> RECOVERING happens at the end of the hold-down, provided the clean run is still alive
+ * then (no gap of detect_ns yet), and not before a fail override was cleared; earlier as the
+ * last resort.
+ */
+static __u64 site__recover_deadline(const struct health *h, const struct health_site *s)
+{
+	__u64 at, resort;
 
 	if (s->override == HEALTH_OVERRIDE_FAIL || !s->clean_run)
 		return HEALTH_NO_DEADLINE;
 	at = site__hold_down_end(s);
 	if (at < s->restored_ns)
 		at = s->restored_ns;
+	resort = site__last_resort_at(h, s);
+	if (resort < at)
+		at = resort;
 	return at < site__alive_until(s) ? at : HEALTH_NO_DEADLINE;
 }
 
@@ -226,7 +243,7 @@ static __u64 site__next_deadline(const struct health *h, const struct health_sit
 		recovered = sat_add(s->recovering_since_ns, s->cfg.recovery_timeout_ns);
 		return alive < recovered ? alive : recovered;
 	case DT_SITE_DOWN:
-		return site__recover_deadline(s);
+		return site__recover_deadline(h, s);
 	default:
 		return HEALTH_NO_DEADLINE;
 	}
@@ -262,6 +279,24 @@ static bool health__every_site_down(const struct health *h)
 	return any;
 }
 
+/*
+ * New flows have nowhere to go: no configured site takes them. A lone site is never in this
+ * position: its traffic has no other place to be, and its hold-down keeps its meaning.
+ */
+static bool health__no_site_takes_new_flows(const struct health *h)
+{
+	int i, configured = 0;
+
+	for (i = 0; i < DT_MAX_SITES; i++) {
+		if (!h->sites[i].configured)
+			continue;
+		if (dt_state_takes_new_flows(h->sites[i].state))
+			return false;
+		configured++;
+	}
+	return configured > 1;
+}
+
 static void health__emit(struct health *h, const struct health_site *s, struct health_event *ev)
 {
 	ev->site = s->cfg.id;
@@ -287,6 +322,10 @@ static void site__transition(struct health *h, struct health_site *s, struct hea
 		s->blackout_credit_ns = 0;
 	}
 	h->all_down = health__every_site_down(h);
+	if (!health__no_site_takes_new_flows(h))
+		h->no_taker_since_ns = 0;
+	else if (!h->no_taker_since_ns)
+		h->no_taker_since_ns = ev->deadline_ns;
 	if (h->all_down && ev->to == DT_SITE_DOWN)
 		ev->flags |= HEALTH_EVENT_F_ALL_SITES_DOWN;
 	health__emit(h, s, ev);
@@ -306,17 +345,54 @@ static void site__lose(struct health *h, struct health_site *s, __u64 at_ns, __u
 	site__transition(h, s, &ev);
 }
 
-static void site__recover(struct health *h, struct health_site *s, __u64 at_ns, __u64 detected_ns)
+static enum health_cause site__recover_cause(const struct health_site *s, __u64 at_ns)
 {
-	bool by_restore = at_ns == s->restored_ns && site__hold_down_end(s) < at_ns;
+	__u64 end = site__hold_down_end(s);
+
+	if (at_ns < end || at_ns < s->restored_ns)
+		return HEALTH_CAUSE_LAST_RESORT; /* before the hold-down allows it: only this does */
+	if (at_ns == s->restored_ns && end < at_ns)
+		return HEALTH_CAUSE_OPERATOR_RESTORE;
+	return HEALTH_CAUSE_HOLD_DOWN_PASSED;
+}
+
+static void site__recover_one(struct health *h, struct health_site *s, __u64 at_ns,
+			      __u64 detected_ns, enum health_cause cause)
+{
 	enum dt_site_state to = s->override == HEALTH_OVERRIDE_DRAIN ? DT_SITE_DRAINING :
 								       DT_SITE_RECOVERING;
-	struct health_event ev = event_at(
-		to, by_restore ? HEALTH_CAUSE_OPERATOR_RESTORE : HEALTH_CAUSE_HOLD_DOWN_PASSED,
-		at_ns, detected_ns);
+	struct health_event ev = event_at(to, cause, at_ns, detected_ns);
 
 	ev.hold_down_ns = at_ns - s->clean_since_ns;
 	site__transition(h, s, &ev);
+}
+
+/*
+ * A last resort releases every DOWN site that qualifies at that moment, not just the first: the
+ * load of the dead sites is spread as the failover ranking intends.
+ */
+static void site__recover(struct health *h, struct health_site *s, __u64 at_ns, __u64 detected_ns)
+{
+	enum health_cause cause = site__recover_cause(s, at_ns);
+	bool released[DT_MAX_SITES] = { false };
+	struct health_site *o;
+	int i;
+
+	if (cause != HEALTH_CAUSE_LAST_RESORT) {
+		site__recover_one(h, s, at_ns, detected_ns, cause);
+		return;
+	}
+	/* Chosen before the first moves: afterwards a site takes new flows and the reason is gone. */
+	for (i = 0; i < DT_MAX_SITES; i++) {
+		o = &h->sites[i];
+		released[i] = o == s || (o->configured && o->state == DT_SITE_DOWN &&
+					 site__recover_deadline(h, o) <= at_ns);
+	}
+	for (i = 0; i < DT_MAX_SITES; i++) {
+		if (released[i])
+			site__recover_one(h, &h->sites[i], at_ns, detected_ns,
+					  site__recover_cause(&h->sites[i], at_ns));
+	}
 }
 
 /* ---- The blackout guard -------------------------------------------------------------------- */
@@ -748,7 +824,8 @@ int health__restore(struct health *h, __u16 site, __u64 now_ns)
 		return err;
 	was = s->override;
 	s->override = HEALTH_OVERRIDE_NONE;
-	if (was == HEALTH_OVERRIDE_FAIL) {
+	s->damping = (struct damping){ 0 };
+	if (was == HEALTH_OVERRIDE_FAIL || s->state == DT_SITE_DOWN) {
 		s->restored_ns = now_ns;
 		return health__step_site(h, s, now_ns, now_ns);
 	}
@@ -802,6 +879,8 @@ int health__site_status(const struct health *h, __u16 site, struct health_site_s
 	st->clean_since_ns = s->clean_since_ns;
 	st->next_deadline_ns = site__next_deadline(h, s);
 	st->penalty = damping__penalty(&s->damping, &s->cfg.damping, h->now_ns);
+	st->suppressed = s->damping.reuse_ns > h->now_ns;
+	st->suppressed_until_ns = st->suppressed ? s->damping.reuse_ns : 0;
 	st->flaps = s->flaps;
 	st->stale_heartbeats = s->stale_heartbeats;
 	st->detect_ns = s->detect_ns;

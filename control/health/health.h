@@ -45,6 +45,11 @@ enum health_cause {
 	HEALTH_CAUSE_BLACKOUT_HOLD = 14, /* notice: silent, but so is every other site: held */
 	HEALTH_CAUSE_BLACKOUT_END =
 		15, /* notice: another site was heard; the silence counts again */
+	/*
+	 * DOWN -> RECOVERING before its hold-down or damping allowed it: no configured site took
+	 * new flows, and this one's heartbeats were arriving (docs/detector.md, "Last resort").
+	 */
+	HEALTH_CAUSE_LAST_RESORT = 16,
 	HEALTH_CAUSE_MAX,
 };
 
@@ -140,6 +145,8 @@ struct health_site_status {
 	__u64 clean_since_ns;
 	__u64 next_deadline_ns;
 	double penalty; /* at the library's current time */
+	bool suppressed; /* damping holds it DOWN beyond its hold-down until suppressed_until_ns */
+	__u64 suppressed_until_ns; /* when the penalty reaches the reuse threshold; 0 if not */
 	__u64 flaps; /* heartbeat-driven DOWNs, and bounces (back, then gone) while DOWN */
 	__u64 stale_heartbeats; /* arrivals older than the newest one: ignored */
 	__u64 detect_ns; /* the silence that makes it DOWN now (adaptive: changes per heartbeat) */
@@ -168,6 +175,7 @@ __u64 health__next_deadline(const struct health *h);
 
 int health__drain(struct health *h, __u16 site, __u64 now_ns, __u32 flags);
 int health__fail(struct health *h, __u16 site, __u64 now_ns, __u32 flags);
+/* Clears an override and the site's damping penalty: a suppressed site recovers as if unpunished. */
 int health__restore(struct health *h, __u16 site, __u64 now_ns);
 int health__flows_idle(struct health *h, __u16 site, __u64 now_ns);
 int health__set_blackout_hold(struct health *h, __u64 hold_ns);

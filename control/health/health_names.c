@@ -22,6 +22,7 @@ static const char *const cause_names[HEALTH_CAUSE_MAX] = {
 	[HEALTH_CAUSE_POWER_KNOWN] = "power_known",
 	[HEALTH_CAUSE_BLACKOUT_HOLD] = "blackout_hold",
 	[HEALTH_CAUSE_BLACKOUT_END] = "blackout_end",
+	[HEALTH_CAUSE_LAST_RESORT] = "last_resort",
 };
 
 static const char *const override_names[] = {

@@ -156,6 +156,16 @@ check_failover() {
 	check "$site: reroute ${REROUTE_MS} ms <= ${DETECT_BUDGET_MS} ms" le "$REROUTE_MS" "$DETECT_BUDGET_MS"
 }
 
+# check_detection_loss NAME: the UDP client NAME lost at most what one detection window holds
+# at RATE (plus two in flight), and nothing it sent after the reroute (APPLIED_NS).
+check_detection_loss() {
+	local lost max_lost=$((RATE * DETECT_BUDGET_MS / 1000 + 2))
+	lost=$(jget "$DT_WORK/$1.json" 'j["lost"]')
+	check "$1: lost $lost <= $max_lost (rate $RATE/s x ${DETECT_BUDGET_MS} ms)" le "$lost" "$max_lost"
+	check "$1: no request sent after the reroute was lost" \
+		eq "$(log_count "$1" "\$2 > $APPLIED_NS && \$3 == 0")" 0
+}
+
 # client_udp_tcp DURATION_MS: the load of a power cut, in the background: UDP requests at RATE
 # per second over 16 flows (client udp) and TCP connections opened at 40/s (client tcp).
 client_udp_tcp() {

@@ -45,12 +45,8 @@ sleep 0.2 # the last frames into the capture file
 kill -TERM "$tshark_pid" 2>/dev/null
 wait "$tshark_pid"
 
-max_lost=$((RATE * DETECT_BUDGET_MS / 1000 + 2))
 for c in udp4 udp6; do
-	lost=$(jget "$DT_WORK/$c.json" 'j["lost"]')
-	check "$c: lost $lost <= $max_lost (rate $RATE/s x ${DETECT_BUDGET_MS} ms)" le "$lost" "$max_lost"
-	check "$c: no request sent after the reroute was lost" \
-		eq "$(log_count "$c" "\$2 > $APPLIED_NS && \$3 == 0")" 0
+	check_detection_loss "$c"
 	check "$c: every request sent after the reroute was answered by sihung" \
 		eq "$(log_count "$c" "\$2 > $APPLIED_NS && \$4 != \"sihung\"")" 0
 done

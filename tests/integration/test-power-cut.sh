@@ -21,13 +21,7 @@ check_failover pangyo
 client_wait udp
 client_wait tcp
 
-lost=$(jget "$DT_WORK/udp.json" 'j["lost"]')
-# What the detection window can cost at this rate, plus two for requests in flight.
-max_lost=$((RATE * DETECT_BUDGET_MS / 1000 + 2))
-echo "# udp: lost $lost requests, allowed $max_lost (rate $RATE/s x ${DETECT_BUDGET_MS} ms)"
-check "udp: lost $lost <= $max_lost" le "$lost" "$max_lost"
-check "udp: no request sent after the reroute was lost" \
-	eq "$(log_count udp "\$2 > $APPLIED_NS && \$3 == 0")" 0
+check_detection_loss udp
 check "udp: no answer from pangyo to a request sent after the cut" \
 	eq "$(log_count udp "\$2 > $cut_ns && \$4 == \"pangyo\"")" 0
 check "udp: ansan answered after the cut" ge "$(log_count udp "\$2 > $APPLIED_NS && \$4 == \"ansan\"")" 1

@@ -369,13 +369,16 @@ dt_start_nut() {
 
 dt_ups_ready() { dt_in "$1" upsc siteups@127.0.0.1 ups.status 2>/dev/null | grep -q .; }
 
+# The beacon also reads $DT_WORK/beacon-SITE.conf (empty at first; a test may write keys such as
+# key-id there and SIGHUP the beacon).
 dt_start_beacon() {
-	local site=$1
+	local site=$1 conf=$DT_WORK/beacon-$1.conf
+	[ -f "$conf" ] || : >"$conf"
 	dt_beacon_argv "$(dt_site_index "$site")" "$DT_WORK/keys" \
 		"$(dt_mgmt_v4 "$site" 1):$DT_HB_PORT" "$DT_INTERVAL_MS"
 	# SCHED_FIFO, like detourd: on a busy 2-core machine an ordinary beacon was observed to
 	# miss 4 beats (20 ms) in a row, two sites at once, and a healthy site went DOWN.
-	dt_spawn "beacon-$site" "$site" chrt -f 20 "$DT_BEACON" "${DT_BEACON_ARGV[@]}" \
+	dt_spawn "beacon-$site" "$site" chrt -f 20 "$DT_BEACON" -c "$conf" "${DT_BEACON_ARGV[@]}" \
 		--ups "siteups@127.0.0.1" --poll-interval 100ms --poll-timeout 80ms
 }
 

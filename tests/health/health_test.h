@@ -83,6 +83,19 @@ static inline struct health *new_health_with(struct recorder *r, int nsites, __u
 	return h;
 }
 
+/* A library with the one site @cfg, no start-up grace, no blackout guard. */
+static inline struct health *new_health_site(struct recorder *r,
+					     const struct health_site_config *cfg)
+{
+	struct health_opts opts = { .start_ns = T0, .on_event = recorder_cb, .ctx = r };
+	struct health *h = NULL;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(health__new(&opts, &h), 0);
+	assert_int_equal(health__add_site(h, cfg), 0);
+	return h;
+}
+
 static inline struct health *new_health(struct recorder *r, int nsites, __u64 grace_ns)
 {
 	return new_health_with(r, nsites, grace_ns, 1000);

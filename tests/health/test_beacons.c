@@ -16,23 +16,40 @@
 /* One site "s0" with beacons @mask and @min_supplies, the test timers; no blackout guard. */
 static struct health *beacon_health(struct recorder *r, __u8 mask, __u8 min_supplies)
 {
-	struct health_opts opts = { .start_ns = T0, .on_event = recorder_cb, .ctx = r };
 	struct health_site_config cfg;
-	struct health *h = NULL;
 
-	memset(r, 0, sizeof(*r));
-	assert_int_equal(health__new(&opts, &h), 0);
 	test_site_config(&cfg, 0, "s0");
 	cfg.beacons = mask;
 	cfg.min_supplies = min_supplies;
-	assert_int_equal(health__add_site(h, &cfg), 0);
-	return h;
+	return new_health_site(r, &cfg);
 }
 
 static void hb(struct health *h, __u8 beacon, __u64 at_ns, __u32 flags)
 {
 	assert_int_equal(health__heartbeat(h, 0, beacon, at_ns, flags), 0);
 	assert_int_equal(health__advance(h, at_ns), 0);
+}
+
+/*
+ * The issue's setting: 1 ms x 3, hold-down 1 s; 100 ms of heartbeats, then a 10 ms stall has made
+ * it DOWN. Returns the time the heartbeats come back.
+ */
+static __u64 jittery_site_down(struct recorder *r, struct health **hp)
+{
+	struct health_site_config cfg;
+	__u64 t;
+
+	health_site_config__init(&cfg, 0, "s0");
+	cfg.interval_ns = 1 * MS;
+	cfg.multiplier = 3;
+	cfg.hold_down_ns = 1000 * MS;
+	*hp = new_health_site(r, &cfg);
+	for (t = T0; t < T0 + 100 * MS; t += MS)
+		hb(*hp, 0, t, OK);
+	t += 10 * MS;
+	assert_int_equal(health__advance(*hp, t), 0);
+	assert_int_equal(state_of(*hp, 0), DT_SITE_DOWN);
+	return t;
 }
 
 /* Both beacons every interval, B half an interval after A, on [from, to); flags per beacon. */
@@ -297,27 +314,12 @@ static void test_gap_warning_needs_samples(void **state)
  */
 static void test_recovery_reachable_on_jittery_link(void **state)
 {
-	struct health_opts opts = { .start_ns = T0, .on_event = recorder_cb };
-	struct health_site_config cfg;
 	struct health_site_status st;
-	struct health *h = NULL;
 	struct recorder r;
-	__u64 t, back;
+	struct health *h;
+	__u64 t, back = jittery_site_down(&r, &h);
 	int i;
 
-	memset(&r, 0, sizeof(r));
-	opts.ctx = &r;
-	assert_int_equal(health__new(&opts, &h), 0);
-	health_site_config__init(&cfg, 0, "s0");
-	cfg.interval_ns = 1 * MS;
-	cfg.multiplier = 3;
-	cfg.hold_down_ns = 1000 * MS;
-	assert_int_equal(health__add_site(h, &cfg), 0);
-	for (t = T0; t < T0 + 100 * MS; t += MS)
-		hb(h, 0, t, OK);
-	back = t + 10 * MS; /* a 10 ms stall: DOWN */
-	assert_int_equal(health__advance(h, back), 0);
-	assert_int_equal(state_of(h, 0), DT_SITE_DOWN);
 	for (t = back, i = 0; t < back + 3000 * MS && state_of(h, 0) == DT_SITE_DOWN; i++) {
 		hb(h, 0, t, OK);
 		t += i % 200 == 199 ? 4 * MS : MS;
@@ -334,20 +336,12 @@ static void test_recovery_reachable_on_jittery_link(void **state)
 /* The tolerance is bounded: a gap of a tenth of the hold-down while DOWN restarts the run. */
 static void test_long_gap_while_down_restarts_run(void **state)
 {
-	struct health_opts opts = { .start_ns = T0, .on_event = NULL };
-	struct health_site_config cfg;
 	struct health_site_status st;
-	struct health *h = NULL;
+	struct recorder r;
+	struct health *h;
 	__u64 t, back;
 
-	assert_int_equal(health__new(&opts, &h), 0);
-	health_site_config__init(&cfg, 0, "s0");
-	cfg.interval_ns = 1 * MS;
-	cfg.hold_down_ns = 1000 * MS;
-	assert_int_equal(health__add_site(h, &cfg), 0);
-	for (t = T0; t < T0 + 100 * MS; t += MS)
-		hb(h, 0, t, OK);
-	for (t += 10 * MS; t < T0 + 600 * MS; t += MS)
+	for (t = jittery_site_down(&r, &h); t < T0 + 600 * MS; t += MS)
 		hb(h, 0, t, OK);
 	back = t + 100 * MS;
 	hb(h, 0, back, OK);

@@ -464,7 +464,7 @@ static void feed_heartbeats(struct detourd *d)
 	for (i = 0; i < d->n_drained; i++) {
 		const struct detourd_arrival *a = &d->drained[i];
 
-		if (health__heartbeat(d->health, a->site, a->arrival_ns, a->power_flags))
+		if (health__heartbeat(d->health, a->site, 0, a->arrival_ns, a->power_flags))
 			continue; /* a key for a site this configuration does not have */
 		if (a->site < DT_MAX_SITES)
 			d->site_rt[a->site].heartbeats++;

@@ -13,6 +13,7 @@
 #include "control/heartbeat/power_flags.h"
 #include "dataplane/core/site_state.h"
 #include "damping.h"
+#include "gaps.h"
 #include "health.h"
 #include "phi.h"
 
@@ -22,13 +23,29 @@
  * A site takes at most a few deadline steps per call (RECOVERING -> DOWN is the longest chain);
  * the bound only keeps a logic error from turning into a hang.
  */
-#define HEALTH_MAX_STEPS (8 * DT_MAX_SITES)
+#define HEALTH_MAX_STEPS ((8 + HEALTH_MAX_BEACONS) * DT_MAX_SITES)
 /*
  * Arrivals remembered per site for the blackout guard, which asks whether a site was heard in a
  * window that may lie before its newest arrivals (they can be read before another site's
  * deadline is judged).
  */
 #define HEALTH_HISTORY 16
+/*
+ * While DOWN, a clean run is broken only by a gap of max(detect, hold-down / this): jitter a bit
+ * beyond the detection time must not keep a site with fresh heartbeats DOWN for ever
+ * (docs/detector.md, "Recovery on a jittery link").
+ */
+#define HEALTH_DOWN_GAP_DIVISOR 10
+
+/* One beacon of a site. Its silence counts from since_ns: its last arrival, or else the site's. */
+struct health_beacon {
+	bool tracked; /* since_ns is set: the site has been heard since it last went silent */
+	bool silent; /* beacon_silent was emitted and beacon_back not yet */
+	__u64 since_ns;
+	__u64 last_ns; /* last arrival; 0 if never heard */
+	__u32 power_flags;
+	struct gap_max gaps;
+};
 
 struct health_site {
 	struct health_site_config cfg;
@@ -60,6 +77,10 @@ struct health_site {
 	__u64 blackout_start_ns; /* the last arrival of any site before that deadline */
 	__u64 blackout_credit_ns; /* blackout time since its last arrival: not counted */
 	__u64 blackout_holds;
+	struct health_beacon beacon[HEALTH_MAX_BEACONS];
+	__u8 last_beacon; /* the beacon heard last */
+	struct gap_max gaps; /* between arrivals of any beacon: what detection sees */
+	bool too_tight; /* timers_too_tight was emitted and the gap is still in the window */
 };
 
 struct health {
@@ -85,6 +106,8 @@ void health_site_config__init(struct health_site_config *cfg, __u16 id, const ch
 	cfg->damping.reuse_threshold = 750;
 	cfg->damping.half_life_ns = 60000000000ull; /* 1 min */
 	cfg->damping.max_hold_down_ns = 300000000000ull; /* 5 min */
+	cfg->beacons = 1; /* beacon 0 */
+	cfg->min_supplies = 1;
 }
 
 static int site_config__validate(const struct health_site_config *cfg)
@@ -101,6 +124,9 @@ static int site_config__validate(const struct health_site_config *cfg)
 	if (!cfg->recovery_timeout_ns || cfg->recovery_timeout_ns > HEALTH_MAX_NS)
 		return -EINVAL;
 	if (!(cfg->phi_threshold == 0 || (cfg->phi_threshold > 0 && cfg->phi_threshold <= PHI_MAX)))
+		return -EINVAL;
+	if (!cfg->beacons || !cfg->min_supplies ||
+	    cfg->min_supplies > (unsigned int)__builtin_popcount(cfg->beacons))
 		return -EINVAL;
 	return damping_config__validate(&cfg->damping, cfg->hold_down_ns);
 }
@@ -184,6 +210,58 @@ static __u64 site__alive_until(const struct health_site *s)
 	return sat_add(sat_add(s->last_arrival_ns, s->detect_ns), s->blackout_credit_ns);
 }
 
+/*
+ * The end of the clean run's life: a gap of detect_ns breaks it, but while DOWN only a gap of
+ * max(detect_ns, hold-down / HEALTH_DOWN_GAP_DIVISOR) does.
+ */
+static __u64 site__run_alive_until(const struct health_site *s)
+{
+	__u64 tolerance = s->cfg.hold_down_ns / HEALTH_DOWN_GAP_DIVISOR;
+
+	if (s->state != DT_SITE_DOWN || tolerance <= s->detect_ns)
+		return site__alive_until(s);
+	return sat_add(sat_add(s->last_arrival_ns, tolerance), s->blackout_credit_ns);
+}
+
+static bool site__has_beacon(const struct health_site *s, unsigned int b)
+{
+	return b < HEALTH_MAX_BEACONS && (s->cfg.beacons & (1u << b));
+}
+
+/* When beacon @b's silence reaches the detection time; HEALTH_NO_DEADLINE if not tracked. */
+static __u64 beacon__silent_at(const struct health_site *s, const struct health_beacon *b)
+{
+	if (!b->tracked)
+		return HEALTH_NO_DEADLINE;
+	return sat_add(sat_add(b->since_ns, s->detect_ns), s->blackout_credit_ns);
+}
+
+static bool beacon__live(const struct health_site *s, const struct health_beacon *b, __u64 t_ns)
+{
+	return b->tracked && t_ns < beacon__silent_at(s, b);
+}
+
+/*
+ * The next beacon_silent notice: a beacon that falls silent while the site is still heard
+ * through another one. When the last one goes, the site's own deadline says it.
+ */
+static __u64 site__beacon_deadline(const struct health_site *s, unsigned int *which)
+{
+	__u64 at, best = HEALTH_NO_DEADLINE, alive = site__alive_until(s);
+	unsigned int b;
+
+	for (b = 0; b < HEALTH_MAX_BEACONS; b++) {
+		if (!site__has_beacon(s, b) || s->beacon[b].silent)
+			continue;
+		at = beacon__silent_at(s, &s->beacon[b]);
+		if (at < alive && at < best) {
+			best = at;
+			*which = b;
+		}
+	}
+	return best;
+}
+
 /* While held, the site is failed when the hold runs out, unless someone is heard before. */
 static __u64 site__blackout_cap(const struct health *h, const struct health_site *s)
 {
@@ -225,10 +303,13 @@ static __u64 site__recover_deadline(const struct health *h, const struct health_
 	resort = site__last_resort_at(h, s);
 	if (resort < at)
 		at = resort;
+	/* due during a tolerated gap (only while DOWN): at the next arrival, if the run lives */
+	if (at < s->last_arrival_ns)
+		at = s->last_arrival_ns;
 	return at < site__alive_until(s) ? at : HEALTH_NO_DEADLINE;
 }
 
-static __u64 site__next_deadline(const struct health *h, const struct health_site *s)
+static __u64 site__state_deadline(const struct health *h, const struct health_site *s)
 {
 	__u64 alive = s->held ? site__blackout_cap(h, s) : site__alive_until(s);
 	__u64 recovered;
@@ -247,6 +328,15 @@ static __u64 site__next_deadline(const struct health *h, const struct health_sit
 	default:
 		return HEALTH_NO_DEADLINE;
 	}
+}
+
+static __u64 site__next_deadline(const struct health *h, const struct health_site *s)
+{
+	__u64 state = site__state_deadline(h, s);
+	unsigned int b;
+	__u64 beacon = site__beacon_deadline(s, &b);
+
+	return beacon < state ? beacon : state;
 }
 
 /* ---- Events and transitions ---------------------------------------------------------------- */
@@ -300,6 +390,8 @@ static bool health__no_site_takes_new_flows(const struct health *h)
 static void health__emit(struct health *h, const struct health_site *s, struct health_event *ev)
 {
 	ev->site = s->cfg.id;
+	if (ev->cause != HEALTH_CAUSE_BEACON_SILENT && ev->cause != HEALTH_CAUSE_BEACON_BACK)
+		ev->beacon = s->last_beacon;
 	ev->site_name = s->cfg.name;
 	ev->power_flags = s->power_flags;
 	ev->last_heartbeat_ns = s->heard ? s->last_arrival_ns : 0;
@@ -483,12 +575,18 @@ static void site__release(struct health *h, struct health_site *s, __u64 at_ns, 
 	site__notice(h, s, HEALTH_CAUSE_BLACKOUT_END, at_ns, detected_ns);
 }
 
+static void site__beacon_silent(struct health *h, struct health_site *s, unsigned int b,
+				__u64 at_ns, __u64 detected_ns);
+
 /* Process one deadline of @s, due at @at_ns, that the caller noticed at @detected_ns. */
 static void site__fire(struct health *h, struct health_site *s, __u64 at_ns, __u64 detected_ns)
 {
 	struct health_event ev;
+	unsigned int b;
 
-	if (s->state == DT_SITE_UNKNOWN) {
+	if (site__beacon_deadline(s, &b) == at_ns && at_ns <= site__state_deadline(h, s)) {
+		site__beacon_silent(h, s, b, at_ns, detected_ns);
+	} else if (s->state == DT_SITE_UNKNOWN) {
 		ev = event_at(DT_SITE_DOWN, HEALTH_CAUSE_NO_HEARTBEAT, at_ns, detected_ns);
 		site__transition(h, s, &ev);
 	} else if (s->state == DT_SITE_DOWN) {
@@ -587,12 +685,12 @@ __u64 health__now(const struct health *h)
  */
 static void site__track_clean_run(struct health_site *s, __u64 arrival_ns, bool warning)
 {
-	bool gap = s->heard && !s->held && arrival_ns >= site__alive_until(s);
+	bool gap = s->heard && !s->held && arrival_ns >= site__run_alive_until(s);
 
 	if (gap && s->state == DT_SITE_DOWN && s->override != HEALTH_OVERRIDE_FAIL &&
 	    s->last_arrival_ns >= s->down_since_ns) {
 		s->flaps++;
-		damping__flap(&s->damping, &s->cfg.damping, site__alive_until(s));
+		damping__flap(&s->damping, &s->cfg.damping, site__run_alive_until(s));
 	}
 	if (warning) {
 		s->clean_run = false;
@@ -633,12 +731,44 @@ static void site__apply_power(struct health *h, struct health_site *s, bool warn
 	site__transition(h, s, &ev);
 }
 
+/*
+ * NUT's MINSUPPLIES: the site warns when fewer than min_supplies of its live beacons report mains
+ * without a warning. A silent beacon counts neither for nor against: the requirement is capped at
+ * the number of live beacons, so a monitor nobody hears is not a power loss.
+ */
+static bool site__power_warning(const struct health_site *s, __u64 t_ns)
+{
+	unsigned int b, live = 0, mains = 0;
+
+	for (b = 0; b < HEALTH_MAX_BEACONS; b++) {
+		if (!site__has_beacon(s, b) || !s->beacon[b].last_ns ||
+		    !beacon__live(s, &s->beacon[b], t_ns))
+			continue;
+		live++;
+		if (!site__warning(s, s->beacon[b].power_flags))
+			mains++;
+	}
+	return mains < (live < s->cfg.min_supplies ? live : s->cfg.min_supplies);
+}
+
+/* Some live beacon's UPS does not answer. */
+static bool site__power_unknown(const struct health_site *s, __u64 t_ns)
+{
+	unsigned int b;
+
+	for (b = 0; b < HEALTH_MAX_BEACONS; b++) {
+		if (site__has_beacon(s, b) && s->beacon[b].last_ns &&
+		    beacon__live(s, &s->beacon[b], t_ns) &&
+		    (s->beacon[b].power_flags & DT_POWER_UNKNOWN))
+			return true;
+	}
+	return false;
+}
+
 /* Without drain_on_unknown_power an unknown UPS is not a transition, but it must be seen. */
-static void site__note_power_unknown(struct health *h, struct health_site *s, __u32 power_flags,
+static void site__note_power_unknown(struct health *h, struct health_site *s, bool unknown,
 				     __u64 at_ns, __u64 detected_ns)
 {
-	bool unknown = power_flags & DT_POWER_UNKNOWN;
-
 	if (unknown == s->power_unknown)
 		return;
 	s->power_unknown = unknown;
@@ -650,14 +780,16 @@ static void site__note_power_unknown(struct health *h, struct health_site *s, __
  * Adaptive detection learns from the gaps of a live site only: not from a gap that made it DOWN,
  * nor from one that a blackout stretched (the edge's silence, not the site's).
  */
-static void site__learn_gap(struct health_site *s, __u64 arrival_ns)
+static void site__learn_gap(struct health_site *s, const struct health_beacon *b, __u64 arrival_ns)
 {
 	__u64 silence, cap;
 
+	/* each beacon's own gaps: a second beacon must not halve what the site tolerates */
 	if (!s->phi || !s->heard || !dt_state_serves_flows(s->state) || s->held ||
-	    s->blackout_credit_ns || arrival_ns >= site__alive_until(s))
+	    s->blackout_credit_ns || arrival_ns >= site__alive_until(s) || !b->last_ns ||
+	    arrival_ns - b->last_ns >= s->detect_ns)
 		return;
-	phi_window__add(s->phi, arrival_ns - s->last_arrival_ns);
+	phi_window__add(s->phi, arrival_ns - b->last_ns);
 	silence = phi_window__silence_ns(s->phi, s->phi_z, s->cfg.interval_ns / 5);
 	cap = s->cfg.interval_ns * HEALTH_PHI_MAX_MULTIPLIER;
 	if (silence < s->fixed_detect_ns)
@@ -665,15 +797,17 @@ static void site__learn_gap(struct health_site *s, __u64 arrival_ns)
 	s->detect_ns = silence < cap ? silence : cap;
 }
 
-static void site__take_arrival(struct health *h, struct health_site *s, __u64 arrival_ns,
-			       __u64 detected_ns)
+static void site__take_arrival(struct health *h, struct health_site *s, unsigned int b,
+			       __u64 arrival_ns, __u64 detected_ns)
 {
-	site__learn_gap(s, arrival_ns);
 	if (s->held)
 		site__release(h, s, arrival_ns, detected_ns);
 	s->blackout_credit_ns = 0;
 	s->heard = true;
-	s->last_arrival_ns = arrival_ns;
+	if (arrival_ns >= s->last_arrival_ns) {
+		s->last_arrival_ns = arrival_ns;
+		s->last_beacon = (__u8)b;
+	}
 	site__remember_arrival(s, arrival_ns);
 }
 
@@ -705,7 +839,104 @@ static int health__blackout_ends(struct health *h, const struct health_site *hea
 	return 0;
 }
 
-int health__heartbeat(struct health *h, __u16 site, __u64 arrival_ns, __u32 power_flags)
+/* ---- Beacons and gaps ---------------------------------------------------------------------- */
+
+static void beacon__notice(struct health *h, struct health_site *s, unsigned int b,
+			   enum health_cause cause, __u64 at_ns, __u64 detected_ns)
+{
+	struct health_event ev = event_at(s->state, cause, at_ns, detected_ns);
+
+	ev.from = s->state;
+	ev.flags = HEALTH_EVENT_F_NOTICE;
+	ev.beacon = (__u8)b;
+	health__emit(h, s, &ev);
+}
+
+/* Its power report no longer counts: the site's power may change with it. */
+static void site__beacon_silent(struct health *h, struct health_site *s, unsigned int b,
+				__u64 at_ns, __u64 detected_ns)
+{
+	s->beacon[b].silent = true;
+	beacon__notice(h, s, b, HEALTH_CAUSE_BEACON_SILENT, at_ns, detected_ns);
+	site__apply_power(h, s, site__power_warning(s, at_ns), at_ns, detected_ns);
+	site__note_power_unknown(h, s, site__power_unknown(s, at_ns), at_ns, detected_ns);
+}
+
+/*
+ * The first arrival after the whole site was silent (or ever): every configured beacon's silence
+ * counts from here, and none is "silent" any more: the site's own transition said it.
+ */
+static void site__track_beacons(struct health_site *s, __u64 arrival_ns)
+{
+	unsigned int b;
+
+	if (s->heard && arrival_ns < site__alive_until(s))
+		return;
+	for (b = 0; b < HEALTH_MAX_BEACONS; b++) {
+		s->beacon[b].tracked = site__has_beacon(s, b);
+		s->beacon[b].silent = false;
+		s->beacon[b].since_ns = arrival_ns;
+	}
+}
+
+/*
+ * Gaps a blackout stretched are the edge's silence; a gap of the hold-down or more (and at least
+ * the detection time) is an outage, not jitter: neither tells what the timers must hold.
+ */
+static bool site__observes_gap(const struct health_site *s, __u64 gap_ns)
+{
+	__u64 outage = s->cfg.hold_down_ns > s->detect_ns ? s->cfg.hold_down_ns : s->detect_ns;
+
+	return !s->held && !s->blackout_credit_ns && gap_ns < outage;
+}
+
+static bool site__too_tight(const struct health_site *s, __u64 now_ns)
+{
+	__u64 gap = gap_max__get(&s->gaps, now_ns);
+
+	return gap && gap + gap / 4 >= s->detect_ns &&
+	       gap_max__count(&s->gaps, now_ns) >= GAP_MIN_SAMPLES;
+}
+
+/* Called before the arrival is taken: gaps of the beacon and of the site, and the warning. */
+static void site__observe_gaps(struct health *h, struct health_site *s, unsigned int b,
+			       __u64 arrival_ns, __u64 detected_ns)
+{
+	struct health_beacon *hb = &s->beacon[b];
+
+	if (hb->last_ns && site__observes_gap(s, arrival_ns - hb->last_ns))
+		gap_max__add(&hb->gaps, arrival_ns, arrival_ns - hb->last_ns);
+	if (s->heard && arrival_ns > s->last_arrival_ns &&
+	    site__observes_gap(s, arrival_ns - s->last_arrival_ns))
+		gap_max__add(&s->gaps, arrival_ns, arrival_ns - s->last_arrival_ns);
+	if (!site__too_tight(s, arrival_ns)) {
+		s->too_tight = false;
+	} else if (!s->too_tight) {
+		s->too_tight = true;
+		site__notice(h, s, HEALTH_CAUSE_TIMERS_TOO_TIGHT, arrival_ns, detected_ns);
+	}
+}
+
+/* Beacon @b was heard at @arrival_ns (not older than its previous heartbeat). */
+static void site__take_beacon(struct health *h, struct health_site *s, unsigned int b,
+			      __u64 arrival_ns, __u32 power_flags, __u64 detected_ns)
+{
+	struct health_beacon *hb = &s->beacon[b];
+	bool back;
+
+	site__track_beacons(s, arrival_ns);
+	back = hb->silent;
+	hb->tracked = true;
+	hb->silent = false;
+	hb->since_ns = arrival_ns;
+	hb->last_ns = arrival_ns;
+	hb->power_flags = power_flags;
+	if (back)
+		beacon__notice(h, s, b, HEALTH_CAUSE_BEACON_BACK, arrival_ns, detected_ns);
+}
+
+int health__heartbeat(struct health *h, __u16 site, __u8 beacon, __u64 arrival_ns,
+		      __u32 power_flags)
 {
 	struct health_site *s = health__site(h, site);
 	__u64 detected_ns;
@@ -714,8 +945,10 @@ int health__heartbeat(struct health *h, __u16 site, __u64 arrival_ns, __u32 powe
 
 	if (!s)
 		return -ENOENT;
+	if (!site__has_beacon(s, beacon))
+		return -EINVAL;
 	/* Reordered on the way: older than what we hold, so its power flags are stale too. */
-	if (s->heard && arrival_ns < s->last_arrival_ns) {
+	if (s->beacon[beacon].last_ns && arrival_ns < s->beacon[beacon].last_ns) {
 		s->stale_heartbeats++;
 		return 0;
 	}
@@ -724,15 +957,18 @@ int health__heartbeat(struct health *h, __u16 site, __u64 arrival_ns, __u32 powe
 	err = health__step_site(h, s, arrival_ns, detected_ns);
 	if (err)
 		return err;
-	warning = site__warning(s, power_flags);
+	site__observe_gaps(h, s, beacon, arrival_ns, detected_ns);
+	site__learn_gap(s, &s->beacon[beacon], arrival_ns);
+	site__take_beacon(h, s, beacon, arrival_ns, power_flags, detected_ns);
+	warning = site__power_warning(s, arrival_ns);
 	site__track_clean_run(s, arrival_ns, warning);
-	site__take_arrival(h, s, arrival_ns, detected_ns);
+	site__take_arrival(h, s, beacon, arrival_ns, detected_ns);
 	err = health__blackout_ends(h, s, arrival_ns, detected_ns);
 	if (err)
 		return err;
 	s->power_flags = power_flags;
 	site__apply_power(h, s, warning, arrival_ns, detected_ns);
-	site__note_power_unknown(h, s, power_flags, arrival_ns, detected_ns);
+	site__note_power_unknown(h, s, site__power_unknown(s, arrival_ns), arrival_ns, detected_ns);
 	return 0;
 }
 
@@ -829,7 +1065,7 @@ int health__restore(struct health *h, __u16 site, __u64 now_ns)
 		s->restored_ns = now_ns;
 		return health__step_site(h, s, now_ns, now_ns);
 	}
-	if (s->state != DT_SITE_DRAINING || site__warning(s, s->power_flags))
+	if (s->state != DT_SITE_DRAINING || site__power_warning(s, now_ns))
 		return 0;
 	ev = event_at(DT_SITE_RECOVERING, HEALTH_CAUSE_OPERATOR_RESTORE, now_ns, now_ns);
 	site__transition(h, s, &ev);
@@ -862,6 +1098,27 @@ int health__set_blackout_hold(struct health *h, __u64 hold_ns)
 
 /* ---- Queries ------------------------------------------------------------------------------- */
 
+static void site__beacon_status(const struct health *h, const struct health_site *s,
+				struct health_site_status *st)
+{
+	unsigned int b;
+
+	st->beacons = s->cfg.beacons;
+	for (b = 0; b < HEALTH_MAX_BEACONS; b++) {
+		if (!site__has_beacon(s, b))
+			continue;
+		if (beacon__live(s, &s->beacon[b], h->now_ns))
+			st->beacons_live |= (__u8)(1u << b);
+		st->beacon_last_ns[b] = s->beacon[b].last_ns;
+		st->beacon_power_flags[b] = s->beacon[b].power_flags;
+		st->beacon_max_gap_ns[b] = gap_max__get(&s->beacon[b].gaps, h->now_ns);
+	}
+	st->degraded = st->beacons_live && st->beacons_live != st->beacons;
+	st->max_gap_ns = gap_max__get(&s->gaps, h->now_ns);
+	st->detect_too_tight = site__too_tight(s, h->now_ns);
+	st->suggested_multiplier = gap__suggested_multiplier(st->max_gap_ns, s->cfg.interval_ns);
+}
+
 int health__site_status(const struct health *h, __u16 site, struct health_site_status *st)
 {
 	const struct health_site *s;
@@ -886,6 +1143,7 @@ int health__site_status(const struct health *h, __u16 site, struct health_site_s
 	st->detect_ns = s->detect_ns;
 	st->blackout_held = s->held;
 	st->blackout_holds = s->blackout_holds;
+	site__beacon_status(h, s, st);
 	return 0;
 }
 

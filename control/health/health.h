@@ -7,7 +7,8 @@
  *
  *	arm a timer at health__next_deadline(h) (absolute, TFD_TIMER_ABSTIME);
  *	wait on (timer, heartbeat socket);
- *	FIRST drain the socket: health__heartbeat(h, site, kernel_rx_time, flags) for each datagram;
+ *	FIRST drain the socket: health__heartbeat(h, site, beacon, kernel_rx_time, flags) for each
+ *	datagram;
  *	THEN health__advance(h, now).
  *
  * Draining first is what makes a late timer harmless: a heartbeat that arrived before a site's
@@ -25,6 +26,7 @@
 #include "dataplane/core/detour_abi.h"
 
 #define HEALTH_NO_DEADLINE UINT64_MAX
+#define HEALTH_MAX_BEACONS 8 /* beacon ids are 0 .. HEALTH_MAX_BEACONS - 1 */
 
 /* Why a site changed state. Values are stable: logs and JSON print them by name. */
 enum health_cause {
@@ -50,6 +52,11 @@ enum health_cause {
 	 * new flows, and this one's heartbeats were arriving (docs/detector.md, "Last resort").
 	 */
 	HEALTH_CAUSE_LAST_RESORT = 16,
+	/* notice: one beacon of a site still heard was silent for the detection time (degraded) */
+	HEALTH_CAUSE_BEACON_SILENT = 17,
+	HEALTH_CAUSE_BEACON_BACK = 18, /* notice: that beacon is heard again */
+	/* notice: the site's largest recent heartbeat gap is within a quarter of its detection time */
+	HEALTH_CAUSE_TIMERS_TOO_TIGHT = 19,
 	HEALTH_CAUSE_MAX,
 };
 
@@ -84,6 +91,16 @@ struct health_site_config {
 	 * and always by interval x HEALTH_PHI_MAX_MULTIPLIER.
 	 */
 	double phi_threshold;
+	/*
+	 * The site's beacons, a bitmask of ids 0 .. HEALTH_MAX_BEACONS - 1 (default: beacon 0). The
+	 * site is alive while any of them is heard; a silent one of a live site is only a notice.
+	 */
+	__u8 beacons;
+	/*
+	 * The site warns (drains) when fewer than min(min_supplies, its live beacons) of its live
+	 * beacons report mains without a warning: NUT's MINSUPPLIES. 1 .. beacons configured.
+	 */
+	__u8 min_supplies;
 };
 
 #define HEALTH_PHI_MAX_MULTIPLIER 100
@@ -97,12 +114,14 @@ struct health_site_config {
 
 struct health_event {
 	__u16 site;
+	/* beacon_silent/back: that beacon; anything else: the beacon heard last (0 if none) */
+	__u8 beacon;
 	const char *site_name; /* valid during the callback */
 	enum dt_site_state from;
 	enum dt_site_state to;
 	enum health_cause cause;
 	__u32 flags; /* HEALTH_EVENT_F_* */
-	__u32 power_flags; /* from the site's last heartbeat */
+	__u32 power_flags; /* from the site's last heartbeat (of any beacon) */
 	__u64 last_heartbeat_ns; /* arrival of the last accepted heartbeat; 0 if never heard */
 	/*
 	 * When the cause took effect: for a timeout, the deadline itself (last heartbeat +
@@ -152,6 +171,15 @@ struct health_site_status {
 	__u64 detect_ns; /* the silence that makes it DOWN now (adaptive: changes per heartbeat) */
 	bool blackout_held; /* its deadline passed during a blackout: held, not failed */
 	__u64 blackout_holds; /* deadlines held by the blackout guard */
+	__u8 beacons; /* configured, a bitmask of beacon ids */
+	__u8 beacons_live; /* of those, heard within the detection time now */
+	bool degraded; /* the site is heard, but not every configured beacon is */
+	__u64 beacon_last_ns[HEALTH_MAX_BEACONS]; /* each beacon's last arrival; 0 if never heard */
+	__u32 beacon_power_flags[HEALTH_MAX_BEACONS]; /* from each beacon's last heartbeat */
+	__u64 beacon_max_gap_ns[HEALTH_MAX_BEACONS]; /* each beacon's largest recent gap */
+	__u64 max_gap_ns; /* the site's largest recent gap between arrivals of any beacon */
+	bool detect_too_tight; /* max_gap_ns x 5/4 reaches detect_ns */
+	__u32 suggested_multiplier; /* smallest m with interval x m > max_gap_ns x 5/4 */
 };
 
 /* Operator requests: refuse (-EBUSY) to leave no site up unless this is given. */
@@ -169,7 +197,9 @@ int health__add_site(struct health *h, const struct health_site_config *cfg);
  * Heartbeats of different sites must be given in arrival order (the daemon sorts what one
  * wake-up drained): the blackout guard judges one site's silence by the others' arrivals.
  */
-int health__heartbeat(struct health *h, __u16 site, __u64 arrival_ns, __u32 power_flags);
+/* -ENOENT: no such site; -EINVAL: @beacon is not one of the site's. */
+int health__heartbeat(struct health *h, __u16 site, __u8 beacon, __u64 arrival_ns,
+		      __u32 power_flags);
 int health__advance(struct health *h, __u64 now_ns);
 __u64 health__next_deadline(const struct health *h);
 

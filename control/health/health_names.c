@@ -23,6 +23,9 @@ static const char *const cause_names[HEALTH_CAUSE_MAX] = {
 	[HEALTH_CAUSE_BLACKOUT_HOLD] = "blackout_hold",
 	[HEALTH_CAUSE_BLACKOUT_END] = "blackout_end",
 	[HEALTH_CAUSE_LAST_RESORT] = "last_resort",
+	[HEALTH_CAUSE_BEACON_SILENT] = "beacon_silent",
+	[HEALTH_CAUSE_BEACON_BACK] = "beacon_back",
+	[HEALTH_CAUSE_TIMERS_TOO_TIGHT] = "timers_too_tight",
 };
 
 static const char *const override_names[] = {

@@ -83,6 +83,19 @@ static inline struct health *new_health_with(struct recorder *r, int nsites, __u
 	return h;
 }
 
+/* A library with the one site @cfg, no start-up grace, no blackout guard. */
+static inline struct health *new_health_site(struct recorder *r,
+					     const struct health_site_config *cfg)
+{
+	struct health_opts opts = { .start_ns = T0, .on_event = recorder_cb, .ctx = r };
+	struct health *h = NULL;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(health__new(&opts, &h), 0);
+	assert_int_equal(health__add_site(h, cfg), 0);
+	return h;
+}
+
 static inline struct health *new_health(struct recorder *r, int nsites, __u64 grace_ns)
 {
 	return new_health_with(r, nsites, grace_ns, 1000);
@@ -91,7 +104,7 @@ static inline struct health *new_health(struct recorder *r, int nsites, __u64 gr
 /* One heartbeat read at its arrival time, as the daemon loop does: drain, then advance. */
 static inline void beat(struct health *h, __u16 site, __u64 at_ns, __u32 flags)
 {
-	assert_int_equal(health__heartbeat(h, site, at_ns, flags), 0);
+	assert_int_equal(health__heartbeat(h, site, 0, at_ns, flags), 0);
 	assert_int_equal(health__advance(h, at_ns), 0);
 }
 
@@ -104,7 +117,7 @@ static inline __u64 beat_all(struct health *h, __u64 mask, __u64 from_ns, __u64 
 	for (t = from_ns; t < to_ns; t += TEST_INTERVAL) {
 		for (s = 0; s < DT_MAX_SITES; s++) {
 			if (mask & (1ull << s))
-				assert_int_equal(health__heartbeat(h, s, t, flags), 0);
+				assert_int_equal(health__heartbeat(h, s, 0, t, flags), 0);
 		}
 		assert_int_equal(health__advance(h, t), 0);
 		last = t;

@@ -17,16 +17,11 @@
 
 static struct health *new_adaptive(struct recorder *r, double phi)
 {
-	struct health_opts opts = { .start_ns = T0, .on_event = recorder_cb, .ctx = r };
 	struct health_site_config cfg;
-	struct health *h = NULL;
 
-	memset(r, 0, sizeof(*r));
-	assert_int_equal(health__new(&opts, &h), 0);
 	test_site_config(&cfg, 0, "s0");
 	cfg.phi_threshold = phi;
-	assert_int_equal(health__add_site(h, &cfg), 0);
-	return h;
+	return new_health_site(r, &cfg);
 }
 
 static __u64 detect_of(const struct health *h)

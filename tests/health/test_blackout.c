@@ -64,7 +64,7 @@ static __u64 beat_staggered(struct health *h, __u64 mask, __u64 from_ns, __u64 t
 			if (!(mask & (1ull << s)))
 				continue;
 			last = t + s * TEST_INTERVAL / 3;
-			assert_int_equal(health__heartbeat(h, s, last, OK), 0);
+			assert_int_equal(health__heartbeat(h, s, 0, last, OK), 0);
 			assert_int_equal(health__advance(h, last), 0);
 		}
 	}
@@ -188,7 +188,7 @@ static void test_backlog_read_after_stall_fails_nobody(void **state)
 	__u16 s;
 
 	for (s = 0; s < 3; s++)
-		assert_int_equal(health__heartbeat(h, s, t + s * MS, OK), 0);
+		assert_int_equal(health__heartbeat(h, s, 0, t + s * MS, OK), 0);
 	assert_int_equal(health__advance(h, t + 3 * MS), 0);
 	assert_int_equal(count_down(&r), 0);
 	assert_int_equal(count(&r, HEALTH_CAUSE_BLACKOUT_END, DT_SITE_UP), 3);

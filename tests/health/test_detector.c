@@ -60,7 +60,7 @@ static void test_late_read_before_deadline_wins(void **state)
 
 	beat(h, 0, hb, OK);
 	/* woken 5 ms after the deadline: drain first (arrival deadline - 1), then advance */
-	assert_int_equal(health__heartbeat(h, 0, deadline - 1, OK), 0);
+	assert_int_equal(health__heartbeat(h, 0, 0, deadline - 1, OK), 0);
 	assert_int_equal(health__advance(h, deadline + 5 * MS), 0);
 	assert_int_equal(state_of(h, 0), DT_SITE_UP);
 	assert_int_equal(r.n, 1);
@@ -80,7 +80,7 @@ static void test_late_heartbeat_does_not_hide_outage(void **state)
 
 	beat(h, 0, hb, OK);
 	/* the timer never got to run; the late heartbeat is read first */
-	assert_int_equal(health__heartbeat(h, 0, arrival, OK), 0);
+	assert_int_equal(health__heartbeat(h, 0, 0, arrival, OK), 0);
 	assert_int_equal(r.n, 2);
 	assert_event(&r.ev[1], 0, DT_SITE_UP, DT_SITE_DOWN, HEALTH_CAUSE_HEARTBEAT_TIMEOUT, hb,
 		     deadline, arrival);
@@ -101,7 +101,7 @@ static void test_heartbeat_at_deadline_is_late(void **state)
 	__u64 hb = T0 + 1 * MS, deadline = hb + TEST_DETECT;
 
 	beat(h, 0, hb, OK);
-	assert_int_equal(health__heartbeat(h, 0, deadline, OK), 0);
+	assert_int_equal(health__heartbeat(h, 0, 0, deadline, OK), 0);
 	assert_int_equal(state_of(h, 0), DT_SITE_DOWN);
 	assert_int_equal(last_event(&r)->deadline_ns, deadline);
 	health__free(h);
@@ -115,9 +115,9 @@ static void test_reordered_heartbeat_ignored(void **state)
 	struct health_site_status st;
 
 	beat(h, 0, hb, OK);
-	assert_int_equal(health__heartbeat(h, 0, hb + 5 * MS, OK), 0);
+	assert_int_equal(health__heartbeat(h, 0, 0, hb + 5 * MS, OK), 0);
 	/* older, and it carries a warning that is no longer current */
-	assert_int_equal(health__heartbeat(h, 0, hb + 3 * MS, DT_POWER_ON_BATTERY), 0);
+	assert_int_equal(health__heartbeat(h, 0, 0, hb + 3 * MS, DT_POWER_ON_BATTERY), 0);
 	assert_int_equal(health__site_status(h, 0, &st), 0);
 	assert_int_equal(st.stale_heartbeats, 1);
 	assert_int_equal(st.last_heartbeat_ns, hb + 5 * MS);
@@ -135,9 +135,9 @@ static void test_late_advance_orders_sites_by_deadline(void **state)
 	__u64 late = T0 + 500 * MS;
 	int i;
 
-	assert_int_equal(health__heartbeat(h, 0, hb[0], OK), 0);
-	assert_int_equal(health__heartbeat(h, 1, hb[1], OK), 0);
-	assert_int_equal(health__heartbeat(h, 2, hb[2], OK), 0);
+	assert_int_equal(health__heartbeat(h, 0, 0, hb[0], OK), 0);
+	assert_int_equal(health__heartbeat(h, 1, 0, hb[1], OK), 0);
+	assert_int_equal(health__heartbeat(h, 2, 0, hb[2], OK), 0);
 	r.n = 0;
 	assert_int_equal(health__advance(h, late), 0);
 	assert_int_equal(r.n, 3);
@@ -194,7 +194,7 @@ static int run_jittered(__u64 seed, bool drain_first)
 		if (!drain_first)
 			assert_int_equal(health__advance(h, wake), 0);
 		for (; fed < JITTER_BEATS && arrival[fed] <= wake; fed++)
-			assert_int_equal(health__heartbeat(h, 0, arrival[fed], OK), 0);
+			assert_int_equal(health__heartbeat(h, 0, 0, arrival[fed], OK), 0);
 		if (drain_first)
 			assert_int_equal(health__advance(h, wake), 0);
 	}

@@ -103,7 +103,7 @@ static void test_warning_drains_then_down(void **state)
 	__u32 ob = DT_POWER_ON_BATTERY;
 
 	r.n = 0;
-	assert_int_equal(health__heartbeat(h, 0, t, ob), 0);
+	assert_int_equal(health__heartbeat(h, 0, 0, t, ob), 0);
 	assert_event(&r.ev[0], 0, DT_SITE_UP, DT_SITE_DRAINING, HEALTH_CAUSE_POWER_WARNING, t, t,
 		     t);
 	assert_int_equal(r.ev[0].power_flags, ob);
@@ -511,9 +511,9 @@ static void test_bad_input(void **state)
 	struct health *h = new_health(&r, 1, 0);
 	struct health_site_status st;
 
-	assert_int_equal(health__heartbeat(h, 5, T0, OK), -ENOENT);
-	assert_int_equal(health__heartbeat(h, DT_MAX_SITES, T0, OK), -ENOENT);
-	assert_int_equal(health__heartbeat(h, 0xffff, T0, OK), -ENOENT);
+	assert_int_equal(health__heartbeat(h, 5, 0, T0, OK), -ENOENT);
+	assert_int_equal(health__heartbeat(h, DT_MAX_SITES, 0, T0, OK), -ENOENT);
+	assert_int_equal(health__heartbeat(h, 0xffff, 0, T0, OK), -ENOENT);
 	assert_int_equal(health__drain(h, 7, T0, 0), -ENOENT);
 	assert_int_equal(health__fail(h, 7, T0, 0), -ENOENT);
 	assert_int_equal(health__restore(h, 7, T0), -ENOENT);
@@ -525,7 +525,7 @@ static void test_bad_input(void **state)
 	assert_int_equal(health__advance(h, T0 + 9), -EINVAL); /* time never goes back */
 	assert_int_equal(health__drain(h, 0, T0, 0), -EINVAL);
 	assert_int_equal(health__advance(NULL, T0), -EINVAL);
-	assert_int_equal(health__heartbeat(NULL, 0, T0, OK), -ENOENT);
+	assert_int_equal(health__heartbeat(NULL, 0, 0, T0, OK), -ENOENT);
 	assert_int_equal(health__next_deadline(NULL), HEALTH_NO_DEADLINE);
 	assert_int_equal(health__new(NULL, NULL), -EINVAL);
 	assert_int_equal(r.n, 0);

@@ -94,7 +94,7 @@ int main(void)
 		return 1;
 	}
 	randombytes_buf(c.key, sizeof(c.key));
-	hb_keyring__set(c.kr, c.msg.site_id, c.key);
+	hb_keyring__set(c.kr, c.msg.site_id, 0, c.key);
 	hb_encode(&c.msg, c.wire);
 	hb_seal(c.wire, c.key);
 	verify = bench_median(&c, run_verify);

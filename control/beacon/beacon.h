@@ -44,6 +44,8 @@ struct beacon_target {
 struct beacon_config {
 	char config_path[PATH_MAX];
 	int site_id; /* -1 until set */
+	int beacon_id; /* which of the site's beacons this is, 0 .. HB_MAX_BEACONS - 1 */
+	int key_id; /* -1: the site's only key in the key file */
 	char key_file[PATH_MAX];
 	uint32_t interval_us;
 	int64_t jitter_us; /* -1: a tenth of the interval */
@@ -71,6 +73,12 @@ int parse_duration_us(const char *s, uint64_t *us);
 /* "NAME@HOST[:PORT]" into the config's UPS fields. */
 int beacon_config__set_ups(struct beacon_config *cfg, const char *spec);
 void beacon_usage(FILE *f);
+/*
+ * The key id to seal with: cfg's key id if that key is in kr, else the site's only key. Refused,
+ * with a message naming the key file, when the key is missing or the choice is ambiguous: 0 or
+ * -ENOKEY.
+ */
+int beacon_pick_key(const struct beacon_config *cfg, const struct hb_keyring *kr, uint16_t *key_id);
 
 /* ---- Power readings ----------------------------------------------------------------------- */
 

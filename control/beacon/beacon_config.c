@@ -133,7 +133,9 @@ static int parse_source(const struct conf_key_row *k, const char *value, void *b
 /* The file's keys are the long option names; a command-line option is the same row. */
 static const struct conf_key_row rows[] = {
 	{ "site", BEACON, conf_parse_uint, B(site_id), 0, DT_MAX_SITES - 1 },
+	{ "beacon-id", BEACON, conf_parse_uint, B(beacon_id), 0, HB_MAX_BEACONS - 1 },
 	{ "key-file", BEACON, conf_parse_string, B(key_file) },
+	{ "key-id", BEACON, conf_parse_uint, B(key_id), 0, UINT16_MAX },
 	{ "target", BEACON, parse_target, B(targets), .flags = CONF_LIST },
 	{ "ups", BEACON, parse_source, B(ups_name), POWER_SOURCE_UPS },
 	{ "status-file", BEACON, parse_source, B(status_path), POWER_SOURCE_FILE },
@@ -203,7 +205,9 @@ static int config_load_file(struct beacon_config *cfg)
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "site", required_argument, NULL, 's' },
+	{ "beacon-id", required_argument, NULL, 'b' },
 	{ "key-file", required_argument, NULL, 'k' },
+	{ "key-id", required_argument, NULL, 'K' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "target", required_argument, NULL, 't' },
 	{ "ups", required_argument, NULL, 'u' },
@@ -218,20 +222,22 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char short_opts[] = "c:s:k:i:t:u:f:C:j:P:T:FRh";
+static const char short_opts[] = "c:s:b:k:K:i:t:u:f:C:j:P:T:FRh";
 
 void beacon_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: detour-beacon [-c FILE] [--site ID] [--key-file PATH] [--interval DUR]\n"
-		"                     [--target HOST:PORT]... [--ups NAME@HOST[:PORT] |\n"
-		"                     --status-file PATH | --status-command CMD] [--jitter DUR]\n"
-		"                     [--poll-interval DUR] [--poll-timeout DUR] [--foreground]\n"
-		"                     [--no-realtime]\n"
+		"usage: detour-beacon [-c FILE] [--site ID] [--beacon-id N] [--key-file PATH]\n"
+		"                     [--key-id N] [--interval DUR] [--target HOST:PORT]...\n"
+		"                     [--ups NAME@HOST[:PORT] | --status-file PATH |\n"
+		"                     --status-command CMD] [--jitter DUR] [--poll-interval DUR]\n"
+		"                     [--poll-timeout DUR] [--foreground] [--no-realtime]\n"
 		"DUR is a number, up to 6 decimals, with ns, us, ms or s (bare: ms). Defaults:\n"
 		"interval 5ms, jitter interval/10, poll-interval 500ms, poll-timeout 400ms, target\n"
-		"port %d, ups port %d.\n",
-		HB_DEFAULT_PORT, NUT_DEFAULT_PORT);
+		"port %d, ups port %d, beacon id 0 (0..%d: one id per beacon of a site), key id:\n"
+		"the site's only key in the key file. Every heartbeat goes to every --target: give\n"
+		"each edge twice, its management and its data-link address.\n",
+		HB_DEFAULT_PORT, NUT_DEFAULT_PORT, HB_MAX_BEACONS - 1);
 }
 
 static const char *long_name_of(int c)
@@ -323,6 +329,7 @@ int beacon_config__load(struct beacon_config *cfg, int argc, char **argv)
 
 	*cfg = (struct beacon_config){
 		.site_id = -1,
+		.key_id = -1,
 		.interval_us = BEACON_INTERVAL_DEFAULT_US,
 		.jitter_us = -1,
 		.poll_interval_ms = BEACON_POLL_DEFAULT_MS,
@@ -337,4 +344,29 @@ int beacon_config__load(struct beacon_config *cfg, int argc, char **argv)
 	if (!err)
 		err = config_validate(cfg);
 	return err;
+}
+
+int beacon_pick_key(const struct beacon_config *cfg, const struct hb_keyring *kr, uint16_t *key_id)
+{
+	uint16_t site = (uint16_t)cfg->site_id, ids[HB_MAX_KEYS_PER_SITE];
+	unsigned int n = hb_keyring__site_keys(kr, site, ids, HB_MAX_KEYS_PER_SITE);
+
+	if (cfg->key_id >= 0) {
+		*key_id = (uint16_t)cfg->key_id;
+		if (hb_keyring__key(kr, site, *key_id))
+			return 0;
+		dt_log_err("key file %s: no key with key id %d for site %d", cfg->key_file,
+			   cfg->key_id, cfg->site_id);
+		return -ENOKEY;
+	}
+	if (n == 1) {
+		*key_id = ids[0];
+		return 0;
+	}
+	if (!n)
+		dt_log_err("key file %s: no key for site %d", cfg->key_file, cfg->site_id);
+	else
+		dt_log_err("key file %s: site %d has %u keys; say which to seal with (--key-id)",
+			   cfg->key_file, cfg->site_id, n);
+	return -ENOKEY;
 }

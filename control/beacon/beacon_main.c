@@ -21,6 +21,7 @@
 struct beacon_run {
 	struct beacon_config cfg;
 	struct hb_keyring *keys;
+	uint16_t key_id; /* the key this configuration seals with */
 	int fd4, fd6;
 	bool failing[BEACON_MAX_TARGETS]; /* log a target's send errors once per outage */
 };
@@ -83,10 +84,8 @@ static int run_prepare(struct beacon_run *r, int argc, char **argv)
 	err = beacon_config__load(&r->cfg, argc, argv);
 	if (!err)
 		err = hb_keyring__load(r->cfg.key_file, &r->keys);
-	if (!err && !hb_keyring__key(r->keys, (uint16_t)r->cfg.site_id)) {
-		dt_log_err("key file %s: no key for site %d", r->cfg.key_file, r->cfg.site_id);
-		err = -ENOKEY;
-	}
+	if (!err)
+		err = beacon_pick_key(&r->cfg, r->keys, &r->key_id);
 	if (!err)
 		err = run_open_sockets(r);
 	if (err)
@@ -119,11 +118,13 @@ static void beacon_beat(struct beacon *b)
 		.sent_ns = dt_clock_ns(CLOCK_REALTIME),
 		.interval_us = r->cfg.interval_us,
 		.power_flags = atomic_load_explicit(&b->power, memory_order_relaxed),
+		.beacon_id = (uint16_t)r->cfg.beacon_id,
+		.key_id = r->key_id,
 	};
 	uint8_t wire[HB_WIRE_LEN];
 
 	hb_encode(&m, wire);
-	hb_seal(wire, hb_keyring__key(r->keys, m.site_id));
+	hb_seal(wire, hb_keyring__key(r->keys, m.site_id, m.key_id));
 	for (unsigned int i = 0; i < r->cfg.n_targets; i++)
 		beacon_send_one(b, wire, i);
 }
@@ -238,9 +239,11 @@ static int beacon_start(struct beacon *b, int argc, char **argv)
 	if (b->run.cfg.realtime)
 		beacon_go_realtime(b); /* this thread only: the power thread stays ordinary */
 	b->base_ns = dt_mono_ns();
-	dt_log_info("site %d: epoch %llu, %u targets every %u us (jitter %lld us)",
-		    b->run.cfg.site_id, (unsigned long long)b->epoch, b->run.cfg.n_targets,
-		    b->run.cfg.interval_us, (long long)b->run.cfg.jitter_us);
+	dt_log_info(
+		"site %d beacon %d: epoch %llu, key id %u, %u targets every %u us (jitter %lld us)",
+		b->run.cfg.site_id, b->run.cfg.beacon_id, (unsigned long long)b->epoch,
+		b->run.key_id, b->run.cfg.n_targets, b->run.cfg.interval_us,
+		(long long)b->run.cfg.jitter_us);
 	return 0;
 }
 

@@ -257,7 +257,7 @@ void cfg_check_keys(struct cfg_parser *p)
 	for (unsigned int i = 0; i < p->n_sites; i++) {
 		const struct dt_config_site *s = &p->cfg->sites[i];
 
-		if (p->site[i].id_valid && !hb_keyring__key(kr, s->id))
+		if (p->site[i].id_valid && !hb_keyring__site_keys(kr, s->id, NULL, 0))
 			cfg_error(p, s->line, "site \"%s\": no key for site id %u in key_file %s",
 				  s->name, s->id, path);
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Per-site heartbeat keys. The file format is one "<site-id> <64 hex digits>" per line; '#'
+ * Per-site heartbeat keys, up to HB_MAX_KEYS_PER_SITE per site, each with a key id. The file
+ * format is one "<site-id> [<key-id>] <64 hex digits>" per line (no key id: key id 0); '#'
  * starts a comment. The keyring lives in sodium_malloc() memory: locked (never swapped out),
  * guarded against overruns, and wiped when freed.
  */
@@ -19,9 +20,14 @@
 
 #define HB_KEYFILE_LINE_MAX 256
 
+struct hb_site_keys {
+	unsigned int n;
+	uint16_t id[HB_MAX_KEYS_PER_SITE];
+	uint8_t key[HB_MAX_KEYS_PER_SITE][HB_KEY_BYTES];
+};
+
 struct hb_keyring {
-	bool present[DT_MAX_SITES];
-	uint8_t key[DT_MAX_SITES][HB_KEY_BYTES];
+	struct hb_site_keys site[DT_MAX_SITES];
 };
 
 struct hb_keyring *hb_keyring__new(void)
@@ -41,20 +47,77 @@ void hb_keyring__free(struct hb_keyring *kr)
 	sodium_free(kr);
 }
 
-int hb_keyring__set(struct hb_keyring *kr, uint16_t site_id, const uint8_t key[HB_KEY_BYTES])
+/* The slot of (site, key id) in sk, or -1. */
+static int keyring_slot(const struct hb_site_keys *sk, uint16_t key_id)
 {
+	for (unsigned int i = 0; i < sk->n; i++)
+		if (sk->id[i] == key_id)
+			return (int)i;
+	return -1;
+}
+
+int hb_keyring__set(struct hb_keyring *kr, uint16_t site_id, uint16_t key_id,
+		    const uint8_t key[HB_KEY_BYTES])
+{
+	struct hb_site_keys *sk;
+	int slot;
+
 	if (site_id >= DT_MAX_SITES)
 		return -ERANGE;
-	memcpy(kr->key[site_id], key, HB_KEY_BYTES);
-	kr->present[site_id] = true;
+	sk = &kr->site[site_id];
+	slot = keyring_slot(sk, key_id);
+	if (slot < 0) {
+		if (sk->n == HB_MAX_KEYS_PER_SITE)
+			return -ENOSPC;
+		slot = (int)sk->n++;
+		sk->id[slot] = key_id;
+	}
+	memcpy(sk->key[slot], key, HB_KEY_BYTES);
 	return 0;
 }
 
-const uint8_t *hb_keyring__key(const struct hb_keyring *kr, uint16_t site_id)
+int hb_keyring__remove(struct hb_keyring *kr, uint16_t site_id, uint16_t key_id)
 {
-	if (!kr || site_id >= DT_MAX_SITES || !kr->present[site_id])
+	struct hb_site_keys *sk;
+	int slot;
+
+	if (site_id >= DT_MAX_SITES)
+		return -ENOENT;
+	sk = &kr->site[site_id];
+	slot = keyring_slot(sk, key_id);
+	if (slot < 0)
+		return -ENOENT;
+	/* Keep file order: the keys after it move down one slot. */
+	for (unsigned int i = (unsigned int)slot; i + 1 < sk->n; i++) {
+		sk->id[i] = sk->id[i + 1];
+		memcpy(sk->key[i], sk->key[i + 1], HB_KEY_BYTES);
+	}
+	sk->n--;
+	sodium_memzero(sk->key[sk->n], HB_KEY_BYTES);
+	return 0;
+}
+
+const uint8_t *hb_keyring__key(const struct hb_keyring *kr, uint16_t site_id, uint16_t key_id)
+{
+	int slot;
+
+	if (!kr || site_id >= DT_MAX_SITES)
 		return NULL;
-	return kr->key[site_id];
+	slot = keyring_slot(&kr->site[site_id], key_id);
+	return slot < 0 ? NULL : kr->site[site_id].key[slot];
+}
+
+unsigned int hb_keyring__site_keys(const struct hb_keyring *kr, uint16_t site_id, uint16_t *ids,
+				   unsigned int max)
+{
+	const struct hb_site_keys *sk;
+
+	if (!kr || site_id >= DT_MAX_SITES)
+		return 0;
+	sk = &kr->site[site_id];
+	for (unsigned int i = 0; i < sk->n && i < max; i++)
+		ids[i] = sk->id[i];
+	return sk->n;
 }
 
 unsigned int hb_keyring__count(const struct hb_keyring *kr)
@@ -62,7 +125,7 @@ unsigned int hb_keyring__count(const struct hb_keyring *kr)
 	unsigned int n = 0;
 
 	for (int i = 0; i < DT_MAX_SITES; i++)
-		n += kr->present[i];
+		n += kr->site[i].n;
 	return n;
 }
 
@@ -119,39 +182,87 @@ static int keyfile_parse_key(const char *tok, uint8_t key[HB_KEY_BYTES])
 	return 0;
 }
 
+static int keyfile_parse_key_id(const char *tok, uint16_t *key_id)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(tok, &end, 10);
+	if (errno || end == tok || *end || tok[0] == '-' || v > UINT16_MAX)
+		return -EINVAL;
+	*key_id = (uint16_t)v;
+	return 0;
+}
+
+/* "<site> <key>" or "<site> <key-id> <key>": at most three tokens, NULL for one not given. */
+static int keyfile_tokens(char *line, char *tok[3])
+{
+	char *save, *extra;
+
+	tok[0] = strtok_r(line, " \t\r\n", &save);
+	if (!tok[0])
+		return 0;
+	tok[1] = strtok_r(NULL, " \t\r\n", &save);
+	tok[2] = strtok_r(NULL, " \t\r\n", &save);
+	extra = tok[2] ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+	if (!tok[1] || extra)
+		return -EINVAL;
+	if (!tok[2]) { /* two tokens: no key id, the key is the second */
+		tok[2] = tok[1];
+		tok[1] = NULL;
+	}
+	return 1;
+}
+
+/* Store a parsed key, refusing a second (site, key id) or a site's fifth key. */
+static int keyfile_store(struct hb_keyring *kr, uint16_t site_id, uint16_t key_id,
+			 const uint8_t key[HB_KEY_BYTES], const char *path, unsigned int lineno)
+{
+	if (hb_keyring__key(kr, site_id, key_id)) {
+		dt_log_err("%s:%u: site %u has a key with key id %u already", path, lineno, site_id,
+			   key_id);
+		return -EINVAL;
+	}
+	if (hb_keyring__set(kr, site_id, key_id, key)) {
+		dt_log_err("%s:%u: site %u has %d keys already, the most a site may have", path,
+			   lineno, site_id, HB_MAX_KEYS_PER_SITE);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* One line, already stripped of its comment. Empty lines are fine. */
 static int keyfile_parse_line(struct hb_keyring *kr, char *line, const char *path,
 			      unsigned int lineno)
 {
-	char *save, *site_tok, *key_tok;
 	uint8_t key[HB_KEY_BYTES];
-	uint16_t site_id;
+	uint16_t site_id, key_id = 0;
+	char *tok[3];
 	int err;
 
-	site_tok = strtok_r(line, " \t\r\n", &save);
-	if (!site_tok)
-		return 0;
-	key_tok = strtok_r(NULL, " \t\r\n", &save);
-	if (!key_tok || strtok_r(NULL, " \t\r\n", &save)) {
-		dt_log_err("key file %s line %u: expected \"<site-id> <hex-key>\"", path, lineno);
+	err = keyfile_tokens(line, tok);
+	if (err <= 0) {
+		if (err)
+			dt_log_err("%s:%u: expected \"<site-id> [<key-id>] <hex-key>\"", path,
+				   lineno);
+		return err;
+	}
+	if (keyfile_parse_site(tok[0], &site_id)) {
+		dt_log_err("%s:%u: site id \"%s\" is not 0..%d", path, lineno, tok[0],
+			   DT_MAX_SITES - 1);
 		return -EINVAL;
 	}
-	if (keyfile_parse_site(site_tok, &site_id)) {
-		dt_log_err("key file %s line %u: site id \"%s\" is not 0..%d", path, lineno,
-			   site_tok, DT_MAX_SITES - 1);
+	if (tok[1] && keyfile_parse_key_id(tok[1], &key_id)) {
+		dt_log_err("%s:%u: key id \"%s\" is not 0..%u", path, lineno, tok[1], UINT16_MAX);
 		return -EINVAL;
 	}
-	err = keyfile_parse_key(key_tok, key);
-	if (!err && hb_keyring__key(kr, site_id))
-		err = -EEXIST;
-	if (!err)
-		hb_keyring__set(kr, site_id, key);
+	err = keyfile_parse_key(tok[2], key);
+	if (err)
+		dt_log_err("%s:%u: key must be %d hex digits", path, lineno, 2 * HB_KEY_BYTES);
+	else
+		err = keyfile_store(kr, site_id, key_id, key, path, lineno);
 	sodium_memzero(key, sizeof(key));
-	if (err == -EEXIST)
-		dt_log_err("key file %s line %u: site %u has a key already", path, lineno, site_id);
-	else if (err)
-		dt_log_err("key file %s line %u: key must be %d hex digits", path, lineno,
-			   2 * HB_KEY_BYTES);
 	return err ? -EINVAL : 0;
 }
 
@@ -167,7 +278,7 @@ static int keyfile_parse(struct hb_keyring *kr, FILE *f, const char *path)
 
 		lineno++;
 		if (len == sizeof(line) - 1 && line[len - 1] != '\n' && !feof(f)) {
-			dt_log_err("key file %s line %u: longer than %d bytes", path, lineno,
+			dt_log_err("%s:%u: longer than %d bytes", path, lineno,
 				   HB_KEYFILE_LINE_MAX - 2);
 			err = -EINVAL;
 			break;

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The receiver's decision for one datagram: header, MAC, sender clock (optional), epoch, replay
- * window, in that order. Nothing about a site's state changes until the MAC has been checked, so
- * a forged datagram - a forged "new epoch" included - can only be counted, never obeyed.
+ * The receiver's decision for one datagram: header, key by (site, key id), MAC, fields, sender
+ * clock (optional), beacon id, epoch and replay window of that (site, beacon), in that order.
+ * Nothing about a site's state changes until the MAC has been checked, so a forged datagram - a
+ * forged "new epoch" included - can only be counted, never obeyed. Each beacon of a site has its
+ * own epoch and window: a restarted beacon 1 starts a new epoch without touching beacon 0's.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "hb.h"
@@ -14,6 +17,57 @@ void hb_receiver__init(struct hb_receiver *rx, const struct hb_keyring *keys)
 {
 	memset(rx, 0, sizeof(*rx));
 	rx->keys = keys;
+	for (int i = 0; i < DT_MAX_SITES; i++)
+		rx->site[i].beacons = 1u << 0; /* today's configurations: one beacon, id 0 */
+}
+
+int hb_receiver__set_beacons(struct hb_receiver *rx, uint16_t site_id, uint8_t mask)
+{
+	if (site_id >= DT_MAX_SITES)
+		return -ERANGE;
+	rx->site[site_id].beacons = mask;
+	return 0;
+}
+
+int hb_receiver__beacon_state(const struct hb_receiver *rx, uint16_t site_id, uint16_t beacon_id,
+			      struct hb_beacon_state *out)
+{
+	const struct hb_beacon_rx *b;
+
+	if (site_id >= DT_MAX_SITES || beacon_id >= HB_MAX_BEACONS)
+		return -ERANGE;
+	b = &rx->site[site_id].beacon[beacon_id];
+	*out = (struct hb_beacon_state){ b->seen, b->epoch, b->window.top };
+	return 0;
+}
+
+/*
+ * A window that has seen every sequence up to top: the bits of top's word up to top, and every
+ * other word of the ring (they stand for sequences below top's word).
+ */
+static void window_fill_to(struct hb_replay_window *w, uint64_t top)
+{
+	uint64_t block = (top / 64) & (HB_REPLAY_BLOCKS - 1);
+	unsigned int bit = (unsigned int)(top % 64);
+
+	for (unsigned int i = 0; i < HB_REPLAY_BLOCKS; i++)
+		w->bitmap[i] = UINT64_MAX;
+	w->bitmap[block] = bit == 63 ? UINT64_MAX : (2ull << bit) - 1;
+	w->top = top;
+}
+
+int hb_receiver__restore(struct hb_receiver *rx, uint16_t site_id, uint16_t beacon_id,
+			 uint64_t epoch, uint64_t top)
+{
+	struct hb_beacon_rx *b;
+
+	if (site_id >= DT_MAX_SITES || beacon_id >= HB_MAX_BEACONS)
+		return -ERANGE;
+	b = &rx->site[site_id].beacon[beacon_id];
+	b->seen = true;
+	b->epoch = epoch;
+	window_fill_to(&b->window, top);
+	return 0;
 }
 
 static int receiver_check_fields(const struct hb_receiver *rx, const struct hb_msg *m,
@@ -31,7 +85,7 @@ static int receiver_check_fields(const struct hb_receiver *rx, const struct hb_m
 }
 
 /* Epoch, then window. A newer epoch (authentic, so really a restarted beacon) starts afresh. */
-static int receiver_check_fresh(struct hb_site_rx *s, const struct hb_msg *m)
+static int receiver_check_fresh(struct hb_beacon_rx *s, const struct hb_msg *m)
 {
 	int err;
 
@@ -59,8 +113,11 @@ int hb_receiver__process(struct hb_receiver *rx, const void *buf, size_t len,
 	err = hb_verify(buf, len, rx->keys, &m);
 	if (!err)
 		err = receiver_check_fields(rx, &m, rx_realtime_ns);
+	if (!err &&
+	    (m.beacon_id >= HB_MAX_BEACONS || !(rx->site[m.site_id].beacons & (1u << m.beacon_id))))
+		err = -HB_REASON_UNKNOWN_BEACON;
 	if (!err)
-		err = receiver_check_fresh(&rx->site[m.site_id], &m);
+		err = receiver_check_fresh(&rx->site[m.site_id].beacon[m.beacon_id], &m);
 	rx->counters[-err]++;
 	if (!err)
 		*out = m;

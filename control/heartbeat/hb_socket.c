@@ -183,6 +183,8 @@ static void socket_deliver(struct hb_socket *s, unsigned int i, int64_t offset, 
 		return;
 	hb = (struct hb_heartbeat){
 		.site_id = m.site_id,
+		.beacon_id = m.beacon_id,
+		.key_id = m.key_id,
 		.epoch = m.epoch,
 		.seq = m.seq,
 		.sent_ns = m.sent_ns,

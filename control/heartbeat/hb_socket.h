@@ -17,6 +17,8 @@
 /* An accepted heartbeat, as the failure detector wants it. */
 struct hb_heartbeat {
 	uint16_t site_id;
+	uint16_t beacon_id; /* which of the site's beacons (0 for a version 1 datagram) */
+	uint16_t key_id; /* which of the site's keys sealed it */
 	uint64_t epoch;
 	uint64_t seq;
 	uint64_t sent_ns; /* sender CLOCK_REALTIME, informational */

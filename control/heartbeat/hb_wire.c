@@ -23,6 +23,8 @@ static const char *const hb_reason_names[HB_REASON_MAX] = {
 	[HB_REASON_OLD_EPOCH] = "old-epoch",
 	[HB_REASON_TOO_OLD] = "too-old",
 	[HB_REASON_REPLAY] = "replay",
+	[HB_REASON_UNKNOWN_KEY] = "unknown-key",
+	[HB_REASON_UNKNOWN_BEACON] = "unknown-beacon",
 };
 
 const char *hb_reason_str(int reason)
@@ -77,47 +79,113 @@ static uint64_t get_be64(const uint8_t *p)
 	return be64toh(v);
 }
 
-void hb_encode(const struct hb_msg *m, uint8_t out[HB_WIRE_LEN])
+size_t hb_wire_len(uint16_t version)
 {
-	put_be32(out + HB_OFF_MAGIC, HB_MAGIC);
-	put_be16(out + HB_OFF_VERSION, HB_VERSION);
-	put_be16(out + HB_OFF_SITE, m->site_id);
+	if (version == HB_VERSION_1)
+		return HB_V1_WIRE_LEN;
+	return version == HB_VERSION ? HB_WIRE_LEN : 0;
+}
+
+/* Where the MAC of a datagram of this version starts (the bytes before it are what it covers). */
+static size_t mac_off(uint16_t version)
+{
+	return version == HB_VERSION_1 ? HB_V1_OFF_MAC : HB_OFF_MAC;
+}
+
+static void encode_v1(const struct hb_msg *m, uint8_t *out)
+{
+	put_be64(out + HB_V1_OFF_EPOCH, m->epoch);
+	put_be64(out + HB_V1_OFF_SEQ, m->seq);
+	put_be64(out + HB_V1_OFF_SENT, m->sent_ns);
+	put_be32(out + HB_V1_OFF_INTERVAL, m->interval_us);
+	put_be32(out + HB_V1_OFF_POWER, m->power_flags);
+}
+
+static void encode_v2(const struct hb_msg *m, uint8_t *out)
+{
+	put_be16(out + HB_OFF_BEACON, m->beacon_id);
+	put_be16(out + HB_OFF_KEY_ID, m->key_id);
+	put_be32(out + HB_OFF_INTERVAL, m->interval_us);
 	put_be64(out + HB_OFF_EPOCH, m->epoch);
 	put_be64(out + HB_OFF_SEQ, m->seq);
 	put_be64(out + HB_OFF_SENT, m->sent_ns);
-	put_be32(out + HB_OFF_INTERVAL, m->interval_us);
 	put_be32(out + HB_OFF_POWER, m->power_flags);
-	memset(out + HB_OFF_MAC, 0, HB_MAC_BYTES);
+	put_be32(out + HB_OFF_RESERVED, 0);
 }
 
-static void hb_mac(uint8_t tag[HB_MAC_BYTES], const uint8_t *buf, const uint8_t *key)
+size_t hb_encode(const struct hb_msg *m, uint8_t out[HB_WIRE_LEN])
 {
-	crypto_generichash(tag, HB_MAC_BYTES, buf, HB_OFF_MAC, key, HB_KEY_BYTES);
+	uint16_t version = m->version == HB_VERSION_1 ? HB_VERSION_1 : HB_VERSION;
+
+	memset(out, 0, HB_WIRE_LEN);
+	put_be32(out + HB_OFF_MAGIC, HB_MAGIC);
+	put_be16(out + HB_OFF_VERSION, version);
+	put_be16(out + HB_OFF_SITE, m->site_id);
+	if (version == HB_VERSION_1)
+		encode_v1(m, out);
+	else
+		encode_v2(m, out);
+	return hb_wire_len(version);
+}
+
+static void hb_mac(uint8_t tag[HB_MAC_BYTES], const uint8_t *buf, size_t covered,
+		   const uint8_t *key)
+{
+	crypto_generichash(tag, HB_MAC_BYTES, buf, covered, key, HB_KEY_BYTES);
 }
 
 void hb_seal(uint8_t buf[HB_WIRE_LEN], const uint8_t key[HB_KEY_BYTES])
 {
-	hb_mac(buf + HB_OFF_MAC, buf, key);
+	size_t off = mac_off(get_be16(buf + HB_OFF_VERSION));
+
+	hb_mac(buf + off, buf, off, key);
+}
+
+static void decode_v1(const uint8_t *p, struct hb_msg *out)
+{
+	out->beacon_id = 0;
+	out->key_id = 0;
+	out->epoch = get_be64(p + HB_V1_OFF_EPOCH);
+	out->seq = get_be64(p + HB_V1_OFF_SEQ);
+	out->sent_ns = get_be64(p + HB_V1_OFF_SENT);
+	out->interval_us = get_be32(p + HB_V1_OFF_INTERVAL);
+	out->power_flags = get_be32(p + HB_V1_OFF_POWER);
+}
+
+/* The reserved word is not read: receivers ignore it (it is still covered by the MAC). */
+static void decode_v2(const uint8_t *p, struct hb_msg *out)
+{
+	out->beacon_id = get_be16(p + HB_OFF_BEACON);
+	out->key_id = get_be16(p + HB_OFF_KEY_ID);
+	out->interval_us = get_be32(p + HB_OFF_INTERVAL);
+	out->epoch = get_be64(p + HB_OFF_EPOCH);
+	out->seq = get_be64(p + HB_OFF_SEQ);
+	out->sent_ns = get_be64(p + HB_OFF_SENT);
+	out->power_flags = get_be32(p + HB_OFF_POWER);
 }
 
 int hb_decode(const void *buf, size_t len, struct hb_msg *out)
 {
 	const uint8_t *p = buf;
+	size_t want;
 
-	if (len < HB_WIRE_LEN)
+	if (len < HB_V1_WIRE_LEN)
 		return -HB_REASON_SHORT;
 	if (len > HB_WIRE_LEN)
 		return -HB_REASON_LONG;
 	if (get_be32(p + HB_OFF_MAGIC) != HB_MAGIC)
 		return -HB_REASON_BAD_MAGIC;
-	if (get_be16(p + HB_OFF_VERSION) != HB_VERSION)
+	out->version = get_be16(p + HB_OFF_VERSION);
+	want = hb_wire_len(out->version);
+	if (!want)
 		return -HB_REASON_BAD_VERSION;
+	if (len != want)
+		return len < want ? -HB_REASON_SHORT : -HB_REASON_LONG;
 	out->site_id = get_be16(p + HB_OFF_SITE);
-	out->epoch = get_be64(p + HB_OFF_EPOCH);
-	out->seq = get_be64(p + HB_OFF_SEQ);
-	out->sent_ns = get_be64(p + HB_OFF_SENT);
-	out->interval_us = get_be32(p + HB_OFF_INTERVAL);
-	out->power_flags = get_be32(p + HB_OFF_POWER);
+	if (out->version == HB_VERSION_1)
+		decode_v1(p, out);
+	else
+		decode_v2(p, out);
 	return 0;
 }
 
@@ -126,17 +194,20 @@ int hb_verify(const void *buf, size_t len, const struct hb_keyring *kr, struct h
 	uint8_t tag[HB_MAC_BYTES];
 	const uint8_t *key;
 	struct hb_msg m;
+	size_t off;
 	int err;
 
 	err = hb_decode(buf, len, &m);
 	if (err)
 		return err;
-	key = hb_keyring__key(kr, m.site_id);
+	key = hb_keyring__key(kr, m.site_id, m.key_id);
 	if (!key)
-		return -HB_REASON_UNKNOWN_SITE;
-	hb_mac(tag, buf, key);
+		return hb_keyring__site_keys(kr, m.site_id, NULL, 0) ? -HB_REASON_UNKNOWN_KEY :
+								       -HB_REASON_UNKNOWN_SITE;
+	off = mac_off(m.version);
+	hb_mac(tag, buf, off, key);
 	/* crypto_verify_16 takes the same time wherever the first differing byte is. */
-	if (crypto_verify_16(tag, (const uint8_t *)buf + HB_OFF_MAC) != 0)
+	if (crypto_verify_16(tag, (const uint8_t *)buf + off) != 0)
 		return -HB_REASON_BAD_MAC;
 	*out = m;
 	return 0;

@@ -4,8 +4,9 @@
  * Every run is bounded in count and in time, and sends only to the one --target it is given.
  *
  *   hb-forge send MODE --target ADDR:PORT --site ID [--count N] [--gap-us U] [--max-ms T]
+ *                 [--version 1|2] [--beacon-id N] [--key-id N]
  *       MODE: wrong-key   well-formed, fresh sequence numbers, sealed with a random key
- *             garbage     56 random bytes
+ *             garbage     64 random bytes
  *             short       the first 20 bytes of a valid-looking heartbeat
  *             long        a heartbeat with 24 bytes of trailer
  *             bad-magic   right length, wrong magic
@@ -41,6 +42,9 @@ struct forge_opts {
 	const char *listen;
 	const char *file;
 	unsigned long site;
+	unsigned long version; /* of the datagrams forged: 2 unless told 1 */
+	unsigned long beacon_id;
+	unsigned long key_id;
 	unsigned long count;
 	unsigned long gap_us;
 	unsigned long max_ms;
@@ -73,25 +77,29 @@ static size_t forge_one(const struct forge_opts *o, unsigned long i, uint8_t *bu
 		.sent_ns = (uint64_t)time(NULL) * 1000000000ull,
 		.interval_us = 5000,
 		.power_flags = DT_POWER_MAINS,
+		.version = (uint16_t)o->version,
+		.beacon_id = (uint16_t)o->beacon_id,
+		.key_id = (uint16_t)o->key_id,
 	};
 	uint8_t key[HB_KEY_BYTES];
+	size_t len;
 
 	if (!strcmp(o->mode, "garbage")) {
 		randombytes_buf(buf, HB_WIRE_LEN);
 		return HB_WIRE_LEN;
 	}
-	hb_encode(&m, buf);
+	len = hb_encode(&m, buf);
 	randombytes_buf(key, sizeof(key));
 	hb_seal(buf, key);
 	if (!strcmp(o->mode, "short"))
 		return 20;
 	if (!strcmp(o->mode, "long")) {
-		memset(buf + HB_WIRE_LEN, 0xab, cap - HB_WIRE_LEN);
+		memset(buf + len, 0xab, cap - len);
 		return cap;
 	}
 	if (!strcmp(o->mode, "bad-magic"))
 		buf[0] ^= 0xff;
-	return HB_WIRE_LEN;
+	return len;
 }
 
 static bool mode_known(const char *mode)
@@ -222,6 +230,9 @@ static int parse_args(int argc, char **argv, struct forge_opts *o)
 		{ "count", required_argument, NULL, 'n' },
 		{ "gap-us", required_argument, NULL, 'g' },
 		{ "max-ms", required_argument, NULL, 'm' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "beacon-id", required_argument, NULL, 'b' },
+		{ "key-id", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
@@ -241,6 +252,13 @@ static int parse_args(int argc, char **argv, struct forge_opts *o)
 			err = parse_ul(optarg, 1000000, &o->gap_us);
 		else if (c == 'm')
 			err = parse_ul(optarg, FORGE_MAX_MS, &o->max_ms);
+		else if (c == 'v')
+			err = parse_ul(optarg, HB_VERSION, &o->version) ?:
+									  (o->version ? 0 : -EINVAL);
+		else if (c == 'b')
+			err = parse_ul(optarg, UINT16_MAX, &o->beacon_id);
+		else if (c == 'k')
+			err = parse_ul(optarg, UINT16_MAX, &o->key_id);
 		else
 			err = -EINVAL;
 	}
@@ -252,6 +270,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: hb-forge send wrong-key|garbage|short|long|bad-magic "
 		"--target ADDR:PORT --site ID [--count N] [--gap-us U] [--max-ms T]\n"
+		"                     [--version 1|2] [--beacon-id N] [--key-id N]\n"
 		"       hb-forge capture --listen ADDR:PORT --out FILE [--count N] "
 		"[--max-ms T]\n"
 		"       hb-forge replay --in FILE --target ADDR:PORT [--count N] [--gap-us U] "
@@ -261,7 +280,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	struct forge_opts o = { .count = 100, .max_ms = 5000 };
+	struct forge_opts o = { .count = 100, .max_ms = 5000, .version = HB_VERSION };
 	static struct capture cap;
 	const char *cmd = argc > 1 ? argv[1] : "";
 

@@ -15,6 +15,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint8_t fuzz_key[HB_KEY_BYTES] = { 0x5e, 0xed, 0x01 };
+static const uint8_t fuzz_key3[HB_KEY_BYTES] = { 0x5e, 0xed, 0x03 }; /* site 7's key id 3 */
 static struct hb_keyring *keys;
 
 static void check_forged(struct hb_receiver *rx, const uint8_t *data, size_t size)
@@ -34,9 +35,14 @@ static void check_sealed(struct hb_receiver *rx, const uint8_t *data, size_t siz
 {
 	struct hb_msg m = { 0 }, out;
 	uint8_t wire[HB_WIRE_LEN];
+	size_t len;
 
-	if (size < 40)
+	if (size < 41)
 		return;
+	/* Byte 40: the version (bit 7), beacon id (bits 0-2) and which of the two keys (bit 3). */
+	m.version = data[40] & 0x80 ? HB_VERSION_1 : HB_VERSION;
+	m.beacon_id = m.version == HB_VERSION_1 ? 0 : data[40] & 7;
+	m.key_id = m.version == HB_VERSION_1 ? 0 : (data[40] & 8 ? 3 : 0);
 	memcpy(&m.epoch, data, 8);
 	memcpy(&m.seq, data + 8, 8);
 	memcpy(&m.sent_ns, data + 16, 8);
@@ -46,14 +52,15 @@ static void check_sealed(struct hb_receiver *rx, const uint8_t *data, size_t siz
 	m.epoch |= 1;
 	m.seq = (m.seq | 1) & ((1ull << 62) - 1);
 	m.interval_us = m.interval_us % 10000000 + 1;
-	hb_encode(&m, wire);
-	hb_seal(wire, fuzz_key);
-	if (hb_receiver__process(rx, wire, sizeof(wire), 0, &out))
+	len = hb_encode(&m, wire);
+	hb_seal(wire, m.key_id ? fuzz_key3 : fuzz_key);
+	if (hb_receiver__process(rx, wire, len, 0, &out))
 		abort();
 	if (out.site_id != m.site_id || out.epoch != m.epoch || out.seq != m.seq ||
-	    out.power_flags != m.power_flags || out.interval_us != m.interval_us)
+	    out.power_flags != m.power_flags || out.interval_us != m.interval_us ||
+	    out.beacon_id != m.beacon_id || out.key_id != m.key_id || out.version != m.version)
 		abort();
-	if (hb_receiver__process(rx, wire, sizeof(wire), 0, &out) != -HB_REASON_REPLAY)
+	if (hb_receiver__process(rx, wire, len, 0, &out) != -HB_REASON_REPLAY)
 		abort();
 }
 
@@ -63,10 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!keys) {
 		keys = hb_keyring__new();
-		if (!keys || hb_keyring__set(keys, 7, fuzz_key))
+		if (!keys || hb_keyring__set(keys, 7, 0, fuzz_key) ||
+		    hb_keyring__set(keys, 7, 3, fuzz_key3))
 			abort();
 	}
 	hb_receiver__init(&rx, keys);
+	hb_receiver__set_beacons(&rx, 7, 0xff);
 	check_forged(&rx, data, size);
 	check_sealed(&rx, data, size);
 	return 0;

@@ -18,9 +18,11 @@ static void print_heartbeat(const struct hb_heartbeat *hb, void *ctx)
 {
 	unsigned long *count = ctx;
 
-	printf("hb site=%u epoch=%llu seq=%llu flags=0x%08x interval_us=%u arrival_ns=%llu\n",
-	       hb->site_id, (unsigned long long)hb->epoch, (unsigned long long)hb->seq,
-	       hb->power_flags, hb->interval_us, (unsigned long long)hb->arrival_ns);
+	printf("hb site=%u beacon=%u key=%u epoch=%llu seq=%llu flags=0x%08x interval_us=%u "
+	       "arrival_ns=%llu\n",
+	       hb->site_id, hb->beacon_id, hb->key_id, (unsigned long long)hb->epoch,
+	       (unsigned long long)hb->seq, hb->power_flags, hb->interval_us,
+	       (unsigned long long)hb->arrival_ns);
 	(*count)++;
 }
 

@@ -3,8 +3,11 @@
 #ifndef HB_TEST_UTIL_H
 #define HB_TEST_UTIL_H
 
+#include <endian.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "dt_log.h"
 #include "hb.h"
@@ -44,6 +47,40 @@ static inline void hb_test_build(uint8_t wire[HB_WIRE_LEN], uint16_t site, uint6
 
 	hb_encode(&m, wire);
 	hb_seal(wire, key);
+}
+
+/*
+ * A version 2 datagram built byte by byte from docs/heartbeat.md and sealed with libsodium
+ * directly, not through hb_encode()/hb_seal(): the receiver tests then check the spec, not the
+ * encoder against itself. Returns its length (64).
+ */
+#define HB_TEST_V2_LEN 64
+#define HB_TEST_V2_MAC_OFF 48
+
+static inline void hb_test_put(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline size_t hb_test_build_v2(uint8_t wire[HB_TEST_V2_LEN], uint16_t site, uint16_t beacon,
+				      uint16_t key_id, uint64_t epoch, uint64_t seq,
+				      const uint8_t key[HB_KEY_BYTES])
+{
+	memset(wire, 0, HB_TEST_V2_LEN);
+	hb_test_put(wire + 0, HB_MAGIC, 4);
+	hb_test_put(wire + 4, 2, 2);
+	hb_test_put(wire + 6, site, 2);
+	hb_test_put(wire + 8, beacon, 2);
+	hb_test_put(wire + 10, key_id, 2);
+	hb_test_put(wire + 12, 5000, 4);
+	hb_test_put(wire + 16, epoch, 8);
+	hb_test_put(wire + 24, seq, 8);
+	hb_test_put(wire + 32, 1700000000000000000ull + seq, 8);
+	hb_test_put(wire + 40, DT_POWER_MAINS, 4);
+	crypto_generichash(wire + HB_TEST_V2_MAC_OFF, 16, wire, HB_TEST_V2_MAC_OFF, key,
+			   HB_KEY_BYTES);
+	return HB_TEST_V2_LEN;
 }
 
 #endif /* HB_TEST_UTIL_H */

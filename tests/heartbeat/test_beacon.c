@@ -22,6 +22,13 @@
 #include "dt_clock.h"
 #include "beacon.h"
 
+static char captured[1024];
+
+static void capture_log(enum dt_log_level level, const char *msg)
+{
+	snprintf(captured, sizeof(captured), "%s", msg);
+}
+
 static void test_status_words(void **state)
 {
 	static const struct {
@@ -333,15 +340,85 @@ static void test_config_file(void **state)
 	assert_int_equal(LOAD(&cfg, "-c", path), -ENOENT);
 }
 
+/* --beacon-id and --key-id, on the command line and in the file; their defaults and bounds. */
+static void test_beacon_and_key_ids(void **state)
+{
+	char path[] = "/tmp/hb-beacon-ids-XXXXXX";
+	const char text[] = "[beacon]\nsite = 2\nbeacon-id = 3\nkey-id = 65535\n"
+			    "key-file = /k\ntarget = 198.18.0.1\n";
+	struct beacon_config cfg;
+	int fd = mkstemp(path);
+
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "198.18.0.1"), 0);
+	assert_int_equal(cfg.beacon_id, 0);
+	assert_int_equal(cfg.key_id, -1);
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "198.18.0.1", "--beacon-id", "7",
+			      "--key-id", "12"),
+			 0);
+	assert_int_equal(cfg.beacon_id, 7);
+	assert_int_equal(cfg.key_id, 12);
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "198.18.0.1", "--beacon-id", "8"),
+			 -EINVAL);
+	assert_int_equal(LOAD(&cfg, "-s", "1", "-k", "/k", "-t", "198.18.0.1", "--key-id", "65536"),
+			 -EINVAL);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	assert_int_equal(LOAD(&cfg, "-c", path), 0);
+	assert_int_equal(cfg.beacon_id, 3);
+	assert_int_equal(cfg.key_id, 65535);
+	assert_int_equal(LOAD(&cfg, "-c", path, "--beacon-id", "1"), 0);
+	assert_int_equal(cfg.beacon_id, 1);
+	unlink(path);
+}
+
+/* Which key the beacon seals with: the one asked for, or the site's only one; else refused. */
+static void test_pick_key(void **state)
+{
+	struct beacon_config cfg = { .site_id = 4, .key_id = -1, .key_file = "/etc/keys" };
+	struct hb_keyring *kr = hb_keyring__new();
+	uint8_t key[HB_KEY_BYTES] = { 1 };
+	uint16_t id = 0;
+
+	dt_log_set_sink(capture_log);
+	assert_int_equal(beacon_pick_key(&cfg, kr, &id), -ENOKEY);
+	assert_non_null(strstr(captured, "no key for site 4"));
+	hb_keyring__set(kr, 4, 9, key);
+	hb_keyring__set(kr, 5, 0, key);
+	assert_int_equal(beacon_pick_key(&cfg, kr, &id), 0);
+	assert_int_equal(id, 9);
+	hb_keyring__set(kr, 4, 10, key);
+	captured[0] = '\0';
+	assert_int_equal(beacon_pick_key(&cfg, kr, &id), -ENOKEY);
+	assert_non_null(strstr(captured, "/etc/keys"));
+	assert_non_null(strstr(captured, "--key-id"));
+	cfg.key_id = 10;
+	assert_int_equal(beacon_pick_key(&cfg, kr, &id), 0);
+	assert_int_equal(id, 10);
+	cfg.key_id = 0;
+	captured[0] = '\0';
+	assert_int_equal(beacon_pick_key(&cfg, kr, &id), -ENOKEY);
+	assert_non_null(strstr(captured, "no key with key id 0 for site 4"));
+	dt_log_set_sink(NULL);
+	hb_keyring__free(kr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_status_words),	    cmocka_unit_test(test_status_file),
-		cmocka_unit_test(test_status_command),	    cmocka_unit_test(test_nut_answers),
-		cmocka_unit_test(test_nut_err_and_garbage), cmocka_unit_test(test_nut_refused),
-		cmocka_unit_test(test_nut_silent),	    cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_command_line),	    cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_status_words),
+		cmocka_unit_test(test_status_file),
+		cmocka_unit_test(test_status_command),
+		cmocka_unit_test(test_nut_answers),
+		cmocka_unit_test(test_nut_err_and_garbage),
+		cmocka_unit_test(test_nut_refused),
+		cmocka_unit_test(test_nut_silent),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_command_line),
+		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_beacon_and_key_ids),
+		cmocka_unit_test(test_pick_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Key files: permissions (0600 accepted; group/other bits or a non-root owner refused, naming
- * the file and its mode), parse errors naming the line, comments, duplicates.
+ * the file and its mode), parse errors naming FILE:LINE, comments, key ids, duplicates.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,16 +67,70 @@ static void test_good_file(void **state)
 	write_keyfile("# site keys\n\n0 " KEY_A "\n  63\t" KEY_B "   # last site\n", 0600);
 	assert_int_equal(load(&kr), 0);
 	assert_int_equal(hb_keyring__count(kr), 2);
-	k = hb_keyring__key(kr, 0);
+	k = hb_keyring__key(kr, 0, 0);
 	assert_non_null(k);
 	assert_int_equal(k[1], 0x01);
 	assert_int_equal(k[31], 0x1f);
-	assert_int_equal(hb_keyring__key(kr, 63)[0], 0xff);
-	assert_null(hb_keyring__key(kr, 1));
+	assert_int_equal(hb_keyring__key(kr, 63, 0)[0], 0xff);
+	assert_null(hb_keyring__key(kr, 1, 0));
 	hb_keyring__free(kr);
 	/* Stricter than 0600 is fine too. */
 	write_keyfile("1 " KEY_A "\n", 0400);
 	assert_int_equal(load(&kr), 0);
+	hb_keyring__free(kr);
+}
+
+/* Several keys per site, each with its key id; a line without a key id is key id 0. */
+static void test_key_ids(void **state)
+{
+	struct hb_keyring *kr;
+	uint16_t ids[HB_MAX_KEYS_PER_SITE];
+
+	if (geteuid() != 0)
+		skip();
+	write_keyfile("4 " KEY_A "\n4 1 " KEY_B "\n9 65535 " KEY_B "\n4 300 " KEY_A "\n", 0600);
+	assert_int_equal(load(&kr), 0);
+	assert_int_equal(hb_keyring__count(kr), 4);
+	assert_int_equal(hb_keyring__site_keys(kr, 4, ids, HB_MAX_KEYS_PER_SITE), 3);
+	assert_int_equal(ids[0], 0);
+	assert_int_equal(ids[1], 1);
+	assert_int_equal(ids[2], 300);
+	assert_int_equal(hb_keyring__site_keys(kr, 9, NULL, 0), 1);
+	assert_int_equal(hb_keyring__site_keys(kr, 5, NULL, 0), 0);
+	assert_int_equal(hb_keyring__key(kr, 4, 0)[0], 0x00);
+	assert_int_equal(hb_keyring__key(kr, 4, 1)[0], 0xff);
+	assert_int_equal(hb_keyring__key(kr, 9, 65535)[0], 0xff);
+	assert_null(hb_keyring__key(kr, 9, 0));
+	assert_null(hb_keyring__key(kr, 4, 2));
+	hb_keyring__free(kr);
+}
+
+/* set() replaces a key id's key, adds up to HB_MAX_KEYS_PER_SITE, remove() keeps the order. */
+static void test_set_and_remove(void **state)
+{
+	struct hb_keyring *kr = hb_keyring__new();
+	uint8_t a[HB_KEY_BYTES], b[HB_KEY_BYTES];
+	uint16_t ids[HB_MAX_KEYS_PER_SITE];
+
+	hb_test_key(a, 1);
+	hb_test_key(b, 2);
+	for (uint16_t id = 10; id < 10 + HB_MAX_KEYS_PER_SITE; id++)
+		assert_int_equal(hb_keyring__set(kr, 3, id, a), 0);
+	assert_int_equal(hb_keyring__set(kr, 3, 99, a), -ENOSPC);
+	assert_int_equal(hb_keyring__set(kr, 3, 11, b), 0); /* replaces */
+	assert_memory_equal(hb_keyring__key(kr, 3, 11), b, HB_KEY_BYTES);
+	assert_int_equal(hb_keyring__set(kr, DT_MAX_SITES, 0, a), -ERANGE);
+	assert_int_equal(hb_keyring__remove(kr, 3, 10), 0);
+	assert_int_equal(hb_keyring__remove(kr, 3, 10), -ENOENT);
+	assert_int_equal(hb_keyring__remove(kr, DT_MAX_SITES, 0), -ENOENT);
+	assert_null(hb_keyring__key(kr, 3, 10));
+	assert_int_equal(hb_keyring__site_keys(kr, 3, ids, 2), 3);
+	assert_int_equal(ids[0], 11);
+	assert_int_equal(ids[1], 12);
+	assert_memory_equal(hb_keyring__key(kr, 3, 11), b, HB_KEY_BYTES);
+	assert_memory_equal(hb_keyring__key(kr, 3, 13), a, HB_KEY_BYTES);
+	assert_int_equal(hb_keyring__count(kr), 3);
+	assert_int_equal(hb_keyring__set(kr, 3, 99, a), 0); /* room again */
 	hb_keyring__free(kr);
 }
 
@@ -112,12 +166,12 @@ static void test_wrong_owner(void **state)
 static void expect_parse_error(const char *text, unsigned int line, const char *what)
 {
 	struct hb_keyring *kr;
-	char want[32];
+	char want[160];
 
 	write_keyfile(text, 0600);
 	assert_int_equal(load(&kr), -EINVAL);
 	assert_null(kr);
-	snprintf(want, sizeof(want), "line %u:", line);
+	snprintf(want, sizeof(want), "%s:%u:", path, line);
 	assert_non_null(strstr(hb_test_log, want));
 	assert_non_null(strstr(hb_test_log, what));
 }
@@ -131,9 +185,19 @@ static void test_parse_errors(void **state)
 	expect_parse_error("64 " KEY_A "\n", 1, "site id");
 	expect_parse_error("-1 " KEY_A "\n", 1, "site id");
 	expect_parse_error("x " KEY_A "\n", 1, "site id");
-	expect_parse_error("0 " KEY_A " extra\n", 1, "expected");
+	expect_parse_error("0 " KEY_A " extra\n", 1, "key id"); /* three tokens: id, key */
+	expect_parse_error("0 1 " KEY_A " extra\n", 1, "expected");
 	expect_parse_error("0\n", 1, "expected");
-	expect_parse_error("0 " KEY_A "\n0 " KEY_B "\n", 2, "has a key already");
+	expect_parse_error("0 " KEY_A "\n0 " KEY_B "\n", 2, "key id 0 already");
+	/* A key without a key id is key id 0: the same key id given explicitly is a duplicate. */
+	expect_parse_error("# c\n0 " KEY_A "\n1 " KEY_A "\n0 0 " KEY_B "\n", 4, "key id 0 already");
+	expect_parse_error("2 7 " KEY_A "\n2 8 " KEY_B "\n2 7 " KEY_B "\n", 3, "key id 7 already");
+	expect_parse_error("2 65536 " KEY_A "\n", 1, "key id");
+	expect_parse_error("2 -1 " KEY_A "\n", 1, "key id");
+	expect_parse_error("2 x " KEY_A "\n", 1, "key id");
+	expect_parse_error("2 1 " KEY_A "\n2 2 " KEY_A "\n2 3 " KEY_A "\n2 4 " KEY_A "\n2 5 " KEY_A
+			   "\n",
+			   5, "4 keys already");
 	expect_parse_error("0 0g0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",
 			   1, "hex digits");
 }
@@ -170,6 +234,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_key_ids),
+		cmocka_unit_test(test_set_and_remove),
 		cmocka_unit_test(test_insecure_modes),
 		cmocka_unit_test(test_wrong_owner),
 		cmocka_unit_test(test_parse_errors),

@@ -136,7 +136,7 @@ static int rx_setup(void **state)
 
 	f->kr = hb_keyring__new();
 	hb_test_key(f->key, SITE);
-	hb_keyring__set(f->kr, SITE, f->key);
+	hb_keyring__set(f->kr, SITE, 0, f->key);
 	hb_receiver__init(&f->rx, f->kr);
 	*state = f;
 	return 0;
@@ -190,7 +190,7 @@ static void test_rx_new_epoch_then_old(void **state)
 	assert_int_equal(rx_feed(f, 100, 3001), -HB_REASON_OLD_EPOCH);
 	assert_int_equal(rx_feed(f, 100, 2999), -HB_REASON_OLD_EPOCH);
 	assert_int_equal(f->rx.counters[HB_REASON_OLD_EPOCH], 2);
-	assert_int_equal(f->rx.site[SITE].epoch, 200);
+	assert_int_equal(f->rx.site[SITE].beacon[0].epoch, 200);
 }
 
 /* Someone without the key claims a newer epoch: counted as bad MAC, the window is untouched. */
@@ -209,7 +209,7 @@ static void test_rx_forged_new_epoch(void **state)
 	/* Had the forgery reset the window, these replays would pass and epoch 100 would die. */
 	assert_int_equal(rx_feed(f, 100, 10), -HB_REASON_REPLAY);
 	assert_int_equal(rx_feed(f, 100, 11), 0);
-	assert_int_equal(f->rx.site[SITE].epoch, 100);
+	assert_int_equal(f->rx.site[SITE].beacon[0].epoch, 100);
 	assert_int_equal(f->rx.counters[HB_REASON_BAD_MAC], 1);
 }
 

@@ -41,7 +41,7 @@ static int open_fixture(void **state, const char *bind_spec, const char *to_host
 
 	f->kr = hb_keyring__new();
 	hb_test_key(f->key, SITE);
-	hb_keyring__set(f->kr, SITE, f->key);
+	hb_keyring__set(f->kr, SITE, 0, f->key);
 	hb_receiver__init(&f->rx, f->kr);
 	*state = f;
 	if (hb_socket__open(bind_spec, &f->rx, &f->sock))

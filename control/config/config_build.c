@@ -195,6 +195,18 @@ static void site_mtu_check(struct cfg_parser *p, unsigned int i, const char *ctx
 			  MTU_MIN_V6);
 }
 
+/* min_supplies counts beacons on mains: a site cannot need more than it has. */
+static void site_beacons_check(struct cfg_parser *p, unsigned int i, const char *ctx)
+{
+	const struct dt_config_site *s = &p->cfg->sites[i];
+	unsigned int n = (unsigned int)__builtin_popcount(s->beacons);
+
+	if (s->min_supplies > n)
+		cfg_error(p, key_line(p->site[i].key, SEC_SITE, "min_supplies") ?: p->site[i].line,
+			  "%smin_supplies %u is more than the site's %u beacon%s", ctx,
+			  s->min_supplies, n, n == 1 ? "" : "s");
+}
+
 static void site_values(const struct cfg_parser *p, unsigned int i, const char *ctx,
 			struct cfg_section_values *v)
 {
@@ -227,6 +239,7 @@ static void build_site(struct cfg_parser *p, unsigned int i, const struct cfg_ti
 	site_tunnel_check(p, i, ctx);
 	site_mtu_check(p, i, ctx);
 	site_timers_check(p, i, ctx, timers, before);
+	site_beacons_check(p, i, ctx);
 }
 
 static void check_site_ids(struct cfg_parser *p)

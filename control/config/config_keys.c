@@ -29,9 +29,10 @@
 #define SITE (1u << SEC_SITE)
 #define BOTH (DETOUR | SITE)
 #define TIMERS "a site's detector timers" /* inherited by sites: compared per site first */
+#define BEACONS "a site's beacons"
 
 static conf_parse_fn parse_interfaces, parse_listen, parse_group, parse_seed, parse_site_id,
-	parse_source_mac, parse_tunnel_remote, parse_tunnel_local;
+	parse_source_mac, parse_tunnel_remote, parse_tunnel_local, parse_beacons;
 static conf_same_fn same_interfaces, same_listen;
 
 #define D(member) CONF_FIELD(struct dt_config, member)
@@ -72,6 +73,9 @@ static const struct conf_key_row rows[] = {
 	  .unit = 1, .def = "1000", .flags = CONF_BARE_MS },
 	{ "phi_threshold", DETOUR, conf_parse_decimal, D(phi_threshold), 0, 16,
 	  .flags = CONF_RESTART },
+	/* The receiver's clock check (docs/heartbeat.md); only with synchronised clocks. */
+	{ "max_skew_ms", DETOUR, conf_parse_duration, D(max_skew_ns), 0, TIMER_MAX_NS, .unit = 1,
+	  .def = "0", .flags = CONF_BARE_MS },
 	/* Flap damping (docs/detector.md, "Flap damping"); a penalty of 0 turns it off. */
 	{ "damping_penalty", DETOUR, conf_parse_uint, D(damping.penalty_per_flap), 0, 1000000,
 	  .def = "1000", .flags = CONF_RESTART },
@@ -113,6 +117,11 @@ static const struct conf_key_row rows[] = {
 	{ "source_mac", SITE, parse_source_mac, S(source_mac) },
 	{ "mtu", SITE, conf_parse_uint, S(mtu), MTU_MIN, 65535, .def = "1500" },
 	{ "failover", SITE, cfg_parse_failover, S(failover), .flags = CONF_LIST | CFG_REFERS },
+	/* Which beacons a site has, and how many on mains it needs (config_build.c checks). */
+	{ "beacons", SITE, parse_beacons, S(beacons), 0, DT_CONFIG_MAX_BEACONS - 1, .def = "0",
+	  .flags = CONF_LIST | CONF_RESTART, .label = BEACONS },
+	{ "min_supplies", SITE, conf_parse_uint, S(min_supplies), 1, DT_CONFIG_MAX_BEACONS,
+	  .def = "1", .flags = CONF_RESTART, .label = BEACONS },
 	/* A site's timers default to the [detour] ones (config_build.c), not to a text. */
 	{ "interval_ms", SITE, conf_parse_duration, S(interval_ns), 1 * MS, INTERVAL_MAX_NS,
 	  .unit = 1, .flags = CONF_BARE_MS | CONF_RESTART, .label = TIMERS },
@@ -312,4 +321,37 @@ static int parse_tunnel_local(const struct conf_key_row *k, const char *text, vo
 	struct dt_config_site *s = base;
 
 	return parse_tunnel_end(k, text, s->tunnel_local, &s->tunnel_local_family, s, r);
+}
+
+/* beacons: the ids, e.g. "0 1"; each once. */
+static int parse_beacons(const struct conf_key_row *k, const char *text, void *base,
+			 const struct conf_report *r)
+{
+	const struct conf_key_row one = { .name = k->name, .size = 1, .max = k->max };
+	uint8_t *mask = &((struct dt_config_site *)base)->beacons;
+	char tok[32];
+	int n, err = 0;
+
+	*mask = 0;
+	while ((n = conf_token(&text, tok, sizeof(tok))) != 0) {
+		uint8_t id;
+
+		if (n < 0 || conf_parse_uint(&one, tok, &id, r)) {
+			if (n < 0)
+				conf_report(r, k, "\"%.16s...\" is not a beacon id", tok);
+			err = -EINVAL;
+		} else if (*mask & (1u << id)) {
+			conf_report(r, k, "beacon %u is listed twice", id);
+			err = -EINVAL;
+		} else {
+			*mask |= (uint8_t)(1u << id);
+		}
+	}
+	if (!err && !*mask) {
+		conf_report(r, k, "no beacon id");
+		err = -EINVAL;
+	}
+	if (err)
+		*mask = 1; /* beacon 0, so that later checks do not cascade */
+	return err;
 }

@@ -26,6 +26,7 @@
 
 #define DT_CONFIG_MAX_INTERFACES 16 /* client-facing ports XDP is attached to */
 #define DT_CONFIG_MAX_LISTEN 8 /* heartbeat listen addresses */
+#define DT_CONFIG_MAX_BEACONS 8 /* beacon ids 0 .. 7 per site (HB_MAX_BEACONS) */
 #define DT_CONFIG_IFNAME_MAX 16 /* IFNAMSIZ, including the NUL */
 #define DT_CONFIG_PATH_MAX 256 /* including the NUL */
 #define DT_CONFIG_SOCKET_PATH_MAX 108 /* sun_path, including the NUL */
@@ -68,6 +69,8 @@ struct dt_config_site {
 	uint32_t multiplier;
 	uint64_t hold_down_ns;
 	uint64_t recovery_timeout_ns;
+	uint8_t beacons; /* the site's beacon ids, one bit each (ids 0 .. 7); default beacon 0 */
+	uint8_t min_supplies; /* drain when fewer live beacons report mains: 1 .. beacons */
 	unsigned int line; /* of the [site NAME] header */
 };
 
@@ -104,6 +107,7 @@ struct dt_config {
 	uint64_t flow_idle_ns; /* a moved flow idle this long no longer pins a recovering site */
 	uint64_t blackout_hold_ns; /* the detector's blackout guard; 0: off (docs/detector.md) */
 	double phi_threshold; /* adaptive detection (phi-accrual); 0: interval x multiplier */
+	uint64_t max_skew_ns; /* refuse heartbeats whose clock is this far from ours; 0: off */
 	struct dt_config_damping damping;
 	uint32_t flow_table_size;
 	uint64_t hash_seed; /* the failover-slot seed: the same on every edge */

@@ -92,6 +92,7 @@ static const struct column site_cols[] = {
 	{ "STATE", "state" },
 	{ "SINCE", "since" },
 	{ "LAST HEARTBEAT", "last_heartbeat" },
+	{ "BEACONS", "beacons_heard" },
 	{ "POWER", "power" },
 	{ "OVERRIDE", "override" },
 	{ "CAUSE", "cause" },
@@ -101,6 +102,24 @@ static const struct column site_cols[] = {
 void render_sites(struct json_object *result)
 {
 	print_table(member(result, "sites"), site_cols, sizeof(site_cols) / sizeof(site_cols[0]));
+}
+
+/* A site whose heartbeat gaps come within a quarter of its detection time (docs/detector.md). */
+static void warn_too_tight(struct json_object *sites)
+{
+	size_t i, n = sites ? json_object_array_length(sites) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *s = json_object_array_get_idx(sites, i);
+
+		if (!json_object_get_boolean(member(s, "detect_too_tight")))
+			continue;
+		printf("WARNING: site %s: timers too tight for this machine: a heartbeat gap of "
+		       "%.3f ms against a detection time of %.3f ms; multiplier %" PRId64
+		       " would hold it\n",
+		       get_str(s, "name"), get_int(s, "max_gap_us") / 1000.0,
+		       get_int(s, "detect_us") / 1000.0, get_int(s, "suggested_multiplier"));
+	}
 }
 
 void render_status(struct json_object *result)
@@ -122,6 +141,7 @@ void render_status(struct json_object *result)
 	if (json_object_get_boolean(member(result, "all_sites_down")))
 		printf("WARNING: every site is down: the dataplane fails open (passes traffic to the "
 		       "kernel)\n");
+	warn_too_tight(member(result, "sites"));
 	printf("\n");
 	render_sites(result);
 }
@@ -200,6 +220,11 @@ void render_event(struct json_object *e, bool json)
 	if (get_int(e, "detect_ms_x1000"))
 		printf(" detected %.3f ms after the last heartbeat",
 		       get_int(e, "detect_ms_x1000") / 1000.0);
+	if (strstr(get_str(e, "cause"), "beacon_"))
+		printf(" beacon %" PRId64, get_int(e, "beacon"));
+	if (get_int(e, "suggested_multiplier"))
+		printf(" max gap %.3f ms, multiplier %" PRId64 " would hold it",
+		       get_int(e, "max_gap_us") / 1000.0, get_int(e, "suggested_multiplier"));
 	if (get_int(e, "apply_us"))
 		printf(", applied %" PRId64 " us later", get_int(e, "apply_us"));
 	printf("\n");

@@ -136,6 +136,8 @@ int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg)
 		hc.phi_threshold = cfg->phi_threshold;
 		hc.hold_down_ns = s->hold_down_ns;
 		hc.recovery_timeout_ns = s->recovery_timeout_ns;
+		hc.beacons = s->beacons;
+		hc.min_supplies = s->min_supplies;
 		hc.damping = (struct health_damping_config){
 			.penalty_per_flap = cfg->damping.penalty_per_flap,
 			.suppress_threshold = cfg->damping.suppress_threshold,
@@ -224,6 +226,8 @@ int detourd_reload(struct detourd *d)
 	ret = ret ?: reload_prefixes(d, d->cfg, new, &prefixes);
 	ret = ret ?: reload_keys(d, new->key_file);
 	ret = ret ?: health__set_blackout_hold(d->health, new->blackout_hold_ns);
+	if (!ret)
+		d->rx.max_skew_ns = new->max_skew_ns;
 	if (ret) {
 		dt_log_err("reload: applying %s failed half way: %s; the dataplane holds a mix, "
 			   "send SIGHUP again after fixing the cause",

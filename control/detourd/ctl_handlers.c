@@ -64,6 +64,52 @@ static struct json_object *power_json(__u32 flags)
 	return arr;
 }
 
+/* Each configured beacon: its id, whether it is heard now, its last heartbeat's age and power. */
+static struct json_object *beacons_json(const struct health_site_status *st, __u64 now)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (unsigned int b = 0; b < HEALTH_MAX_BEACONS; b++) {
+		struct json_object *o;
+
+		if (!(st->beacons & (1u << b)))
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int((int)b));
+		json_object_object_add(o, "live",
+				       json_object_new_boolean(st->beacons_live & (1u << b)));
+		json_object_object_add(
+			o, "last_heartbeat_us_ago",
+			st->beacon_last_ns[b] ?
+				json_object_new_int64((now - st->beacon_last_ns[b]) / 1000) :
+				NULL);
+		json_object_object_add(o, "power", power_json(st->beacon_power_flags[b]));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* The beacons and the observed heartbeat gaps (docs/detector.md, "Several beacons"). */
+static void site_beacons_json(struct json_object *o, const struct health_site_status *st, __u64 now)
+{
+	char text[32];
+
+	json_object_object_add(o, "beacons", beacons_json(st, now));
+	json_object_object_add(o, "beacons_configured",
+			       json_object_new_int(__builtin_popcount(st->beacons)));
+	json_object_object_add(o, "beacons_live",
+			       json_object_new_int(__builtin_popcount(st->beacons_live)));
+	snprintf(text, sizeof(text), "%d/%d%s", __builtin_popcount(st->beacons_live),
+		 __builtin_popcount(st->beacons), st->degraded ? " degraded" : "");
+	json_object_object_add(o, "beacons_heard", json_object_new_string(text));
+	json_object_object_add(o, "degraded", json_object_new_boolean(st->degraded));
+	json_object_object_add(o, "max_gap_us", json_object_new_int64(st->max_gap_ns / 1000));
+	json_object_object_add(o, "detect_too_tight",
+			       json_object_new_boolean(st->detect_too_tight));
+	json_object_object_add(o, "suggested_multiplier",
+			       json_object_new_int64(st->suggested_multiplier));
+}
+
 struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_site *s, __u64 now)
 {
 	struct json_object *o = json_object_new_object();
@@ -109,6 +155,7 @@ struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_
 	json_object_object_add(o, "detect_us", json_object_new_int64(st.detect_ns / 1000));
 	json_object_object_add(o, "blackout_held", json_object_new_boolean(st.blackout_held));
 	json_object_object_add(o, "blackout_holds", json_object_new_int64(st.blackout_holds));
+	site_beacons_json(o, &st, now);
 	return o;
 }
 

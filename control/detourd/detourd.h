@@ -42,6 +42,7 @@ struct detourd_arrival {
 	__u64 arrival_ns;
 	__u32 power_flags;
 	__u16 site;
+	__u8 beacon;
 };
 
 struct detourd_site_rt {

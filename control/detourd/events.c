@@ -31,6 +31,7 @@ struct json_object *detourd_event_json(const struct detourd_event *e)
 	add_u64(o, "seq", e->seq);
 	json_object_object_add(o, "site", json_object_new_string(e->site_name));
 	add_u64(o, "site_id", ev->site);
+	add_u64(o, "beacon", ev->beacon);
 	json_object_object_add(o, "from", json_object_new_string(dt_site_state_name(ev->from)));
 	json_object_object_add(o, "to", json_object_new_string(dt_site_state_name(ev->to)));
 	json_object_object_add(o, "cause", json_object_new_string(health_cause_name(ev->cause)));
@@ -46,6 +47,10 @@ struct json_object *detourd_event_json(const struct detourd_event *e)
 	add_u64(o, "power_flags", ev->power_flags);
 	if (ev->hold_down_ns)
 		add_u64(o, "hold_down_ns", ev->hold_down_ns);
+	if (ev->cause == HEALTH_CAUSE_TIMERS_TOO_TIGHT) {
+		add_u64(o, "max_gap_us", ev->max_gap_ns / 1000);
+		add_u64(o, "suggested_multiplier", ev->suggested_multiplier);
+	}
 	json_object_object_add(o, "penalty", json_object_new_double(ev->penalty));
 	json_object_object_add(o, "all_sites_down",
 			       json_object_new_boolean(ev->flags & HEALTH_EVENT_F_ALL_SITES_DOWN));
@@ -75,15 +80,32 @@ int detourd_open_event_log(struct detourd *d, const char *path)
 	return 0;
 }
 
+/* What a notice's log line says after its cause. */
+static void notice_detail(const struct health_event *ev, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (ev->cause == HEALTH_CAUSE_BLACKOUT_HOLD)
+		snprintf(buf, len, ": silent, but so is every other site; held, not failed");
+	else if (ev->cause == HEALTH_CAUSE_BEACON_SILENT)
+		snprintf(buf, len, ": beacon %u silent, the site is degraded, not failed",
+			 ev->beacon);
+	else if (ev->cause == HEALTH_CAUSE_BEACON_BACK)
+		snprintf(buf, len, ": beacon %u heard again", ev->beacon);
+	else if (ev->cause == HEALTH_CAUSE_TIMERS_TOO_TIGHT)
+		snprintf(buf, len,
+			 ": a heartbeat gap of %.3f ms is within a quarter of the detection time; "
+			 "multiplier %u would hold it",
+			 (double)ev->max_gap_ns / 1e6, ev->suggested_multiplier);
+}
+
 static void log_transition(const struct detourd_event *e)
 {
 	const struct health_event *ev = &e->ev;
+	char detail[160];
 
 	if (ev->flags & HEALTH_EVENT_F_NOTICE) {
-		dt_log_warn("site %s: %s%s", e->site_name, health_cause_name(ev->cause),
-			    ev->cause == HEALTH_CAUSE_BLACKOUT_HOLD ?
-				    ": silent, but so is every other site; held, not failed" :
-				    "");
+		notice_detail(ev, detail, sizeof(detail));
+		dt_log_warn("site %s: %s%s", e->site_name, health_cause_name(ev->cause), detail);
 		return;
 	}
 	dt_log(ev->to == DT_SITE_DOWN ? DT_LOG_WARN : DT_LOG_INFO, "site %s: %s -> %s (%s)%s",

@@ -266,6 +266,15 @@ static int open_heartbeat_sockets(struct detourd *d)
 	int err;
 
 	hb_receiver__init(&d->rx, d->keys);
+	d->rx.max_skew_ns = d->cfg->max_skew_ns;
+	for (i = 0; i < d->cfg->n_sites; i++) {
+		const struct dt_config_site *s = &d->cfg->sites[i];
+
+		if ((err = hb_receiver__set_beacons(&d->rx, s->id, s->beacons))) {
+			dt_log_err("site %s: beacons: %s", s->name, strerror(-err));
+			return err;
+		}
+	}
 	for (i = 0; i < d->cfg->n_listen; i++) {
 		err = hb_socket__open(d->cfg->listen[i].spec, &d->rx, &d->hb[i]);
 		if (err) {
@@ -442,6 +451,7 @@ static void on_heartbeat(const struct hb_heartbeat *hb, void *ctx)
 			.arrival_ns = hb->arrival_ns,
 			.power_flags = hb->power_flags,
 			.site = hb->site_id,
+			.beacon = (__u8)hb->beacon_id,
 		};
 }
 
@@ -464,7 +474,7 @@ static void feed_heartbeats(struct detourd *d)
 	for (i = 0; i < d->n_drained; i++) {
 		const struct detourd_arrival *a = &d->drained[i];
 
-		if (health__heartbeat(d->health, a->site, 0, a->arrival_ns, a->power_flags))
+		if (health__heartbeat(d->health, a->site, a->beacon, a->arrival_ns, a->power_flags))
 			continue; /* a key for a site this configuration does not have */
 		if (a->site < DT_MAX_SITES)
 			d->site_rt[a->site].heartbeats++;

@@ -912,8 +912,16 @@ static void site__observe_gaps(struct health *h, struct health_site *s, unsigned
 	if (!site__too_tight(s, arrival_ns)) {
 		s->too_tight = false;
 	} else if (!s->too_tight) {
+		struct health_event ev =
+			event_at(s->state, HEALTH_CAUSE_TIMERS_TOO_TIGHT, arrival_ns, detected_ns);
+
 		s->too_tight = true;
-		site__notice(h, s, HEALTH_CAUSE_TIMERS_TOO_TIGHT, arrival_ns, detected_ns);
+		ev.from = s->state;
+		ev.flags = HEALTH_EVENT_F_NOTICE;
+		ev.max_gap_ns = gap_max__get(&s->gaps, arrival_ns);
+		ev.suggested_multiplier =
+			gap__suggested_multiplier(ev.max_gap_ns, s->cfg.interval_ns);
+		health__emit(h, s, &ev);
 	}
 }
 

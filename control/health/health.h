@@ -133,6 +133,9 @@ struct health_event {
 	__u64 applied_ns; /* 0 here: the daemon fills it when the dataplane has it */
 	__u64 hold_down_ns; /* DOWN -> RECOVERING/DRAINING: the hold-down that was applied */
 	double penalty; /* damping penalty at deadline_ns */
+	/* timers_too_tight: the largest recent gap and the multiplier that would have held it */
+	__u64 max_gap_ns;
+	__u32 suggested_multiplier;
 };
 
 typedef void (*health_event_fn)(const struct health_event *ev, void *ctx);

@@ -19,6 +19,8 @@
 #   write_config FILE [PREFIX...] the edge's configuration, with these [prefixes] lines
 #   start_daemon / kill_daemon    detourd in the edge namespace (DAEMON_PID, DERR)
 #   start_beacon ID / stop_beacon ID   a site's beacon (BEACON_PID[ID]) / its power is gone
+#   start_beacon_of ID B / stop_beacon ID.B   beacon B of a site (BEACON_PID[ID.B]), --beacon-id B
+#   SITE_EXTRA[ID]                one more "key=value" of site ID's section (write_config)
 #   daemon_and_beacons_up MS      detourd and both beacons, until both sites are UP
 #   ctl, site_state, state_is, map_state, map_state_is, sites_up: what detourd and the maps say
 #
@@ -62,6 +64,7 @@ EVENTS=$TMP/events.jsonl
 DERR=$TMP/detourd.err
 DAEMON_PID=
 declare -A BEACON_PID=()
+declare -A SITE_EXTRA=()
 EXTRA_PIDS=()
 DT_SOCK=$SOCK
 DT_CTL_TIMEOUT_MS=3000
@@ -115,10 +118,10 @@ write_config() {
 			"control_socket=$SOCK" "pin_root=$ROOT" "event_log=$EVENTS"
 		echo
 		dt_conf_section "site pangyo" id=1 delivery=route interface=edge-a \
-			"next_hop_mac=$(mac_of "$NS_A" sa0)" failover=ansan
+			"next_hop_mac=$(mac_of "$NS_A" sa0)" failover=ansan ${SITE_EXTRA[1]:+"${SITE_EXTRA[1]}"}
 		echo
 		dt_conf_section "site ansan" id=2 delivery=route interface=edge-b \
-			"next_hop_mac=$(mac_of "$NS_B" sb0)" failover=pangyo
+			"next_hop_mac=$(mac_of "$NS_B" sb0)" failover=pangyo ${SITE_EXTRA[2]:+"${SITE_EXTRA[2]}"}
 		echo
 		dt_conf_section prefixes "${prefixes[@]}"
 	} >"$file"
@@ -165,7 +168,17 @@ start_beacon() { # SITE_ID [extra beacon args]
 	BEACON_PID[$id]=$DT_BG_PID
 }
 
-stop_beacon() { # SITE_ID: the site's power is gone
+start_beacon_of() { # SITE_ID BEACON_ID [extra beacon args]: one of the site's several beacons
+	local id=$1 b=$2
+	shift 2
+	echo OL >"$TMP/power$id.$b"
+	dt_beacon_argv "$id" "$KEYS" "$(site_edge_addr "$id"):7600" "$INTERVAL_MS"
+	dt_bg "$(site_ns "$id")" "$TMP/beacon$id.$b.log" "$TMP/beacon$id.$b.log" "$DT_BEACON" \
+		"${DT_BEACON_ARGV[@]}" --beacon-id "$b" --status-file "$TMP/power$id.$b" "$@"
+	BEACON_PID[$id.$b]=$DT_BG_PID
+}
+
+stop_beacon() { # SITE_ID or SITE_ID.BEACON_ID: the beacon's power is gone
 	kill -9 "${BEACON_PID[$1]}" 2>/dev/null
 	wait "${BEACON_PID[$1]}" 2>/dev/null
 	unset "BEACON_PID[$1]"

@@ -402,8 +402,103 @@ static void health__emit(struct health *h, const struct health_site *s, struct h
 		h->opts.on_event(ev, h->opts.ctx);
 }
 
+/* A release happens inside a transition to DOWN (health__release_before_down). */
+static void site__transition(struct health *h, struct health_site *s, struct health_event *ev);
+
+static enum health_cause site__recover_cause(const struct health_site *s, __u64 at_ns)
+{
+	__u64 end = site__hold_down_end(s);
+
+	if (at_ns < end || at_ns < s->restored_ns)
+		return HEALTH_CAUSE_LAST_RESORT; /* before the hold-down allows it: only this does */
+	if (at_ns == s->restored_ns && end < at_ns)
+		return HEALTH_CAUSE_OPERATOR_RESTORE;
+	return HEALTH_CAUSE_HOLD_DOWN_PASSED;
+}
+
+static void site__recover_one(struct health *h, struct health_site *s, __u64 at_ns,
+			      __u64 detected_ns, enum health_cause cause)
+{
+	enum dt_site_state to = s->override == HEALTH_OVERRIDE_DRAIN ? DT_SITE_DRAINING :
+								       DT_SITE_RECOVERING;
+	struct health_event ev = event_at(to, cause, at_ns, detected_ns);
+
+	ev.hold_down_ns = at_ns - s->clean_since_ns;
+	site__transition(h, s, &ev);
+}
+
+/*
+ * The clean run of @s, alive now, was alive at @at_ns too: it began by then and has not ended
+ * since. A heartbeat read in the same batch may already be later than @at_ns.
+ */
+static bool site__run_spans(const struct health_site *s, __u64 at_ns)
+{
+	if (s->override == HEALTH_OVERRIDE_FAIL || !s->clean_run || s->clean_since_ns > at_ns)
+		return false;
+	return s->last_arrival_ns >= at_ns || at_ns < site__alive_until(s);
+}
+
+/*
+ * The last resort releases every DOWN site it allows at @at_ns, all at once, so the load of the
+ * dead sites spreads as the failover ranking intends. Chosen before the first moves: afterwards a
+ * site takes new flows and the reason is gone.
+ */
+static void health__release(struct health *h, const struct health_site *due, __u64 at_ns,
+			    __u64 detected_ns)
+{
+	bool released[DT_MAX_SITES];
+	struct health_site *o;
+	int i;
+
+	for (i = 0; i < DT_MAX_SITES; i++) {
+		o = &h->sites[i];
+		released[i] = o == due || (o->configured && o->state == DT_SITE_DOWN &&
+					   (site__recover_deadline(h, o) <= at_ns ||
+					    site__run_spans(o, at_ns)));
+	}
+	for (i = 0; i < DT_MAX_SITES; i++) {
+		if (released[i])
+			site__recover_one(h, &h->sites[i], at_ns, detected_ns,
+					  site__recover_cause(&h->sites[i], at_ns));
+	}
+}
+
+static void site__recover(struct health *h, struct health_site *s, __u64 at_ns, __u64 detected_ns)
+{
+	enum health_cause cause = site__recover_cause(s, at_ns);
+
+	if (cause == HEALTH_CAUSE_LAST_RESORT)
+		health__release(h, s, at_ns, detected_ns);
+	else
+		site__recover_one(h, s, at_ns, detected_ns, cause);
+}
+
+/*
+ * @s, the last site that takes new flows, is about to go DOWN: the sites the last resort allows
+ * are released first, at the same instant, so the dataplane - written once per event - never
+ * holds every site DOWN in between and never fails open to a dead home.
+ */
+static void health__release_before_down(struct health *h, struct health_site *s, __u64 at_ns,
+					__u64 detected_ns)
+{
+	enum dt_site_state was = s->state;
+	bool nowhere;
+
+	if (!dt_state_takes_new_flows(was) || h->no_taker_since_ns)
+		return;
+	s->state = DT_SITE_DOWN;
+	nowhere = health__no_site_takes_new_flows(h);
+	s->state = was;
+	if (!nowhere)
+		return;
+	h->no_taker_since_ns = at_ns; /* as it will be; a release resets it */
+	health__release(h, NULL, at_ns, detected_ns);
+}
+
 static void site__transition(struct health *h, struct health_site *s, struct health_event *ev)
 {
+	if (ev->to == DT_SITE_DOWN)
+		health__release_before_down(h, s, ev->deadline_ns, ev->detected_ns);
 	ev->from = s->state;
 	s->state = ev->to;
 	if (ev->to == DT_SITE_RECOVERING)
@@ -435,56 +530,6 @@ static void site__lose(struct health *h, struct health_site *s, __u64 at_ns, __u
 	s->flaps++;
 	damping__flap(&s->damping, &s->cfg.damping, at_ns);
 	site__transition(h, s, &ev);
-}
-
-static enum health_cause site__recover_cause(const struct health_site *s, __u64 at_ns)
-{
-	__u64 end = site__hold_down_end(s);
-
-	if (at_ns < end || at_ns < s->restored_ns)
-		return HEALTH_CAUSE_LAST_RESORT; /* before the hold-down allows it: only this does */
-	if (at_ns == s->restored_ns && end < at_ns)
-		return HEALTH_CAUSE_OPERATOR_RESTORE;
-	return HEALTH_CAUSE_HOLD_DOWN_PASSED;
-}
-
-static void site__recover_one(struct health *h, struct health_site *s, __u64 at_ns,
-			      __u64 detected_ns, enum health_cause cause)
-{
-	enum dt_site_state to = s->override == HEALTH_OVERRIDE_DRAIN ? DT_SITE_DRAINING :
-								       DT_SITE_RECOVERING;
-	struct health_event ev = event_at(to, cause, at_ns, detected_ns);
-
-	ev.hold_down_ns = at_ns - s->clean_since_ns;
-	site__transition(h, s, &ev);
-}
-
-/*
- * A last resort releases every DOWN site that qualifies at that moment, not just the first: the
- * load of the dead sites is spread as the failover ranking intends.
- */
-static void site__recover(struct health *h, struct health_site *s, __u64 at_ns, __u64 detected_ns)
-{
-	enum health_cause cause = site__recover_cause(s, at_ns);
-	bool released[DT_MAX_SITES] = { false };
-	struct health_site *o;
-	int i;
-
-	if (cause != HEALTH_CAUSE_LAST_RESORT) {
-		site__recover_one(h, s, at_ns, detected_ns, cause);
-		return;
-	}
-	/* Chosen before the first moves: afterwards a site takes new flows and the reason is gone. */
-	for (i = 0; i < DT_MAX_SITES; i++) {
-		o = &h->sites[i];
-		released[i] = o == s || (o->configured && o->state == DT_SITE_DOWN &&
-					 site__recover_deadline(h, o) <= at_ns);
-	}
-	for (i = 0; i < DT_MAX_SITES; i++) {
-		if (released[i])
-			site__recover_one(h, &h->sites[i], at_ns, detected_ns,
-					  site__recover_cause(&h->sites[i], at_ns));
-	}
 }
 
 /* ---- The blackout guard -------------------------------------------------------------------- */

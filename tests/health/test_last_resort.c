@@ -54,17 +54,53 @@ static void test_home_cut_while_failover_suppressed(void **state)
 	beat_all(h, FAILOVER, t, t + 100 * MS, 0); /* the home is cut: only s1, s2 beat */
 	assert_int_equal(state_of(h, 0), DT_SITE_DOWN);
 	assert_int_equal(r->n, first + 3);
-	assert_event(&r->ev[first], 0, DT_SITE_UP, DT_SITE_DOWN, HEALTH_CAUSE_HEARTBEAT_TIMEOUT,
-		     last_home, last_home + TEST_DETECT, last_home + TEST_DETECT);
+	/*
+	 * The releases come before the home's DOWN: the daemon writes the dataplane once per event,
+	 * and in the other order every site was DOWN between two writes and packets failed open to
+	 * the dead home (seen in CI: test-suppressed-failover lost a request in that 0.2 ms).
+	 */
 	for (int i = 1; i <= 2; i++) {
-		ev = &r->ev[first + i];
+		ev = &r->ev[first + i - 1];
 		assert_int_equal(ev->site, i);
 		assert_int_equal(ev->to, DT_SITE_RECOVERING);
 		assert_string_equal(health_cause_name(ev->cause), "last_resort");
 		assert_int_equal(ev->deadline_ns, last_home + TEST_DETECT); /* the same instant */
 	}
+	assert_event(&r->ev[first + 2], 0, DT_SITE_UP, DT_SITE_DOWN, HEALTH_CAUSE_HEARTBEAT_TIMEOUT,
+		     last_home, last_home + TEST_DETECT, last_home + TEST_DETECT);
+	assert_false(r->ev[first + 2].flags & HEALTH_EVENT_F_ALL_SITES_DOWN);
 	assert_int_equal(state_of(h, 1), DT_SITE_RECOVERING);
 	assert_int_equal(state_of(h, 2), DT_SITE_RECOVERING);
+	health__free(h);
+}
+
+/*
+ * The daemon drains a batch of heartbeats before it advances: the failover sites' heartbeats of
+ * the batch are already later than the home's deadline when that deadline is processed. Both
+ * are still released at the deadline (seen in a namespace run: only one was).
+ */
+static void test_release_with_later_heartbeats_in_batch(void **state)
+{
+	struct recorder *r = *state;
+	struct health *h = new_health(r, 3, 0);
+	__u64 last_home, t, deadline;
+
+	t = suppress_failover_sites(h, &last_home);
+	deadline = last_home + TEST_DETECT;
+	beat_all(h, FAILOVER, t, deadline - TEST_INTERVAL / 2, 0);
+	t = deadline + MS; /* the next batch arrives after the home's deadline */
+	assert_int_equal(health__heartbeat(h, 1, 0, t, 0), 0);
+	assert_int_equal(health__heartbeat(h, 2, 0, t + 1000, 0), 0);
+	assert_int_equal(health__advance(h, t + 2000), 0);
+	assert_int_equal(state_of(h, 0), DT_SITE_DOWN);
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(state_of(h, i), DT_SITE_RECOVERING);
+		assert_int_equal(r->ev[r->n - 3 + i - 1].site, i);
+		assert_int_equal(r->ev[r->n - 3 + i - 1].deadline_ns, deadline);
+		assert_string_equal(health_cause_name(r->ev[r->n - 3 + i - 1].cause), "last_resort");
+	}
+	assert_event(last_event(r), 0, DT_SITE_UP, DT_SITE_DOWN, HEALTH_CAUSE_HEARTBEAT_TIMEOUT,
+		     last_home, deadline, t + 2000);
 	health__free(h);
 }
 
@@ -137,6 +173,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_home_cut_while_failover_suppressed, setup),
+		cmocka_unit_test_setup(test_release_with_later_heartbeats_in_batch, setup),
 		cmocka_unit_test_setup(test_restore_clears_suppression, setup),
 		cmocka_unit_test_setup(test_first_site_back_after_total_loss, setup),
 		cmocka_unit_test_setup(test_failed_site_is_no_last_resort, setup),

@@ -6,8 +6,9 @@
 # minutes by the damping model. `detourctl sites` and `site show --json` must say so. Then
 # pangyo, the home of the client's service, loses power under UDP load. Before the last-resort
 # rule every site was DOWN at that point and the dataplane failed open to the dead pangyo; now
-# ansan and sihung go RECOVERING (cause last_resort) at the very deadline that fails pangyo, and
-# every request sent after the reroute is answered by one of them.
+# ansan and sihung go RECOVERING (cause last_resort) at the very deadline that fails pangyo,
+# written to the dataplane before pangyo's DOWN so that no site-less moment exists between the
+# writes, and every request sent after the reroute is answered by one of them.
 . "$(dirname "$0")/lib.sh"
 RATE=500
 test_start
@@ -49,6 +50,8 @@ for s in ansan sihung; do
 	check "$s: released at pangyo's deadline" \
 		eq "$(event "$s" recovering deadline_ns "$seq0")" "$(event pangyo down deadline_ns "$seq0")"
 done
+check "pangyo's DOWN did not leave every site down (the releases came first)" \
+	eq "$(event pangyo down all_sites_down "$seq0")" False
 client_wait udp
 
 check_detection_loss udp

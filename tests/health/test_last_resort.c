@@ -94,10 +94,12 @@ static void test_release_with_later_heartbeats_in_batch(void **state)
 	assert_int_equal(health__advance(h, t + 2000), 0);
 	assert_int_equal(state_of(h, 0), DT_SITE_DOWN);
 	for (int i = 1; i <= 2; i++) {
+		const struct health_event *ev = &r->ev[r->n - 3 + i - 1];
+
 		assert_int_equal(state_of(h, i), DT_SITE_RECOVERING);
-		assert_int_equal(r->ev[r->n - 3 + i - 1].site, i);
-		assert_int_equal(r->ev[r->n - 3 + i - 1].deadline_ns, deadline);
-		assert_string_equal(health_cause_name(r->ev[r->n - 3 + i - 1].cause), "last_resort");
+		assert_int_equal(ev->site, i);
+		assert_int_equal(ev->deadline_ns, deadline);
+		assert_string_equal(health_cause_name(ev->cause), "last_resort");
 	}
 	assert_event(last_event(r), 0, DT_SITE_UP, DT_SITE_DOWN, HEALTH_CAUSE_HEARTBEAT_TIMEOUT,
 		     last_home, deadline, t + 2000);

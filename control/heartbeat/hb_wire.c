@@ -79,52 +79,59 @@ static uint64_t get_be64(const uint8_t *p)
 	return be64toh(v);
 }
 
+/* Where the fields both versions carry sit; version 2 adds beacon id, key id and reserved. */
+struct hb_layout {
+	size_t epoch, seq, sent, interval, power, mac;
+};
+
+static const struct hb_layout layout_v1 = {
+	.epoch = HB_V1_OFF_EPOCH,
+	.seq = HB_V1_OFF_SEQ,
+	.sent = HB_V1_OFF_SENT,
+	.interval = HB_V1_OFF_INTERVAL,
+	.power = HB_V1_OFF_POWER,
+	.mac = HB_V1_OFF_MAC,
+};
+
+static const struct hb_layout layout_v2 = {
+	.epoch = HB_OFF_EPOCH,
+	.seq = HB_OFF_SEQ,
+	.sent = HB_OFF_SENT,
+	.interval = HB_OFF_INTERVAL,
+	.power = HB_OFF_POWER,
+	.mac = HB_OFF_MAC,
+};
+
+static const struct hb_layout *layout_of(uint16_t version)
+{
+	return version == HB_VERSION_1 ? &layout_v1 : &layout_v2;
+}
+
 size_t hb_wire_len(uint16_t version)
 {
-	if (version == HB_VERSION_1)
-		return HB_V1_WIRE_LEN;
-	return version == HB_VERSION ? HB_WIRE_LEN : 0;
-}
-
-/* Where the MAC of a datagram of this version starts (the bytes before it are what it covers). */
-static size_t mac_off(uint16_t version)
-{
-	return version == HB_VERSION_1 ? HB_V1_OFF_MAC : HB_OFF_MAC;
-}
-
-static void encode_v1(const struct hb_msg *m, uint8_t *out)
-{
-	put_be64(out + HB_V1_OFF_EPOCH, m->epoch);
-	put_be64(out + HB_V1_OFF_SEQ, m->seq);
-	put_be64(out + HB_V1_OFF_SENT, m->sent_ns);
-	put_be32(out + HB_V1_OFF_INTERVAL, m->interval_us);
-	put_be32(out + HB_V1_OFF_POWER, m->power_flags);
-}
-
-static void encode_v2(const struct hb_msg *m, uint8_t *out)
-{
-	put_be16(out + HB_OFF_BEACON, m->beacon_id);
-	put_be16(out + HB_OFF_KEY_ID, m->key_id);
-	put_be32(out + HB_OFF_INTERVAL, m->interval_us);
-	put_be64(out + HB_OFF_EPOCH, m->epoch);
-	put_be64(out + HB_OFF_SEQ, m->seq);
-	put_be64(out + HB_OFF_SENT, m->sent_ns);
-	put_be32(out + HB_OFF_POWER, m->power_flags);
-	put_be32(out + HB_OFF_RESERVED, 0);
+	if (version != HB_VERSION_1 && version != HB_VERSION)
+		return 0;
+	return layout_of(version)->mac + HB_MAC_BYTES;
 }
 
 size_t hb_encode(const struct hb_msg *m, uint8_t out[HB_WIRE_LEN])
 {
 	uint16_t version = m->version == HB_VERSION_1 ? HB_VERSION_1 : HB_VERSION;
+	const struct hb_layout *l = layout_of(version);
 
-	memset(out, 0, HB_WIRE_LEN);
+	memset(out, 0, HB_WIRE_LEN); /* the MAC until hb_seal(), and v2's reserved word */
 	put_be32(out + HB_OFF_MAGIC, HB_MAGIC);
 	put_be16(out + HB_OFF_VERSION, version);
 	put_be16(out + HB_OFF_SITE, m->site_id);
-	if (version == HB_VERSION_1)
-		encode_v1(m, out);
-	else
-		encode_v2(m, out);
+	if (version == HB_VERSION) {
+		put_be16(out + HB_OFF_BEACON, m->beacon_id);
+		put_be16(out + HB_OFF_KEY_ID, m->key_id);
+	}
+	put_be64(out + l->epoch, m->epoch);
+	put_be64(out + l->seq, m->seq);
+	put_be64(out + l->sent, m->sent_ns);
+	put_be32(out + l->interval, m->interval_us);
+	put_be32(out + l->power, m->power_flags);
 	return hb_wire_len(version);
 }
 
@@ -136,32 +143,24 @@ static void hb_mac(uint8_t tag[HB_MAC_BYTES], const uint8_t *buf, size_t covered
 
 void hb_seal(uint8_t buf[HB_WIRE_LEN], const uint8_t key[HB_KEY_BYTES])
 {
-	size_t off = mac_off(get_be16(buf + HB_OFF_VERSION));
+	size_t off = layout_of(get_be16(buf + HB_OFF_VERSION))->mac;
 
 	hb_mac(buf + off, buf, off, key);
 }
 
-static void decode_v1(const uint8_t *p, struct hb_msg *out)
+/* A v1 datagram is beacon 0, key 0. v2's reserved word is not read (the MAC still covers it). */
+static void decode_fields(const uint8_t *p, struct hb_msg *out)
 {
-	out->beacon_id = 0;
-	out->key_id = 0;
-	out->epoch = get_be64(p + HB_V1_OFF_EPOCH);
-	out->seq = get_be64(p + HB_V1_OFF_SEQ);
-	out->sent_ns = get_be64(p + HB_V1_OFF_SENT);
-	out->interval_us = get_be32(p + HB_V1_OFF_INTERVAL);
-	out->power_flags = get_be32(p + HB_V1_OFF_POWER);
-}
+	const struct hb_layout *l = layout_of(out->version);
+	bool v2 = out->version == HB_VERSION;
 
-/* The reserved word is not read: receivers ignore it (it is still covered by the MAC). */
-static void decode_v2(const uint8_t *p, struct hb_msg *out)
-{
-	out->beacon_id = get_be16(p + HB_OFF_BEACON);
-	out->key_id = get_be16(p + HB_OFF_KEY_ID);
-	out->interval_us = get_be32(p + HB_OFF_INTERVAL);
-	out->epoch = get_be64(p + HB_OFF_EPOCH);
-	out->seq = get_be64(p + HB_OFF_SEQ);
-	out->sent_ns = get_be64(p + HB_OFF_SENT);
-	out->power_flags = get_be32(p + HB_OFF_POWER);
+	out->beacon_id = v2 ? get_be16(p + HB_OFF_BEACON) : 0;
+	out->key_id = v2 ? get_be16(p + HB_OFF_KEY_ID) : 0;
+	out->epoch = get_be64(p + l->epoch);
+	out->seq = get_be64(p + l->seq);
+	out->sent_ns = get_be64(p + l->sent);
+	out->interval_us = get_be32(p + l->interval);
+	out->power_flags = get_be32(p + l->power);
 }
 
 int hb_decode(const void *buf, size_t len, struct hb_msg *out)
@@ -182,10 +181,7 @@ int hb_decode(const void *buf, size_t len, struct hb_msg *out)
 	if (len != want)
 		return len < want ? -HB_REASON_SHORT : -HB_REASON_LONG;
 	out->site_id = get_be16(p + HB_OFF_SITE);
-	if (out->version == HB_VERSION_1)
-		decode_v1(p, out);
-	else
-		decode_v2(p, out);
+	decode_fields(p, out);
 	return 0;
 }
 
@@ -204,7 +200,7 @@ int hb_verify(const void *buf, size_t len, const struct hb_keyring *kr, struct h
 	if (!key)
 		return hb_keyring__site_keys(kr, m.site_id, NULL, 0) ? -HB_REASON_UNKNOWN_KEY :
 								       -HB_REASON_UNKNOWN_SITE;
-	off = mac_off(m.version);
+	off = layout_of(m.version)->mac;
 	hb_mac(tag, buf, off, key);
 	/* crypto_verify_16 takes the same time wherever the first differing byte is. */
 	if (crypto_verify_16(tag, (const uint8_t *)buf + off) != 0)

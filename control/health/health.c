@@ -402,7 +402,7 @@ static void health__emit(struct health *h, const struct health_site *s, struct h
 		h->opts.on_event(ev, h->opts.ctx);
 }
 
-/* A release happens inside a transition to DOWN (health__release_before_down). */
+/* A release happens inside a transition to DOWN (health__last_resort_before_down). */
 static void site__transition(struct health *h, struct health_site *s, struct health_event *ev);
 
 static enum health_cause site__recover_cause(const struct health_site *s, __u64 at_ns)
@@ -443,8 +443,8 @@ static bool site__run_spans(const struct health_site *s, __u64 at_ns)
  * dead sites spreads as the failover ranking intends. Chosen before the first moves: afterwards a
  * site takes new flows and the reason is gone.
  */
-static void health__release(struct health *h, const struct health_site *due, __u64 at_ns,
-			    __u64 detected_ns)
+static void health__last_resort_release(struct health *h, const struct health_site *due,
+					__u64 at_ns, __u64 detected_ns)
 {
 	bool released[DT_MAX_SITES];
 	struct health_site *o;
@@ -468,7 +468,7 @@ static void site__recover(struct health *h, struct health_site *s, __u64 at_ns, 
 	enum health_cause cause = site__recover_cause(s, at_ns);
 
 	if (cause == HEALTH_CAUSE_LAST_RESORT)
-		health__release(h, s, at_ns, detected_ns);
+		health__last_resort_release(h, s, at_ns, detected_ns);
 	else
 		site__recover_one(h, s, at_ns, detected_ns, cause);
 }
@@ -478,8 +478,8 @@ static void site__recover(struct health *h, struct health_site *s, __u64 at_ns, 
  * are released first, at the same instant, so the dataplane - written once per event - never
  * holds every site DOWN in between and never fails open to a dead home.
  */
-static void health__release_before_down(struct health *h, struct health_site *s, __u64 at_ns,
-					__u64 detected_ns)
+static void health__last_resort_before_down(struct health *h, struct health_site *s, __u64 at_ns,
+					    __u64 detected_ns)
 {
 	enum dt_site_state was = s->state;
 	bool nowhere;
@@ -492,13 +492,13 @@ static void health__release_before_down(struct health *h, struct health_site *s,
 	if (!nowhere)
 		return;
 	h->no_taker_since_ns = at_ns; /* as it will be; a release resets it */
-	health__release(h, NULL, at_ns, detected_ns);
+	health__last_resort_release(h, NULL, at_ns, detected_ns);
 }
 
 static void site__transition(struct health *h, struct health_site *s, struct health_event *ev)
 {
 	if (ev->to == DT_SITE_DOWN)
-		health__release_before_down(h, s, ev->deadline_ns, ev->detected_ns);
+		health__last_resort_before_down(h, s, ev->deadline_ns, ev->detected_ns);
 	ev->from = s->state;
 	s->state = ev->to;
 	if (ev->to == DT_SITE_RECOVERING)
@@ -776,6 +776,13 @@ static void site__apply_power(struct health *h, struct health_site *s, bool warn
 	site__transition(h, s, &ev);
 }
 
+/* Beacon @b of @s is configured, was heard and is still live at @t_ns: its power report counts. */
+static bool site__beacon_counts(const struct health_site *s, unsigned int b, __u64 t_ns)
+{
+	return site__has_beacon(s, b) && s->beacon[b].last_ns &&
+	       beacon__live(s, &s->beacon[b], t_ns);
+}
+
 /*
  * NUT's MINSUPPLIES: the site warns when fewer than min_supplies of its live beacons report mains
  * without a warning. A silent beacon counts neither for nor against: the requirement is capped at
@@ -786,8 +793,7 @@ static bool site__power_warning(const struct health_site *s, __u64 t_ns)
 	unsigned int b, live = 0, mains = 0;
 
 	for (b = 0; b < HEALTH_MAX_BEACONS; b++) {
-		if (!site__has_beacon(s, b) || !s->beacon[b].last_ns ||
-		    !beacon__live(s, &s->beacon[b], t_ns))
+		if (!site__beacon_counts(s, b, t_ns))
 			continue;
 		live++;
 		if (!site__warning(s, s->beacon[b].power_flags))
@@ -802,8 +808,7 @@ static bool site__power_unknown(const struct health_site *s, __u64 t_ns)
 	unsigned int b;
 
 	for (b = 0; b < HEALTH_MAX_BEACONS; b++) {
-		if (site__has_beacon(s, b) && s->beacon[b].last_ns &&
-		    beacon__live(s, &s->beacon[b], t_ns) &&
+		if (site__beacon_counts(s, b, t_ns) &&
 		    (s->beacon[b].power_flags & DT_POWER_UNKNOWN))
 			return true;
 	}

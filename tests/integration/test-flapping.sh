@@ -3,8 +3,8 @@
 # (7) Flapping heartbeats: pangyo's beacon is frozen (SIGSTOP) for 100 ms, five times the
 # detection time, and thawed, three times. The first flap costs the base hold-down (500 ms):
 # pangyo comes back RECOVERING. The second (from RECOVERING) and the third (a bounce while
-# DOWN, or DOWN from RECOVERING again if the machine was slow) add to the damping penalty (docs/detector.md: 1000 per flap, suppressed from 2000 on,
-# half-life 60 s): pangyo then stays DOWN with clean heartbeats for 3 s, six times the base
+# DOWN, or DOWN from RECOVERING again if the machine was slow) add to the damping penalty
+# (docs/detector.md: 1000 per flap, suppressed from 2000 on, half-life 60 s): pangyo then stays DOWN with clean heartbeats for 3 s, six times the base
 # hold-down, and by the model for about two minutes. The penalty that `detourctl site show`
 # reports grows with every flap. Meanwhile the client's UDP flows do not oscillate: each leaves
 # pangyo once, at the first flap, and never comes back, and only the first detection window
@@ -42,7 +42,13 @@ sleep 0.1
 read -r p3 f3 <<<"$(penalty)"
 seq3=$(last_seq)
 echo "# flap 2: penalty $p2 ($f2 flaps); flap 3: penalty $p3 ($f3 flaps)"
-check "three flaps counted ($f3)" eq "$f3" 3
+# Every flap is counted. A machine stall of a tenth of the hold-down while pangyo is DOWN is a
+# bounce too (docs/detector.md), so a loaded machine may count more than the three we made.
+check "every flap counted: 1 <= $f1 < $f2 < $f3, at least 3" \
+	test "$f1" -ge 1 -a "$f1" -lt "$f2" -a "$f2" -lt "$f3" -a "$f3" -ge 3
+if [ "$f3" -gt 3 ]; then
+	echo "# $((f3 - 3)) bounce(s) more than the three flaps made: the machine stalled while DOWN"
+fi
 check "the penalty grows with every flap: $p1 < $p2 < $p3" test "$p1" -lt "$p2" -a "$p2" -lt "$p3"
 check "the penalty passed the suppress threshold 2000 ($p3)" ge "$p3" 2000
 

@@ -69,6 +69,9 @@ static const struct conf_key_row rows[] = {
 	  .flags = CONF_RESTART },
 	{ "event_log", DETOUR, conf_parse_path_or_dash, D(event_log), .def = "-",
 	  .flags = CONF_RESTART },
+	/* What a restart must not forget: states, overrides, replay windows (docs/detector.md). */
+	{ "state_file", DETOUR, conf_parse_path, D(state_file), .def = DT_STATE_FILE_DEFAULT,
+	  .flags = CONF_RESTART },
 	{ "blackout_hold_ms", DETOUR, conf_parse_duration, D(blackout_hold_ns), 0, TIMER_MAX_NS,
 	  .unit = 1, .def = "1000", .flags = CONF_BARE_MS },
 	{ "phi_threshold", DETOUR, conf_parse_decimal, D(phi_threshold), 0, 16,

@@ -23,6 +23,7 @@
 #include "failover_slots.h"
 
 #define DT_CONFIG_PATH_DEFAULT "/etc/detour/detour.conf"
+#define DT_STATE_FILE_DEFAULT "/var/lib/detour/detourd.state"
 
 #define DT_CONFIG_MAX_INTERFACES 16 /* client-facing ports XDP is attached to */
 #define DT_CONFIG_MAX_LISTEN 8 /* heartbeat listen addresses */
@@ -116,6 +117,7 @@ struct dt_config {
 	gid_t control_gid; /* valid if control_group is set */
 	char pin_root[DT_CONFIG_PATH_MAX];
 	char event_log[DT_CONFIG_PATH_MAX]; /* "-" for stdout */
+	char state_file[DT_CONFIG_PATH_MAX];
 	struct dt_config_site sites[DT_MAX_SITES]; /* sorted by id */
 	unsigned int n_sites;
 	struct dt_config_prefix *prefixes; /* sorted by family, address, length */

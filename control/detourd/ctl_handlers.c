@@ -170,6 +170,19 @@ static struct json_object *sites_json(struct detourd *d)
 	return arr;
 }
 
+/* Where the state a restart keeps is, and what this daemon took from it at start. */
+static struct json_object *state_file_json(const struct detourd *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "path", json_object_new_string(d->cfg->state_file));
+	json_object_object_add(o, "in_use", json_object_new_boolean(d->state.map != NULL));
+	json_object_object_add(o, "restored_sites", json_object_new_int((int)d->restored_sites));
+	json_object_object_add(o, "restored_beacons",
+			       json_object_new_int((int)d->restored_beacons));
+	return o;
+}
+
 static int do_status(void *ctx, struct json_object *args, struct json_object **res, char *err,
 		     size_t len)
 {
@@ -182,6 +195,7 @@ static int do_status(void *ctx, struct json_object *args, struct json_object **r
 	json_object_object_add(daemon, "pid", json_object_new_int(getpid()));
 	json_object_object_add(daemon, "uptime", json_object_new_string(up));
 	json_object_object_add(daemon, "config", json_object_new_string(d->config_path));
+	json_object_object_add(daemon, "state_file", state_file_json(d));
 	json_object_object_add(dp, "mode", json_object_new_string(d->dp.ops->mode));
 	json_object_object_add(dp, "interfaces", d->dp.ops->describe(d->dp.impl));
 	*res = json_object_new_object();

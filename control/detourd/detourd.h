@@ -22,6 +22,7 @@
 #include "hb_socket.h"
 #include "health.h"
 #include "recovery.h"
+#include "state_file.h"
 
 #define DETOURD_VERSION "0.1.0"
 #define DETOURD_EVENT_RING 512 /* transitions kept for `detourctl events` */
@@ -72,6 +73,10 @@ struct detourd {
 	struct detourd_arrival drained[DETOURD_HB_PER_WAKEUP * DT_CONFIG_MAX_LISTEN];
 	unsigned int n_drained;
 	struct detourd_recovery recovery;
+	struct state_file state; /* state.map NULL: running without one */
+	struct health_seed saved_seed[DT_MAX_SITES]; /* what the state file holds */
+	unsigned int restored_sites;
+	unsigned int restored_beacons;
 	bool stop;
 	int exit_code; /* of a failed start-up, when more precise than 1 */
 };
@@ -80,6 +85,13 @@ struct detourd {
 int detourd_apply_config(struct detourd *d, const struct dt_config *cfg);
 int detourd_reload(struct detourd *d);
 int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg);
+
+/* restart.c: the state file */
+int detourd_state_open(struct detourd *d);
+void detourd_state_seed(struct detourd *d);
+void detourd_state_restore_replay(struct detourd *d);
+void detourd_state_note_heartbeat(struct detourd *d, __u16 site, __u16 beacon);
+void detourd_state_save(struct detourd *d);
 
 /* events.c */
 void detourd_on_health_event(const struct health_event *ev, void *ctx);

@@ -275,6 +275,7 @@ static int open_heartbeat_sockets(struct detourd *d)
 			return err;
 		}
 	}
+	detourd_state_restore_replay(d);
 	for (i = 0; i < d->cfg->n_listen; i++) {
 		err = hb_socket__open(d->cfg->listen[i].spec, &d->rx, &d->hb[i]);
 		if (err) {
@@ -414,8 +415,12 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	d->config_path = o->config;
 	d->start_ns = dt_mono_ns();
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->state.fd = -1;
 	if (d->epfd < 0 || load_config(o->config, &d->cfg))
 		return -EINVAL;
+	/* before the dataplane: a second detourd on the same state must not touch it */
+	if ((err = detourd_state_open(d)))
+		return err;
 	err = detourd_open_event_log(d, d->cfg->event_log);
 	if (!err && (err = hb_keyring__load(d->cfg->key_file, &d->keys)))
 		dt_log_err("key file %s: %s", d->cfg->key_file, strerror(-err));
@@ -423,6 +428,8 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	err = err ?: detourd_apply_config(d, d->cfg);
 	err = err ?: launch_dataplane(d);
 	err = err ?: open_health(d);
+	if (!err)
+		detourd_state_seed(d);
 	err = err ?: open_heartbeat_sockets(d);
 	err = err ?: open_control_socket(d);
 	err = err ?: open_signals(d);
@@ -446,6 +453,7 @@ static void on_heartbeat(const struct hb_heartbeat *hb, void *ctx)
 	struct detourd *d = ctx;
 	const unsigned int max = sizeof(d->drained) / sizeof(d->drained[0]);
 
+	detourd_state_note_heartbeat(d, hb->site_id, hb->beacon_id);
 	if (d->n_drained < max)
 		d->drained[d->n_drained++] = (struct detourd_arrival){
 			.arrival_ns = hb->arrival_ns,
@@ -564,6 +572,7 @@ static void run(struct detourd *d)
 			ctl_server__process(d->ctl);
 		if (fd_ready(evs, n, d->sigfd))
 			handle_signals(d);
+		detourd_state_save(d);
 	}
 }
 
@@ -580,6 +589,7 @@ static void stop(struct detourd *d)
 	if (d->dp.ops)
 		d->dp.ops->close(d->dp.impl);
 	hb_keyring__free(d->keys);
+	state_file__close(&d->state);
 	if (d->event_log && d->event_log != stdout)
 		fclose(d->event_log);
 	dt_config__free(d->cfg);

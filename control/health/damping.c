@@ -77,3 +77,20 @@ __u64 damping__hold_down_end(const struct damping *d, const struct health_dampin
 	cap = sat_add(clean_since_ns, cfg->max_hold_down_ns);
 	return d->reuse_ns < cap ? d->reuse_ns : cap;
 }
+
+/*
+ * A penalty saved by a previous daemon, whose damping settings may have been others: capped at
+ * this ceiling, and the suppression at the maximum hold-down from @now_ns.
+ */
+void damping__restore(struct damping *d, const struct health_damping_config *cfg, double penalty,
+		      __u64 penalty_ns, __u64 reuse_ns, __u64 now_ns)
+{
+	__u64 latest = sat_add(now_ns, cfg->max_hold_down_ns);
+
+	*d = (struct damping){ 0 };
+	if (!cfg->penalty_per_flap)
+		return;
+	d->penalty = fmin(penalty, damping_ceiling(cfg));
+	d->penalty_ns = penalty_ns < now_ns ? penalty_ns : now_ns;
+	d->reuse_ns = reuse_ns < latest ? reuse_ns : latest;
+}

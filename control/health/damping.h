@@ -27,6 +27,8 @@ int damping_config__validate(const struct health_damping_config *cfg, __u64 hold
 double damping__penalty(const struct damping *d, const struct health_damping_config *cfg,
 			__u64 now_ns);
 void damping__flap(struct damping *d, const struct health_damping_config *cfg, __u64 now_ns);
+void damping__restore(struct damping *d, const struct health_damping_config *cfg, double penalty,
+		      __u64 penalty_ns, __u64 reuse_ns, __u64 now_ns);
 __u64 damping__hold_down_end(const struct damping *d, const struct health_damping_config *cfg,
 			     __u64 hold_down_ns, __u64 clean_since_ns);
 

@@ -6,6 +6,7 @@
  * late the caller's timer fired. docs/detector.md pins down every transition.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ struct health_beacon {
 struct health_site {
 	struct health_site_config cfg;
 	bool configured;
+	bool seeded; /* health__seed_site() gave it a previous daemon's state */
 	bool heard;
 	bool clean_run;
 	bool power_unknown;
@@ -204,9 +206,14 @@ static bool site__warning(const struct health_site *s, __u32 power_flags)
 	return s->cfg.drain_on_unknown_power && (power_flags & DT_POWER_UNKNOWN);
 }
 
-/* Alive on [last arrival, last arrival + detect): a heartbeat exactly at the deadline is late. */
+/*
+ * Alive on [last arrival, last arrival + detect): a heartbeat exactly at the deadline is late. A
+ * seeded site not yet heard (health__seed_site) is alive until the end of its start-up grace.
+ */
 static __u64 site__alive_until(const struct health_site *s)
 {
+	if (!s->heard)
+		return s->grace_end_ns;
 	return sat_add(sat_add(s->last_arrival_ns, s->detect_ns), s->blackout_credit_ns);
 }
 
@@ -321,7 +328,9 @@ static __u64 site__state_deadline(const struct health *h, const struct health_si
 	case DT_SITE_DRAINING:
 		return alive;
 	case DT_SITE_RECOVERING:
-		recovered = sat_add(s->recovering_since_ns, s->cfg.recovery_timeout_ns);
+		/* a seeded site is not UP before it is heard */
+		recovered = s->heard ? sat_add(s->recovering_since_ns, s->cfg.recovery_timeout_ns) :
+				       HEALTH_NO_DEADLINE;
 		return alive < recovered ? alive : recovered;
 	case DT_SITE_DOWN:
 		return site__recover_deadline(h, s);
@@ -636,6 +645,9 @@ static void site__fire(struct health *h, struct health_site *s, __u64 at_ns, __u
 		site__transition(h, s, &ev);
 	} else if (s->state == DT_SITE_DOWN) {
 		site__recover(h, s, at_ns, detected_ns);
+	} else if (!s->heard) { /* seeded, and silent for the start-up grace */
+		ev = event_at(DT_SITE_DOWN, HEALTH_CAUSE_NO_HEARTBEAT, at_ns, detected_ns);
+		site__transition(h, s, &ev);
 	} else if (at_ns >= (s->held ? site__blackout_cap(h, s) : site__alive_until(s))) {
 		/* when both are due at once, lost heartbeats win over the recovery timeout */
 		if (!site__hold(h, s, at_ns, detected_ns))
@@ -1139,7 +1151,7 @@ int health__flows_idle(struct health *h, __u16 site, __u64 now_ns)
 	err = health__operator_site(h, site, now_ns, 0, &s);
 	if (err)
 		return err;
-	if (s->state != DT_SITE_RECOVERING)
+	if (s->state != DT_SITE_RECOVERING || !s->heard)
 		return 0;
 	ev = event_at(DT_SITE_UP, HEALTH_CAUSE_FLOWS_IDLE, now_ns, now_ns);
 	site__transition(h, s, &ev);
@@ -1151,6 +1163,79 @@ int health__set_blackout_hold(struct health *h, __u64 hold_ns)
 	if (!h || hold_ns > HEALTH_MAX_NS)
 		return -EINVAL;
 	h->opts.blackout_hold_ns = hold_ns;
+	return 0;
+}
+
+/* ---- Restart ------------------------------------------------------------------------------- */
+
+static bool seed__valid(const struct health_seed *seed)
+{
+	switch (seed->override) {
+	case HEALTH_OVERRIDE_NONE:
+		break;
+	case HEALTH_OVERRIDE_DRAIN:
+		if (dt_state_takes_new_flows(seed->state))
+			return false;
+		break;
+	case HEALTH_OVERRIDE_FAIL:
+		if (seed->state != DT_SITE_DOWN)
+			return false;
+		break;
+	default:
+		return false;
+	}
+	return seed->state <= DT_SITE_RECOVERING && isfinite(seed->penalty) && seed->penalty >= 0;
+}
+
+static __u64 seed__time(__u64 t_ns, __u64 now_ns)
+{
+	return t_ns < now_ns ? t_ns : now_ns;
+}
+
+int health__seed_site(struct health *h, __u16 site, const struct health_seed *seed)
+{
+	struct health_site *s = health__site(h, site);
+	struct health_event ev;
+
+	if (!s || !seed)
+		return !s ? -ENOENT : -EINVAL;
+	if (!seed__valid(seed))
+		return -EINVAL;
+	if (s->heard || s->seeded)
+		return -EBUSY;
+	s->seeded = true;
+	s->override = seed->override;
+	s->flaps = seed->flaps;
+	damping__restore(&s->damping, &s->cfg.damping, seed->penalty, seed->penalty_ns,
+			 seed->reuse_ns, h->now_ns);
+	if (seed->state == DT_SITE_UNKNOWN)
+		return 0;
+	/* the event's deadline is when the state began (DOWN, RECOVERING), else now */
+	ev = event_at(seed->state, HEALTH_CAUSE_STATE_RESTORED,
+		      seed->since_ns ? seed__time(seed->since_ns, h->now_ns) : h->now_ns,
+		      h->now_ns);
+	site__transition(h, s, &ev);
+	return 0;
+}
+
+int health__site_seed(const struct health *h, __u16 site, struct health_seed *seed)
+{
+	const struct health_site *s;
+
+	if (!h || !seed || site >= DT_MAX_SITES || !h->sites[site].configured)
+		return !h || !seed ? -EINVAL : -ENOENT;
+	s = &h->sites[site];
+	*seed = (struct health_seed){
+		.state = s->state,
+		.override = s->override,
+		.since_ns = s->state == DT_SITE_DOWN	   ? s->down_since_ns :
+			    s->state == DT_SITE_RECOVERING ? s->recovering_since_ns :
+							     0,
+		.flaps = s->flaps,
+		.penalty = s->damping.penalty,
+		.penalty_ns = s->damping.penalty_ns,
+		.reuse_ns = s->damping.reuse_ns,
+	};
 	return 0;
 }
 

@@ -57,6 +57,8 @@ enum health_cause {
 	HEALTH_CAUSE_BEACON_BACK = 18, /* notice: that beacon is heard again */
 	/* notice: the site's largest recent heartbeat gap is within a quarter of its detection time */
 	HEALTH_CAUSE_TIMERS_TOO_TIGHT = 19,
+	/* UNKNOWN -> the state a previous detourd left (health__seed_site), before any heartbeat */
+	HEALTH_CAUSE_STATE_RESTORED = 20,
 	HEALTH_CAUSE_MAX,
 };
 
@@ -185,6 +187,21 @@ struct health_site_status {
 	__u32 suggested_multiplier; /* smallest m with interval x m > max_gap_ns x 5/4 */
 };
 
+/*
+ * What a restarted daemon needs to go on where the last one stopped (docs/detector.md, "Restart"):
+ * the state, the override, when the state began, and the damping. Times are CLOCK_MONOTONIC, so
+ * a seed is only good within one boot; the override is good across boots.
+ */
+struct health_seed {
+	enum dt_site_state state;
+	enum health_override override;
+	__u64 since_ns; /* DOWN: when it went down; RECOVERING: when it began; else 0 */
+	__u64 flaps;
+	double penalty; /* the damping penalty as of penalty_ns, not decayed */
+	__u64 penalty_ns;
+	__u64 reuse_ns; /* suppressed until then; 0 if not */
+};
+
 /* Operator requests: refuse (-EBUSY) to leave no site up unless this is given. */
 #define HEALTH_F_FORCE (1u << 0)
 
@@ -214,6 +231,17 @@ int health__flows_idle(struct health *h, __u16 site, __u64 now_ns);
 int health__set_blackout_hold(struct health *h, __u64 hold_ns);
 
 int health__site_status(const struct health *h, __u16 site, struct health_site_status *st);
+/* The site's seed, to be saved. 0, -EINVAL or -ENOENT. */
+int health__site_seed(const struct health *h, __u16 site, struct health_seed *seed);
+/*
+ * Start a site not yet heard from where a previous daemon left it, at the library's current time:
+ * a transition UNKNOWN -> seed->state (cause state_restored) unless that is UNKNOWN. A DOWN site
+ * then needs its hold-down of fresh heartbeats, a RECOVERING one keeps its moved flows, and a
+ * site that serves flows goes DOWN (no_heartbeat) if it is not heard within the start-up grace.
+ * Times later than now are taken as now. -EBUSY once the site was heard or seeded; -EINVAL for
+ * a state, override or penalty that cannot be, or an override its state contradicts.
+ */
+int health__seed_site(struct health *h, __u16 site, const struct health_seed *seed);
 bool health__all_sites_down(const struct health *h);
 __u64 health__now(const struct health *h);
 

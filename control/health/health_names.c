@@ -26,6 +26,7 @@ static const char *const cause_names[HEALTH_CAUSE_MAX] = {
 	[HEALTH_CAUSE_BEACON_SILENT] = "beacon_silent",
 	[HEALTH_CAUSE_BEACON_BACK] = "beacon_back",
 	[HEALTH_CAUSE_TIMERS_TOO_TIGHT] = "timers_too_tight",
+	[HEALTH_CAUSE_STATE_RESTORED] = "state_restored",
 };
 
 static const char *const override_names[] = {

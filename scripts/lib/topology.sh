@@ -312,7 +312,7 @@ dt_topo_config() {
 			"hold_down_ms=$DT_HOLD_DOWN_MS" "recovery_timeout_ms=$DT_RECOVERY_MS" \
 			"flow_idle_ms=$DT_FLOW_IDLE_MS" "phi_threshold=${DT_PHI_THRESHOLD:-0}" \
 			"control_socket=$DT_WORK/detourd.sock" "pin_root=$DT_WORK/bpffs/detour" \
-			"event_log=$DT_WORK/events.jsonl"
+			"event_log=$DT_WORK/events.jsonl" "state_file=$DT_WORK/detourd.state"
 		for site in $DT_SITES; do dt_config_site "$site"; done
 		echo
 		dt_conf_section prefixes "prefix=${DT_SERVICE_V4%.*}.0/24 $first" \

@@ -115,7 +115,8 @@ write_config() {
 			"heartbeat_listen=198.18.2.1:7600 198.18.3.1:7600" "key_file=$KEYS" \
 			"interval_ms=$INTERVAL_MS" "multiplier=$MULTIPLIER" "hold_down_ms=$HOLD_DOWN_MS" \
 			"recovery_timeout_ms=$RECOVERY_TIMEOUT_MS" flow_idle_ms=100 flow_table_size=4096 \
-			"control_socket=$SOCK" "pin_root=$ROOT" "event_log=$EVENTS"
+			"control_socket=$SOCK" "pin_root=$ROOT" "event_log=$EVENTS" \
+			"state_file=$TMP/detourd.state"
 		echo
 		dt_conf_section "site pangyo" id=1 delivery=route interface=edge-a \
 			"next_hop_mac=$(mac_of "$NS_A" sa0)" failover=ansan ${SITE_EXTRA[1]:+"${SITE_EXTRA[1]}"}

@@ -149,6 +149,7 @@ static const struct reload_case reload_cases[] = {
 	{ SEC_DETOUR, NULL, "control_group", "", "root" },
 	{ SEC_DETOUR, NULL, "pin_root", "/sys/fs/bpf/detour", "/sys/fs/bpf/detour2" },
 	{ SEC_DETOUR, NULL, "event_log", "-", "/var/log/detour/events.jsonl" },
+	{ SEC_DETOUR, NULL, "state_file", "/var/lib/detour/detourd.state", "/var/lib/detour/b" },
 	{ SEC_DETOUR, NULL, "blackout_hold_ms", "1000", "250" },
 	{ SEC_DETOUR, NULL, "phi_threshold", "0", "8" },
 	{ SEC_DETOUR, NULL, "max_skew_ms", "0", "500" },

@@ -23,6 +23,7 @@ heartbeat_listen = 198.18.0.1:7600
 key_file = $TMP/keys
 control_socket = $TMP/detourd.sock
 event_log = $TMP/events.jsonl
+state_file = $TMP/detourd.state
 
 [site pangyo]
 id = 1

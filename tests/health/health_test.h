@@ -43,6 +43,15 @@ static inline void recorder_cb(const struct health_event *ev, void *ctx)
 	r->ev[r->n++] = *ev;
 }
 
+/* cmocka setup: every test of a file shares one recorder (large: not on the stack). */
+static inline int recorder_setup(void **state)
+{
+	static struct recorder r;
+
+	*state = &r;
+	return 0;
+}
+
 static inline void test_site_config(struct health_site_config *cfg, __u16 id, const char *name)
 {
 	health_site_config__init(cfg, id, name);

@@ -163,22 +163,14 @@ static void test_failed_site_is_no_last_resort(void **state)
 	health__free(h);
 }
 
-static int setup(void **state)
-{
-	static struct recorder r;
-
-	*state = &r;
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_home_cut_while_failover_suppressed, setup),
-		cmocka_unit_test_setup(test_release_with_later_heartbeats_in_batch, setup),
-		cmocka_unit_test_setup(test_restore_clears_suppression, setup),
-		cmocka_unit_test_setup(test_first_site_back_after_total_loss, setup),
-		cmocka_unit_test_setup(test_failed_site_is_no_last_resort, setup),
+		cmocka_unit_test_setup(test_home_cut_while_failover_suppressed, recorder_setup),
+		cmocka_unit_test_setup(test_release_with_later_heartbeats_in_batch, recorder_setup),
+		cmocka_unit_test_setup(test_restore_clears_suppression, recorder_setup),
+		cmocka_unit_test_setup(test_first_site_back_after_total_loss, recorder_setup),
+		cmocka_unit_test_setup(test_failed_site_is_no_last_resort, recorder_setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

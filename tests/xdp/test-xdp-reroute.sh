@@ -99,7 +99,7 @@ write_config() {
 		dt_conf_section detour interfaces=edge0 heartbeat_listen=127.0.0.1:7600 \
 			"key_file=$TMP/keys" interval_ms=10 multiplier=3 hold_down_ms=500 \
 			recovery_timeout_ms=2000 "control_socket=$SOCK" "pin_root=$PIN" \
-			"event_log=$TMP/events.jsonl"
+			"event_log=$TMP/events.jsonl" "state_file=$TMP/detourd.state"
 		echo
 		dt_conf_section "site pangyo" id=1 delivery=route interface=edge-a \
 			"next_hop_mac=$(dt_mac_of dxa sa0)" failover=ansan

@@ -80,6 +80,7 @@ struct detourd {
 int detourd_apply_config(struct detourd *d, const struct dt_config *cfg);
 int detourd_reload(struct detourd *d);
 int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg);
+int detourd_set_sources(struct detourd *d, const struct dt_config *cfg);
 
 /* events.c */
 void detourd_on_health_event(const struct health_event *ev, void *ctx);

@@ -20,12 +20,6 @@
 #define SITE 5
 #define OTHER_SITE 6
 
-struct src_fixture {
-	struct hb_keyring *kr;
-	uint8_t key[HB_KEY_BYTES];
-	struct hb_receiver rx;
-};
-
 /* "198.18.1.2" or "2001:db8::1" as the receiver sees a sender. */
 static struct hb_ip ip(const char *text)
 {
@@ -47,30 +41,18 @@ static struct hb_source source(uint8_t beacon, const char *text, uint8_t len)
 
 static int src_setup(void **state)
 {
-	struct src_fixture *f = calloc(1, sizeof(*f));
+	struct hb_rx_fixture *f;
 
-	assert_non_null(f);
-	f->kr = hb_keyring__new();
-	hb_test_key(f->key, SITE);
-	hb_keyring__set(f->kr, SITE, 0, f->key);
+	if (hb_rx_fixture__setup(state, SITE))
+		return -1;
+	f = *state;
 	hb_keyring__set(f->kr, OTHER_SITE, 0, f->key);
-	hb_receiver__init(&f->rx, f->kr);
 	hb_receiver__set_beacons(&f->rx, SITE, 0x3);
-	*state = f;
-	return 0;
-}
-
-static int src_teardown(void **state)
-{
-	struct src_fixture *f = *state;
-
-	hb_keyring__free(f->kr);
-	free(f);
 	return 0;
 }
 
 /* The sources of the brief's example: beacon 0 one address, beacon 1 a v4 and a v6 prefix. */
-static void set_example(struct src_fixture *f)
+static void set_example(struct hb_rx_fixture *f)
 {
 	const struct hb_source v[] = {
 		source(0, "198.18.1.2", 32),
@@ -82,7 +64,7 @@ static void set_example(struct src_fixture *f)
 }
 
 /* A correctly sealed heartbeat of (site, beacon) from the address from (NULL: not known). */
-static int feed_site(struct src_fixture *f, uint16_t site, uint16_t beacon, uint64_t seq,
+static int feed_site(struct hb_rx_fixture *f, uint16_t site, uint16_t beacon, uint64_t seq,
 		     const char *from)
 {
 	uint8_t wire[HB_TEST_V2_LEN];
@@ -95,7 +77,7 @@ static int feed_site(struct src_fixture *f, uint16_t site, uint16_t beacon, uint
 	return hb_receiver__process_from(&f->rx, wire, len, from ? &a : NULL, 0, &out);
 }
 
-static int feed(struct src_fixture *f, uint16_t beacon, uint64_t seq, const char *from)
+static int feed(struct hb_rx_fixture *f, uint16_t beacon, uint64_t seq, const char *from)
 {
 	return feed_site(f, SITE, beacon, seq, from);
 }
@@ -106,7 +88,7 @@ static int feed(struct src_fixture *f, uint16_t beacon, uint64_t seq, const char
  */
 static void test_wrong_source_leaves_window(void **state)
 {
-	struct src_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	struct hb_beacon_state st;
 
 	set_example(f);
@@ -127,7 +109,7 @@ static void test_wrong_source_leaves_window(void **state)
 /* The source check needs no key: a bad MAC from the wrong address is wrong-source, not bad-mac. */
 static void test_source_before_mac(void **state)
 {
-	struct src_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	uint8_t wire[HB_TEST_V2_LEN], wrong[HB_KEY_BYTES];
 	struct hb_ip from = ip("198.18.7.7"), good = ip("198.18.1.2");
 	struct hb_msg out;
@@ -151,7 +133,7 @@ static void test_source_before_mac(void **state)
 
 static void test_v4_prefixes(void **state)
 {
-	struct src_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	const struct hb_source v[] = { source(1, "198.18.2.0", 24), source(1, "198.18.4.8", 29) };
 	uint64_t seq = 1;
 
@@ -172,7 +154,7 @@ static void test_v4_prefixes(void **state)
 
 static void test_v6_prefixes(void **state)
 {
-	struct src_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	const struct hb_source v[] = { source(1, "2001:db8:5::", 64), source(1, "2001:db8:6::", 61),
 				       source(1, "2001:db8:7::9", 128) };
 	uint64_t seq = 1;
@@ -193,7 +175,7 @@ static void test_v6_prefixes(void **state)
 /* No sources: from anywhere, unknown sender included. That is every site after init. */
 static void test_no_list_any_source(void **state)
 {
-	struct src_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	const struct hb_source only_1[] = { source(1, "198.18.2.0", 24) };
 
 	assert_int_equal(feed(f, 0, 1, "198.18.200.1"), 0);
@@ -215,7 +197,7 @@ static void test_no_list_any_source(void **state)
 /* A swap (SIGHUP) replaces the site's list whole and keeps its replay state. */
 static void test_replace_keeps_window(void **state)
 {
-	struct src_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	const struct hb_source moved[] = { source(0, "198.18.1.9", 32) };
 
 	set_example(f);
@@ -230,7 +212,7 @@ static void test_replace_keeps_window(void **state)
 
 static void test_set_sources_refusals(void **state)
 {
-	struct src_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	struct hb_source v[HB_MAX_SOURCES + 1];
 
 	for (unsigned int i = 0; i <= HB_MAX_SOURCES; i++)
@@ -253,7 +235,7 @@ static void test_set_sources_refusals(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, src_setup, src_teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, src_setup, hb_rx_fixture__teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_wrong_source_leaves_window),
 		T(test_source_before_mac),

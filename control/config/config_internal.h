@@ -120,6 +120,9 @@ int cfg_parse_prefix(struct cfg_parser *p, unsigned int line, const char *s,
 		     struct dt_config_prefix *out);
 int cfg_parse_listen(struct cfg_parser *p, unsigned int line, const char *s,
 		     struct dt_config_listen *out);
+/* "ADDRESS" or "ADDRESS/LENGTH", host bits zero, into out's net and len; reported as key k. */
+int cfg_parse_net(const struct conf_key_row *k, const char *s, struct hb_source *out,
+		  const struct conf_report *r);
 
 /* config_build.c */
 void cfg_build(struct cfg_parser *p);

@@ -32,7 +32,8 @@
 #define BEACONS "a site's beacons"
 
 static conf_parse_fn parse_interfaces, parse_listen, parse_group, parse_seed, parse_site_id,
-	parse_source_mac, parse_tunnel_remote, parse_tunnel_local, parse_beacons;
+	parse_source_mac, parse_tunnel_remote, parse_tunnel_local, parse_beacons,
+	parse_beacon_sources;
 static conf_same_fn same_interfaces, same_listen;
 
 #define D(member) CONF_FIELD(struct dt_config, member)
@@ -125,6 +126,9 @@ static const struct conf_key_row rows[] = {
 	  .flags = CONF_LIST | CONF_RESTART, .label = BEACONS },
 	{ "min_supplies", SITE, conf_parse_uint, S(min_supplies), 1, DT_CONFIG_MAX_BEACONS,
 	  .def = "1", .flags = CONF_RESTART, .label = BEACONS },
+	/* Where each beacon may send from; after "beacons", whose ids it checks. A reload applies it. */
+	{ "beacon_sources", SITE, parse_beacon_sources, S(sources), 0, DT_CONFIG_MAX_BEACONS - 1,
+	  .flags = CONF_LIST },
 	/* A site's timers default to the [detour] ones (config_build.c), not to a text. */
 	{ "interval_ms", SITE, conf_parse_duration, S(interval_ns), 1 * MS, INTERVAL_MAX_NS,
 	  .unit = 1, .flags = CONF_BARE_MS | CONF_RESTART, .label = TIMERS },
@@ -357,4 +361,92 @@ static int parse_beacons(const struct conf_key_row *k, const char *text, void *b
 	if (err)
 		*mask = 1; /* beacon 0, so that later checks do not cascade */
 	return err;
+}
+
+/* The site's beacon ids as written in beacons: "0 1". */
+static const char *beacon_ids(uint8_t mask, char buf[32])
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned int b = 0; b < DT_CONFIG_MAX_BEACONS; b++)
+		if (mask & (1u << b))
+			n += (size_t)snprintf(buf + n, 32 - n, "%s%u", n ? " " : "", b);
+	return buf;
+}
+
+static bool source_listed(const struct dt_config_site *s, const struct hb_source *src)
+{
+	for (unsigned int i = 0; i < s->n_sources; i++)
+		if (s->sources[i].beacon_id == src->beacon_id && s->sources[i].len == src->len &&
+		    !memcmp(&s->sources[i].net, &src->net, sizeof(src->net)))
+			return true;
+	return false;
+}
+
+/* One "ID ADDRESS[/LENGTH]" of beacon_sources into the site. 0, -EINVAL, or -ENOSPC: full. */
+static int source_entry(const struct conf_key_row *k, const char *entry, struct dt_config_site *s,
+			const struct conf_report *r)
+{
+	const struct conf_key_row one = { .name = k->name, .size = 1, .max = k->max };
+	char id[16], net[64], extra[8], ids[32];
+	struct hb_source src = { 0 };
+	const char *t = entry;
+	int n = conf_token(&t, id, sizeof(id));
+
+	if (!n) {
+		conf_report(r, k, "an empty entry (a comma too many?)");
+		return -EINVAL;
+	}
+	if (n < 0 || conf_token(&t, net, sizeof(net)) <= 0 ||
+	    conf_token(&t, extra, sizeof(extra))) {
+		conf_report(r, k,
+			    "\"%s\" is not BEACON-ID ADDRESS[/LENGTH] (commas separate entries)",
+			    entry + strspn(entry, " \t"));
+		return -EINVAL;
+	}
+	if (conf_parse_uint(&one, id, &src.beacon_id, r) || cfg_parse_net(k, net, &src, r))
+		return -EINVAL;
+	if (!(s->beacons & (1u << src.beacon_id))) {
+		conf_report(r, k, "beacon %u is not one of the site's beacons (%s)", src.beacon_id,
+			    beacon_ids(s->beacons, ids));
+		return -EINVAL;
+	}
+	if (source_listed(s, &src)) {
+		conf_report(r, k, "\"%s\" is listed twice for beacon %u", net, src.beacon_id);
+		return -EINVAL;
+	}
+	if (s->n_sources == HB_MAX_SOURCES) {
+		conf_report(r, k, "more than %d entries, the most a site may have", HB_MAX_SOURCES);
+		return -ENOSPC;
+	}
+	s->sources[s->n_sources++] = src;
+	return 0;
+}
+
+/* beacon_sources: "ID ADDRESS[/LENGTH], ...", every ID one of the site's beacons. */
+static int parse_beacon_sources(const struct conf_key_row *k, const char *text, void *base,
+				const struct conf_report *r)
+{
+	struct dt_config_site *s = base;
+	char entry[128];
+	int err = 0, e;
+
+	s->n_sources = 0;
+	for (const char *at = text, *comma; at && err != -ENOSPC; at = comma ? comma + 1 : NULL) {
+		size_t n;
+
+		comma = strchr(at, ',');
+		n = comma ? (size_t)(comma - at) : strlen(at);
+		snprintf(entry, sizeof(entry), "%.*s", (int)n, at);
+		if (n >= sizeof(entry)) {
+			conf_report(r, k, "\"%.16s...\" is longer than an entry can be",
+				    entry + strspn(entry, " \t"));
+			e = -EINVAL;
+		} else {
+			e = source_entry(k, entry, s, r);
+		}
+		err = e ?: err;
+	}
+	return err ? -EINVAL : 0;
 }

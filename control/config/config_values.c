@@ -93,6 +93,47 @@ int cfg_parse_prefix(struct cfg_parser *p, unsigned int line, const char *s,
 	return 0;
 }
 
+/* "ADDRESS[/LENGTH]"; no length: the whole address. 0, -EINVAL (address) or -ERANGE (length). */
+static int net_split(const char *s, struct hb_ip *ip, uint64_t *len)
+{
+	const char *slash = strchr(s, '/');
+	char addr[64];
+
+	if ((slash ? (size_t)(slash - s) : strlen(s)) >= sizeof(addr))
+		return -EINVAL;
+	snprintf(addr, sizeof(addr), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
+	if (conf_addr_parse(addr, &ip->family, ip->addr))
+		return -EINVAL;
+	*len = family_bits(ip->family);
+	return slash && conf_decimal_u64(slash + 1, len) ? -ERANGE : 0;
+}
+
+int cfg_parse_net(const struct conf_key_row *k, const char *s, struct hb_source *out,
+		  const struct conf_report *r)
+{
+	char text[INET6_ADDRSTRLEN];
+	uint64_t len;
+	int err = net_split(s, &out->net, &len);
+
+	if (err == -EINVAL) {
+		conf_report(r, k, "\"%s\" is not an IPv4 or IPv6 address or prefix", s);
+		return err;
+	}
+	if (err || len > family_bits(out->net.family)) {
+		conf_report(r, k, "\"%s\": the prefix length must be 0 .. %u", s,
+			    family_bits(out->net.family));
+		return -EINVAL;
+	}
+	out->len = (uint8_t)len;
+	if (!host_bits_clear(out->net.addr, out->len, family_bits(out->net.family))) {
+		addr_to_string(out->net.family, out->net.addr, text, sizeof(text));
+		conf_report(r, k, "\"%s\" has host bits set (did you mean %s/%u?)", s, text,
+			    out->len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cfg_parse_listen(struct cfg_parser *p, unsigned int line, const char *s,
 		     struct dt_config_listen *out)
 {

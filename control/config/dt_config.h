@@ -21,6 +21,7 @@
 
 #include "dataplane/core/detour_abi.h"
 #include "failover_slots.h"
+#include "hb.h"
 
 #define DT_CONFIG_PATH_DEFAULT "/etc/detour/detour.conf"
 #define DT_STATE_FILE_DEFAULT "/var/lib/detour/detourd.state"
@@ -72,6 +73,9 @@ struct dt_config_site {
 	uint64_t recovery_timeout_ns;
 	uint8_t beacons; /* the site's beacon ids, one bit each (ids 0 .. 7); default beacon 0 */
 	uint8_t min_supplies; /* drain when fewer live beacons report mains: 1 .. beacons */
+	/* beacon_sources in the order written; a beacon with none may send from anywhere. */
+	struct hb_source sources[HB_MAX_SOURCES];
+	unsigned int n_sources;
 	unsigned int line; /* of the [site NAME] header */
 };
 

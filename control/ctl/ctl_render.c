@@ -197,6 +197,24 @@ void render_flows(struct json_object *result)
 	       get_int(result, "total"));
 }
 
+/* The receiver's counters that are not zero, by reason: "heartbeats: accepted 812, ...". */
+static void render_heartbeat_counters(struct json_object *hb)
+{
+	const char *sep = "";
+
+	if (!hb || !json_object_is_type(hb, json_type_object))
+		return;
+	printf("heartbeats:");
+	json_object_object_foreach(hb, reason, count)
+	{
+		if (json_object_get_int64(count)) {
+			printf("%s %s %" PRId64, sep, reason, json_object_get_int64(count));
+			sep = ",";
+		}
+	}
+	printf("%s\n", *sep ? "" : " none");
+}
+
 void render_stats(struct json_object *result)
 {
 	static const struct column cols[] = {
@@ -207,6 +225,7 @@ void render_stats(struct json_object *result)
 	};
 
 	print_table(member(result, "counters"), cols, 4);
+	render_heartbeat_counters(member(result, "heartbeats"));
 }
 
 void render_event(struct json_object *e, bool json)

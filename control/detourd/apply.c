@@ -154,6 +154,21 @@ int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg)
 	return 0;
 }
 
+/* Where each site's beacons may send from: at start and on SIGHUP (same sites, validated). */
+int detourd_set_sources(struct detourd *d, const struct dt_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->n_sites; i++) {
+		const struct dt_config_site *s = &cfg->sites[i];
+		int err = hb_receiver__set_sources(&d->rx, s->id, s->sources, s->n_sources);
+
+		if (err) {
+			dt_log_err("site %s: beacon_sources: %s", s->name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 /* ---- SIGHUP ----------------------------------------------------------------------------- */
 
 /*
@@ -226,6 +241,7 @@ int detourd_reload(struct detourd *d)
 	ret = ret ?: reload_prefixes(d, d->cfg, new, &prefixes);
 	ret = ret ?: reload_keys(d, new->key_file);
 	ret = ret ?: health__set_blackout_hold(d->health, new->blackout_hold_ns);
+	ret = ret ?: detourd_set_sources(d, new);
 	if (!ret)
 		d->rx.max_skew_ns = new->max_skew_ns;
 	if (ret) {

@@ -85,6 +85,7 @@ struct detourd {
 int detourd_apply_config(struct detourd *d, const struct dt_config *cfg);
 int detourd_reload(struct detourd *d);
 int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg);
+int detourd_set_sources(struct detourd *d, const struct dt_config *cfg);
 
 /* restart.c: the state file */
 int detourd_state_open(struct detourd *d);

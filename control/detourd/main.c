@@ -275,6 +275,8 @@ static int open_heartbeat_sockets(struct detourd *d)
 			return err;
 		}
 	}
+	if ((err = detourd_set_sources(d, d->cfg)))
+		return err;
 	detourd_state_restore_replay(d);
 	for (i = 0; i < d->cfg->n_listen; i++) {
 		err = hb_socket__open(d->cfg->listen[i].spec, &d->rx, &d->hb[i]);

@@ -83,6 +83,7 @@ enum hb_reason {
 	HB_REASON_REPLAY = 11, /* sequence already seen in the window */
 	HB_REASON_UNKNOWN_KEY = 12, /* the site has keys, none with this key id */
 	HB_REASON_UNKNOWN_BEACON = 13, /* authentic, but the beacon id is not one of the site's */
+	HB_REASON_WRONG_SOURCE = 14, /* not from a source the (site, beacon) may send from */
 	HB_REASON_MAX,
 };
 
@@ -134,6 +135,8 @@ void hb_keyring__free(struct hb_keyring *kr);
 
 /* Header checks, the key by (site, key id), then the MAC in constant time. 0 or -reason. */
 int hb_verify(const void *buf, size_t len, const struct hb_keyring *kr, struct hb_msg *out);
+/* The key and MAC checks of hb_verify() for a datagram hb_decode() accepted as m. */
+int hb_verify_decoded(const void *buf, const struct hb_keyring *kr, const struct hb_msg *m);
 
 /* ---- Replay window (RFC 6479) ------------------------------------------------------------- */
 
@@ -154,6 +157,26 @@ int hb_replay_window__check(const struct hb_replay_window *w, uint64_t seq);
 /* Record an accepted seq (after check() said 0 and the MAC was good). */
 void hb_replay_window__update(struct hb_replay_window *w, uint64_t seq);
 
+/* ---- Sources: where a (site, beacon) may send from ---------------------------------------- */
+
+#define HB_MAX_SOURCES 16 /* source entries per site, all its beacons' together */
+
+/* An address: family DT_FAMILY_V4 or DT_FAMILY_V6, network order, IPv4 in the first 4 bytes. */
+struct hb_ip {
+	uint8_t family; /* DT_FAMILY_NONE: not known */
+	uint8_t addr[16];
+};
+
+/* One address or prefix beacon beacon_id of a site may send from (host bits zero). */
+struct hb_source {
+	uint8_t beacon_id;
+	uint8_t len; /* prefix length; 32 or 128: one address */
+	struct hb_ip net;
+};
+
+/* Whether a is inside src's prefix (same family, the first src->len bits equal). */
+bool hb_source__match(const struct hb_source *src, const struct hb_ip *a);
+
 /* ---- Receiver state: keys, newest epoch and window per (site, beacon), counters ------------ */
 
 struct hb_beacon_rx {
@@ -164,6 +187,9 @@ struct hb_beacon_rx {
 
 struct hb_site_rx {
 	uint8_t beacons; /* bit b: beacon id b is one of this site's (after init: beacon 0) */
+	uint8_t sourced; /* bit b: beacon b has sources; it may send from those only */
+	uint8_t n_sources;
+	struct hb_source source[HB_MAX_SOURCES];
 	struct hb_beacon_rx beacon[HB_MAX_BEACONS];
 };
 
@@ -186,14 +212,26 @@ struct hb_receiver {
 /* No keys but these, nothing seen; every site accepts beacon 0 only (hb_receiver__set_beacons). */
 void hb_receiver__init(struct hb_receiver *rx, const struct hb_keyring *keys);
 /*
- * Verify one datagram and, if it is authentic and fresh, record it. rx_realtime_ns is the
- * CLOCK_REALTIME at which it arrived (for the optional skew check). Counts every outcome.
- * Returns 0 (out filled) or -reason.
+ * Verify one datagram from src and, if it may come from there and is authentic and fresh,
+ * record it. rx_realtime_ns is the CLOCK_REALTIME at which it arrived (for the optional skew
+ * check). src NULL: not known, refused as WRONG_SOURCE by a (site, beacon) that has sources.
+ * Counts every outcome. Returns 0 (out filled) or -reason.
  */
+int hb_receiver__process_from(struct hb_receiver *rx, const void *buf, size_t len,
+			      const struct hb_ip *src, uint64_t rx_realtime_ns, struct hb_msg *out);
+/* hb_receiver__process_from() with no source: for sites whose beacons have no sources. */
 int hb_receiver__process(struct hb_receiver *rx, const void *buf, size_t len,
 			 uint64_t rx_realtime_ns, struct hb_msg *out);
 /* Which beacon ids a site accepts (bit b: beacon b). 0 or -ERANGE. */
 int hb_receiver__set_beacons(struct hb_receiver *rx, uint16_t site_id, uint8_t mask);
+/*
+ * Where a site's beacons may send from, replacing what it had: a beacon with entries here may
+ * send from those only, one without from anywhere (n 0: every beacon, as after init). Replay
+ * state is kept. 0, -ERANGE (the site, or an entry's beacon id, family or length) or -E2BIG
+ * (more than HB_MAX_SOURCES); refused, the site's list is unchanged.
+ */
+int hb_receiver__set_sources(struct hb_receiver *rx, uint16_t site_id, const struct hb_source *src,
+			     unsigned int n);
 /* A (site, beacon)'s replay state, to be saved. 0 or -ERANGE. */
 int hb_receiver__beacon_state(const struct hb_receiver *rx, uint16_t site_id, uint16_t beacon_id,
 			      struct hb_beacon_state *out);

@@ -34,6 +34,7 @@ struct hb_socket {
 		struct cmsghdr align;
 	} cmsg[HB_SOCKET_BATCH];
 	struct iovec iov[HB_SOCKET_BATCH];
+	struct sockaddr_storage from[HB_SOCKET_BATCH];
 	struct mmsghdr msgs[HB_SOCKET_BATCH];
 };
 
@@ -115,12 +116,37 @@ static void socket_prepare(struct hb_socket *s, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		s->iov[i] = (struct iovec){ .iov_base = s->buf[i], .iov_len = HB_RX_BUF };
 		s->msgs[i].msg_hdr = (struct msghdr){
+			.msg_name = &s->from[i],
+			.msg_namelen = sizeof(s->from[i]),
 			.msg_iov = &s->iov[i],
 			.msg_iovlen = 1,
 			.msg_control = s->cmsg[i].buf,
 			.msg_controllen = sizeof(s->cmsg[i].buf),
 		};
 		s->msgs[i].msg_len = 0;
+	}
+}
+
+/*
+ * Where a datagram came from, as the receiver's source check compares it. An IPv4 sender seen
+ * through a dual-stack IPv6 socket (::ffff:a.b.c.d) is the IPv4 address it is.
+ */
+static void msg_source(const struct msghdr *mh, struct hb_ip *ip)
+{
+	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const struct sockaddr_storage *ss = mh->msg_name;
+	const struct sockaddr_in6 *in6 = mh->msg_name;
+	const struct sockaddr_in *in = mh->msg_name;
+	bool mapped;
+
+	memset(ip, 0, sizeof(*ip));
+	if (ss->ss_family == AF_INET && mh->msg_namelen >= sizeof(*in)) {
+		ip->family = DT_FAMILY_V4;
+		memcpy(ip->addr, &in->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6 && mh->msg_namelen >= sizeof(*in6)) {
+		mapped = !memcmp(&in6->sin6_addr, v4_mapped, sizeof(v4_mapped));
+		ip->family = mapped ? DT_FAMILY_V4 : DT_FAMILY_V6;
+		memcpy(ip->addr, in6->sin6_addr.s6_addr + (mapped ? 12 : 0), mapped ? 4 : 16);
 	}
 }
 
@@ -175,11 +201,13 @@ static void socket_deliver(struct hb_socket *s, unsigned int i, int64_t offset, 
 	uint64_t rx_real = msg_rx_realtime(&mm->msg_hdr);
 	size_t len = mm->msg_len;
 	struct hb_heartbeat hb;
+	struct hb_ip from;
 	struct hb_msg m;
 
 	if (mm->msg_hdr.msg_flags & MSG_TRUNC)
 		len = HB_RX_BUF + 1; /* bigger than the buffer: oversized, whatever it held */
-	if (hb_receiver__process(s->rx, s->buf[i], len, rx_real, &m))
+	msg_source(&mm->msg_hdr, &from);
+	if (hb_receiver__process_from(s->rx, s->buf[i], len, &from, rx_real, &m))
 		return;
 	hb = (struct hb_heartbeat){
 		.site_id = m.site_id,

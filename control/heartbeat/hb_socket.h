@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The heartbeat receiver socket: a UDP socket on one address, read in bounded batches, each
- * datagram stamped with the time the kernel received it, verified by an hb_receiver, and every
- * accepted heartbeat handed to a callback.
+ * datagram stamped with the time the kernel received it, verified by an hb_receiver along with
+ * the address it came from (hb_receiver__process_from()), and every accepted heartbeat handed to
+ * a callback.
  */
 #ifndef DT_HB_SOCKET_H
 #define DT_HB_SOCKET_H

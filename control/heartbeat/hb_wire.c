@@ -25,6 +25,7 @@ static const char *const hb_reason_names[HB_REASON_MAX] = {
 	[HB_REASON_REPLAY] = "replay",
 	[HB_REASON_UNKNOWN_KEY] = "unknown-key",
 	[HB_REASON_UNKNOWN_BEACON] = "unknown-beacon",
+	[HB_REASON_WRONG_SOURCE] = "wrong-source",
 };
 
 const char *hb_reason_str(int reason)
@@ -185,26 +186,32 @@ int hb_decode(const void *buf, size_t len, struct hb_msg *out)
 	return 0;
 }
 
-int hb_verify(const void *buf, size_t len, const struct hb_keyring *kr, struct hb_msg *out)
+int hb_verify_decoded(const void *buf, const struct hb_keyring *kr, const struct hb_msg *m)
 {
 	uint8_t tag[HB_MAC_BYTES];
 	const uint8_t *key;
-	struct hb_msg m;
 	size_t off;
-	int err;
 
-	err = hb_decode(buf, len, &m);
-	if (err)
-		return err;
-	key = hb_keyring__key(kr, m.site_id, m.key_id);
+	key = hb_keyring__key(kr, m->site_id, m->key_id);
 	if (!key)
-		return hb_keyring__site_keys(kr, m.site_id, NULL, 0) ? -HB_REASON_UNKNOWN_KEY :
-								       -HB_REASON_UNKNOWN_SITE;
-	off = layout_of(m.version)->mac;
+		return hb_keyring__site_keys(kr, m->site_id, NULL, 0) ? -HB_REASON_UNKNOWN_KEY :
+									-HB_REASON_UNKNOWN_SITE;
+	off = layout_of(m->version)->mac;
 	hb_mac(tag, buf, off, key);
 	/* crypto_verify_16 takes the same time wherever the first differing byte is. */
 	if (crypto_verify_16(tag, (const uint8_t *)buf + off) != 0)
 		return -HB_REASON_BAD_MAC;
-	*out = m;
 	return 0;
+}
+
+int hb_verify(const void *buf, size_t len, const struct hb_keyring *kr, struct hb_msg *out)
+{
+	struct hb_msg m;
+	int err;
+
+	err = hb_decode(buf, len, &m);
+	err = err ?: hb_verify_decoded(buf, kr, &m);
+	if (!err)
+		*out = m;
+	return err;
 }

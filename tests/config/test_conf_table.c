@@ -170,6 +170,7 @@ static const struct reload_case reload_cases[] = {
 	{ SEC_SITE, "a", "failover", "b", "b:2" },
 	{ SEC_SITE, "a", "beacons", "0 1", "0 1 2" },
 	{ SEC_SITE, "a", "min_supplies", "1", "2" },
+	{ SEC_SITE, "a", "beacon_sources", "0 198.18.1.2, 1 2001:db8:5::/64", "1 198.18.2.0/24" },
 	{ SEC_SITE, "a", "interval_ms", "2.5", "3" },
 	{ SEC_SITE, "a", "multiplier", "3", "4" },
 	{ SEC_SITE, "a", "hold_down_ms", "500", "600" },

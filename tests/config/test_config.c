@@ -145,6 +145,15 @@ static void check_doc_global(const struct dt_config *c)
 	assert_string_equal(c->event_log, "/var/log/detour/events.jsonl");
 }
 
+static void check_source(const struct hb_source *src, uint8_t beacon, const char *a,
+			 unsigned int len)
+{
+	assert_int_equal(src->beacon_id, beacon);
+	assert_int_equal(src->net.family, strchr(a, ':') ? DT_FAMILY_V6 : DT_FAMILY_V4);
+	assert_addr(src->net.addr, a);
+	assert_int_equal(src->len, len);
+}
+
 static void check_doc_pangyo(const struct dt_config_site *s)
 {
 	assert_string_equal(s->name, "pangyo");
@@ -161,6 +170,12 @@ static void check_doc_pangyo(const struct dt_config_site *s)
 	assert_int_equal(s->failover[0].weight, 1);
 	assert_int_equal(s->failover[1].site, 3);
 	assert_int_equal(s->failover[1].weight, 2);
+	assert_int_equal(s->beacons, 0x3);
+	/* In the order written, the indented line's entry last; one address is a /32. */
+	assert_int_equal(s->n_sources, 3);
+	check_source(&s->sources[0], 0, "198.18.1.2", 32);
+	check_source(&s->sources[1], 1, "198.18.2.0", 24);
+	check_source(&s->sources[2], 1, "2001:db8:5::", 64);
 	assert_int_equal(s->interval_ns, 5 * MS);
 	assert_int_equal(s->multiplier, 3);
 	assert_int_equal(s->hold_down_ns, 2000 * MS);
@@ -186,6 +201,7 @@ static void check_doc_ansan(const struct dt_config_site *s)
 	assert_int_equal(s->failover[1].site, 3);
 	assert_int_equal(s->failover[1].weight, 1);
 	assert_int_equal(s->hold_down_ns, 2000 * MS);
+	assert_int_equal(s->n_sources, 0); /* no beacon_sources: from anywhere */
 }
 
 static void check_doc_sihung(const struct dt_config_site *s)
@@ -304,6 +320,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c->sites[0].id, 0);
 	assert_int_equal(c->sites[0].mtu, 1500);
 	assert_int_equal(c->sites[0].n_failover, 0);
+	assert_int_equal(c->sites[0].beacons, 0x1);
+	assert_int_equal(c->sites[0].n_sources, 0);
 	assert_int_equal(c->sites[0].hold_down_ns, 1000 * MS);
 	assert_mac(c->sites[0].next_hop_mac, 0x02, 0xab, 0xcd, 0, 0, 0x01);
 	assert_int_equal(c->n_prefixes, 0);

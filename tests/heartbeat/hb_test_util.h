@@ -5,6 +5,7 @@
 
 #include <endian.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -47,6 +48,39 @@ static inline void hb_test_build(uint8_t wire[HB_WIRE_LEN], uint16_t site, uint6
 
 	hb_encode(&m, wire);
 	hb_seal(wire, key);
+}
+
+/* The receiver tests' fixture: a receiver whose keyring holds one site's key (key id 0). */
+struct hb_rx_fixture {
+	struct hb_keyring *kr;
+	uint8_t key[HB_KEY_BYTES];
+	struct hb_receiver rx;
+};
+
+/* For a cmocka setup: *state is the fixture of site, or NULL (then the setup fails). */
+static inline int hb_rx_fixture__setup(void **state, uint16_t site)
+{
+	struct hb_rx_fixture *f = calloc(1, sizeof(*f));
+
+	*state = f;
+	if (!f)
+		return -1;
+	f->kr = hb_keyring__new();
+	hb_test_key(f->key, (uint8_t)site);
+	if (!f->kr || hb_keyring__set(f->kr, site, 0, f->key))
+		return -1;
+	hb_receiver__init(&f->rx, f->kr);
+	return 0;
+}
+
+static inline int hb_rx_fixture__teardown(void **state)
+{
+	struct hb_rx_fixture *f = *state;
+
+	if (f)
+		hb_keyring__free(f->kr);
+	free(f);
+	return 0;
 }
 
 /*

@@ -17,35 +17,12 @@
 
 #define SITE 5
 
-struct bx_fixture {
-	struct hb_keyring *kr;
-	uint8_t key[HB_KEY_BYTES];
-	struct hb_receiver rx;
-};
-
 static int bx_setup(void **state)
 {
-	struct bx_fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->kr = hb_keyring__new();
-	hb_test_key(f->key, SITE);
-	hb_keyring__set(f->kr, SITE, 0, f->key);
-	hb_receiver__init(&f->rx, f->kr);
-	*state = f;
-	return 0;
+	return hb_rx_fixture__setup(state, SITE);
 }
 
-static int bx_teardown(void **state)
-{
-	struct bx_fixture *f = *state;
-
-	hb_keyring__free(f->kr);
-	free(f);
-	return 0;
-}
-
-static int bx_feed(struct bx_fixture *f, uint16_t beacon, uint64_t epoch, uint64_t seq)
+static int bx_feed(struct hb_rx_fixture *f, uint16_t beacon, uint64_t epoch, uint64_t seq)
 {
 	uint8_t wire[HB_TEST_V2_LEN];
 	struct hb_msg out;
@@ -60,7 +37,7 @@ static int bx_feed(struct bx_fixture *f, uint16_t beacon, uint64_t epoch, uint64
  */
 static void test_two_beacons_interleaved(void **state)
 {
-	struct bx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 
 	hb_receiver__set_beacons(&f->rx, SITE, 0x3);
 	for (uint64_t s = 1; s <= 5000; s++) {
@@ -73,7 +50,7 @@ static void test_two_beacons_interleaved(void **state)
 /* A version 1 datagram (an old beacon during a rolling upgrade) is beacon 0, key 0. */
 static void test_v1_is_beacon_0(void **state)
 {
-	struct bx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	struct hb_msg m = { SITE, 50, 1, 0, 5000, DT_POWER_MAINS, HB_VERSION_1 };
 	struct hb_beacon_state st;
 	uint8_t wire[HB_WIRE_LEN];
@@ -98,7 +75,7 @@ static void test_v1_is_beacon_0(void **state)
 /* Only the beacon ids in a site's mask; after init that is beacon 0 alone. Counted, no state. */
 static void test_beacon_mask(void **state)
 {
-	struct bx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	struct hb_beacon_state st;
 
 	assert_int_equal(bx_feed(f, 0, 1, 1), 0);
@@ -120,7 +97,7 @@ static void test_beacon_mask(void **state)
 /* A forged datagram of a beacon outside the mask is a bad MAC: the MAC comes first. */
 static void test_beacon_mask_after_mac(void **state)
 {
-	struct bx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	uint8_t wire[HB_TEST_V2_LEN], wrong[HB_KEY_BYTES];
 	struct hb_msg out;
 
@@ -133,7 +110,7 @@ static void test_beacon_mask_after_mac(void **state)
 /* Beacon 1 restarts (a newer epoch) many times: beacon 0's epoch and window are untouched. */
 static void test_epochs_per_beacon(void **state)
 {
-	struct bx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	struct hb_beacon_state st;
 
 	hb_receiver__set_beacons(&f->rx, SITE, 0x3);
@@ -160,7 +137,7 @@ static void test_epochs_per_beacon(void **state)
 /* Key rotation: key ids 0 and 1 at once, then the old one removed. */
 static void test_key_rotation(void **state)
 {
-	struct bx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	uint8_t wire[HB_TEST_V2_LEN], new_key[HB_KEY_BYTES];
 	struct hb_msg out;
 	uint64_t seq = 0;
@@ -198,7 +175,7 @@ static void test_key_rotation(void **state)
 /* After a detourd restart: the saved (epoch, top) of a beacon holds against recordings. */
 static void test_restore(void **state)
 {
-	struct bx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	struct hb_beacon_state st;
 
 	hb_receiver__set_beacons(&f->rx, SITE, 0x3);
@@ -230,7 +207,7 @@ static void test_restore(void **state)
 /* A top at a word's last bit, and at 0: the fill must not spill into sequences after top. */
 static void test_restore_edges(void **state)
 {
-	struct bx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 
 	hb_receiver__restore(&f->rx, SITE, 0, 9, 127);
 	assert_int_equal(bx_feed(f, 0, 9, 127), -HB_REASON_REPLAY);
@@ -246,7 +223,7 @@ static void test_restore_edges(void **state)
 	assert_int_equal(bx_feed(f, 0, 11, 64), -HB_REASON_REPLAY);
 }
 
-#define BX_TEST(t) cmocka_unit_test_setup_teardown(t, bx_setup, bx_teardown)
+#define BX_TEST(t) cmocka_unit_test_setup_teardown(t, bx_setup, hb_rx_fixture__teardown)
 
 int main(void)
 {

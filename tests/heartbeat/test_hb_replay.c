@@ -124,34 +124,12 @@ static void test_window_against_model(void **state)
 
 #define SITE 5
 
-struct rx_fixture {
-	struct hb_keyring *kr;
-	uint8_t key[HB_KEY_BYTES];
-	struct hb_receiver rx;
-};
-
 static int rx_setup(void **state)
 {
-	struct rx_fixture *f = calloc(1, sizeof(*f));
-
-	f->kr = hb_keyring__new();
-	hb_test_key(f->key, SITE);
-	hb_keyring__set(f->kr, SITE, 0, f->key);
-	hb_receiver__init(&f->rx, f->kr);
-	*state = f;
-	return 0;
+	return hb_rx_fixture__setup(state, SITE);
 }
 
-static int rx_teardown(void **state)
-{
-	struct rx_fixture *f = *state;
-
-	hb_keyring__free(f->kr);
-	free(f);
-	return 0;
-}
-
-static int rx_feed(struct rx_fixture *f, uint64_t epoch, uint64_t seq)
+static int rx_feed(struct hb_rx_fixture *f, uint64_t epoch, uint64_t seq)
 {
 	uint8_t wire[HB_WIRE_LEN];
 	struct hb_msg out;
@@ -162,7 +140,7 @@ static int rx_feed(struct rx_fixture *f, uint64_t epoch, uint64_t seq)
 
 static void test_rx_duplicate_and_reorder(void **state)
 {
-	struct rx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 
 	assert_int_equal(rx_feed(f, 10, 1), 0);
 	assert_int_equal(rx_feed(f, 10, 3), 0);
@@ -179,7 +157,7 @@ static void test_rx_duplicate_and_reorder(void **state)
 /* A restarted beacon: larger epoch, sequence back at 1. Accepted; the old epoch is then dead. */
 static void test_rx_new_epoch_then_old(void **state)
 {
-	struct rx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 
 	for (uint64_t s = 1; s <= 3000; s++)
 		assert_int_equal(rx_feed(f, 100, s), 0);
@@ -196,7 +174,7 @@ static void test_rx_new_epoch_then_old(void **state)
 /* Someone without the key claims a newer epoch: counted as bad MAC, the window is untouched. */
 static void test_rx_forged_new_epoch(void **state)
 {
-	struct rx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	uint8_t wire[HB_WIRE_LEN], wrong[HB_KEY_BYTES];
 	struct hb_msg out;
 
@@ -215,7 +193,7 @@ static void test_rx_forged_new_epoch(void **state)
 
 static void test_rx_fields_and_skew(void **state)
 {
-	struct rx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	struct hb_msg m = { .site_id = SITE, .epoch = 1, .seq = 1, .sent_ns = 5000000000ull };
 	uint8_t wire[HB_WIRE_LEN];
 	struct hb_msg out;
@@ -238,7 +216,7 @@ static void test_rx_fields_and_skew(void **state)
 
 static void test_rx_counts_every_reason(void **state)
 {
-	struct rx_fixture *f = *state;
+	struct hb_rx_fixture *f = *state;
 	uint8_t wire[HB_WIRE_LEN];
 	struct hb_msg out;
 	uint64_t total = 0;
@@ -268,11 +246,15 @@ int main(void)
 		cmocka_unit_test(test_window_near_wrap),
 		cmocka_unit_test(test_window_against_model),
 		cmocka_unit_test_setup_teardown(test_rx_duplicate_and_reorder, rx_setup,
-						rx_teardown),
-		cmocka_unit_test_setup_teardown(test_rx_new_epoch_then_old, rx_setup, rx_teardown),
-		cmocka_unit_test_setup_teardown(test_rx_forged_new_epoch, rx_setup, rx_teardown),
-		cmocka_unit_test_setup_teardown(test_rx_fields_and_skew, rx_setup, rx_teardown),
-		cmocka_unit_test_setup_teardown(test_rx_counts_every_reason, rx_setup, rx_teardown),
+						hb_rx_fixture__teardown),
+		cmocka_unit_test_setup_teardown(test_rx_new_epoch_then_old, rx_setup,
+						hb_rx_fixture__teardown),
+		cmocka_unit_test_setup_teardown(test_rx_forged_new_epoch, rx_setup,
+						hb_rx_fixture__teardown),
+		cmocka_unit_test_setup_teardown(test_rx_fields_and_skew, rx_setup,
+						hb_rx_fixture__teardown),
+		cmocka_unit_test_setup_teardown(test_rx_counts_every_reason, rx_setup,
+						hb_rx_fixture__teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,6 +63,12 @@ static int v6_setup(void **state)
 	return open_fixture(state, "[::1]:0", "[::1]");
 }
 
+/* A dual-stack socket: an IPv4 sender arrives as ::ffff:127.0.0.1 (net.ipv6.bindv6only = 0). */
+static int dual_setup(void **state)
+{
+	return open_fixture(state, "[::]:0", "127.0.0.1");
+}
+
 static int sock_teardown(void **state)
 {
 	struct sock_fixture *f = *state;
@@ -157,6 +163,51 @@ static void test_v6_exchange(void **state)
 	exchange_and_count(state);
 }
 
+/* Beacon 0 of SITE may send from "ADDR/LEN" only. */
+static void only_from(struct sock_fixture *f, int family, const char *addr, uint8_t len)
+{
+	struct hb_source src = { .beacon_id = 0, .len = len };
+
+	src.net.family = family == AF_INET ? DT_FAMILY_V4 : DT_FAMILY_V6;
+	assert_int_equal(inet_pton(family, addr, src.net.addr), 1);
+	assert_int_equal(hb_receiver__set_sources(&f->rx, SITE, &src, 1), 0);
+}
+
+/*
+ * The socket hands the receiver each datagram's real source: from loopback, a list without it
+ * refuses a genuine heartbeat as wrong-source, one with it accepts the same heartbeat after.
+ */
+static void source_checked(struct sock_fixture *f, int family, const char *other, uint8_t olen,
+			   const char *loopback, uint8_t llen)
+{
+	only_from(f, family, other, olen);
+	send_hb(f, 1, DT_POWER_MAINS);
+	assert_int_equal(drain(f, 1), 1);
+	assert_int_equal(f->n_got, 0);
+	assert_int_equal(f->rx.counters[HB_REASON_WRONG_SOURCE], 1);
+	only_from(f, family, loopback, llen);
+	send_hb(f, 1, DT_POWER_MAINS);
+	assert_int_equal(drain(f, 1), 1);
+	assert_int_equal(f->n_got, 1);
+	assert_int_equal(f->rx.counters[HB_OK], 1);
+}
+
+static void test_v4_source(void **state)
+{
+	source_checked(*state, AF_INET, "198.18.0.0", 15, "127.0.0.0", 8);
+}
+
+static void test_v6_source(void **state)
+{
+	source_checked(*state, AF_INET6, "2001:db8::", 32, "::1", 128);
+}
+
+/* Through a dual-stack socket an IPv4 sender is its IPv4 address, not ::ffff:a.b.c.d. */
+static void test_v4_mapped_source(void **state)
+{
+	source_checked(*state, AF_INET, "198.18.0.1", 32, "127.0.0.1", 32);
+}
+
 /* More datagrams queued than a batch: one call never takes more than it was allowed. */
 static void test_bounded_batch(void **state)
 {
@@ -225,6 +276,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bounded_batch, v4_setup, sock_teardown),
 		cmocka_unit_test_setup_teardown(test_arrival_is_kernel_time, v4_setup,
 						sock_teardown),
+		cmocka_unit_test_setup_teardown(test_v4_source, v4_setup, sock_teardown),
+		cmocka_unit_test_setup_teardown(test_v6_source, v6_setup, sock_teardown),
+		cmocka_unit_test_setup_teardown(test_v4_mapped_source, dual_setup, sock_teardown),
 		cmocka_unit_test(test_bad_bind_address),
 	};
 

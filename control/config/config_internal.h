@@ -26,7 +26,7 @@ enum cfg_section {
  * The key table (config_keys.c): one row per key of [detour] and [site NAME]; a row's sections
  * are bits (1u << enum cfg_section). Raw values are kept in arrays indexed by row.
  */
-#define CFG_MAX_KEYS 40
+#define CFG_MAX_KEYS 48
 extern const struct conf_table cfg_keys;
 
 /* Row flag: the value names other sites, so it is read once every site is. */

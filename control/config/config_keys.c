@@ -66,6 +66,9 @@ static const struct conf_key_row rows[] = {
 	{ "control_socket", DETOUR, conf_parse_path, D(control_socket),
 	  .def = "/run/detour/detourd.sock", .flags = CONF_RESTART },
 	{ "control_group", DETOUR, parse_group, D(control_group), .flags = CONF_RESTART },
+	/* A control-socket client that reads and writes nothing for this long is disconnected. */
+	{ "control_idle_ms", DETOUR, conf_parse_duration, D(control_idle_ns), 100 * MS,
+	  TIMER_MAX_NS, .unit = 1, .def = "30000", .flags = CONF_BARE_MS },
 	{ "pin_root", DETOUR, conf_parse_path, D(pin_root), .def = DT_PIN_ROOT_DEFAULT,
 	  .flags = CONF_RESTART },
 	{ "event_log", DETOUR, conf_parse_path_or_dash, D(event_log), .def = "-",

@@ -119,6 +119,7 @@ struct dt_config {
 	char control_socket[DT_CONFIG_SOCKET_PATH_MAX];
 	char control_group[DT_CONFIG_GROUP_MAX]; /* empty: root only */
 	gid_t control_gid; /* valid if control_group is set */
+	uint64_t control_idle_ns; /* idle control connections are closed after this */
 	char pin_root[DT_CONFIG_PATH_MAX];
 	char event_log[DT_CONFIG_PATH_MAX]; /* "-" for stdout */
 	char state_file[DT_CONFIG_PATH_MAX];

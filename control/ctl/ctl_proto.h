@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 
 #define CTL_MAX_MSG (1u << 20)
@@ -34,9 +35,17 @@ struct ctl_server;
 
 int ctl_server__open(struct ctl_server **out, const char *path, unsigned int mode, int gid,
 		     const struct ctl_command *commands, void *ctx);
+/*
+ * Close connections that read and write nothing for this long (followers of events excepted);
+ * 30 s until set. -EINVAL below 100 ms.
+ */
+int ctl_server__set_idle_timeout(struct ctl_server *s, uint64_t idle_ns);
 /* The fd to poll for readability; then call ctl_server__process(). */
 int ctl_server__fd(const struct ctl_server *s);
-/* Serve what is ready, without blocking; at most a bounded amount of work per call. */
+/*
+ * Serve what is ready, without blocking: at most 8 requests and 200 us per call; the fd stays
+ * readable while more wait, so the caller reads its heartbeats in between.
+ */
 void ctl_server__process(struct ctl_server *s);
 /* Send one event line to every client following events. */
 void ctl_server__publish_event(struct ctl_server *s, struct json_object *event);

@@ -2,8 +2,14 @@
 /*
  * The daemon's side of the control socket. Every socket is non-blocking and lives in a private
  * epoll set whose fd the daemon polls, so a slow or hostile client can never stall heartbeat
- * processing: each ctl_server__process() call handles a bounded number of ready sockets and
- * reads or writes only what is there.
+ * processing. Each ctl_server__process() call does a bounded amount of work: it answers at most
+ * CTL_REQUESTS_PER_CALL requests, for at most CTL_BUDGET_NS, taking connections in turn; what is
+ * left keeps the server's fd readable (an eventfd), so the daemon comes back to it after it has
+ * read its heartbeats again. A connection with unanswered requests, or more than CTL_MAX_MSG of
+ * unread replies, is not read from until that is done: a flood fills its own socket buffer, not
+ * our memory or our time. Connections silent for the idle timeout are closed, and when every slot
+ * is taken the longest-idle one makes room for a newcomer. Followers of events are exempt from
+ * both while they read, and cut off when they do not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,34 +17,56 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "ctl_proto.h"
+#include "dt_clock.h"
 
 #define CTL_MAX_CONNS 64
 #define CTL_EVENTS_PER_CALL 16
 #define CTL_MAX_REQUEST 65536 /* requests are small; replies may be up to CTL_MAX_MSG */
+#define CTL_REQUESTS_PER_CALL 8 /* answered per ctl_server__process(), all clients together */
+#define CTL_BUDGET_NS 200000ull /* and no more time than this (after the first) */
+#define CTL_IDLE_DEFAULT_NS 30000000000ull
+#define CTL_IDLE_MIN_NS 100000000ull
+
+struct ctl_out {
+	char *buf;
+	size_t len, off, cap; /* unsent bytes are buf[off, len) */
+};
 
 struct ctl_conn {
 	int fd;
 	bool follow; /* subscribed to events */
 	char *in;
 	size_t in_len;
-	char *out;
-	size_t out_len, out_off;
+	struct ctl_out out;
+	uint32_t events; /* the epoll interest set now */
+	uint64_t active_ns; /* last byte read or written */
 };
 
 struct ctl_server {
 	int epfd;
 	int listen_fd;
+	int wake_fd; /* readable while requests wait: the daemon calls us again */
+	int timer_fd; /* the idle sweep */
+	uint64_t idle_ns;
+	unsigned int next; /* the connection served first on the next call */
+	struct ctl_conn *serving; /* whose request a handler is running: not closed under it */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const struct ctl_command *commands;
 	void *ctx;
 	struct ctl_conn *conns[CTL_MAX_CONNS];
 };
+
+/* The epoll marks of the server's own fds (a connection is its struct; NULL the listener). */
+#define CTL_MARK_WAKE ((void *)1)
+#define CTL_MARK_TIMER ((void *)2)
 
 static int listen_unix(const char *path, unsigned int mode, int gid)
 {
@@ -62,10 +90,38 @@ static int listen_unix(const char *path, unsigned int mode, int gid)
 	return fd;
 }
 
+static int add_fd(struct ctl_server *s, int fd, void *mark)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = mark };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int arm_sweep(struct ctl_server *s)
+{
+	uint64_t every = s->idle_ns / 4;
+	struct itimerspec its = {
+		.it_interval = { (time_t)(every / 1000000000ull), (long)(every % 1000000000ull) },
+	};
+
+	its.it_value = its.it_interval;
+	return timerfd_settime(s->timer_fd, 0, &its, NULL) ? -errno : 0;
+}
+
+static void server_free(struct ctl_server *s)
+{
+	int fds[] = { s->listen_fd, s->epfd, s->wake_fd, s->timer_fd };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(s);
+}
+
 int ctl_server__open(struct ctl_server **out, const char *path, unsigned int mode, int gid,
 		     const struct ctl_command *commands, void *ctx)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct ctl_server *s = calloc(1, sizeof(*s));
 	int err;
 
@@ -73,27 +129,37 @@ int ctl_server__open(struct ctl_server **out, const char *path, unsigned int mod
 		return -ENOMEM;
 	s->commands = commands;
 	s->ctx = ctx;
+	s->idle_ns = CTL_IDLE_DEFAULT_NS;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	s->listen_fd = listen_unix(path, mode, gid);
-	if (s->epfd < 0 || s->listen_fd < 0) {
+	if (s->epfd < 0 || s->wake_fd < 0 || s->timer_fd < 0 || s->listen_fd < 0) {
 		err = s->listen_fd < 0 ? s->listen_fd : -errno;
 		goto fail;
 	}
-	ev.data.ptr = NULL; /* NULL marks the listening socket */
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev)) {
-		err = -errno;
+	err = add_fd(s, s->listen_fd, NULL);
+	err = err ?: add_fd(s, s->wake_fd, CTL_MARK_WAKE);
+	err = err ?: add_fd(s, s->timer_fd, CTL_MARK_TIMER);
+	err = err ?: arm_sweep(s);
+	if (err)
 		goto fail;
-	}
 	*out = s;
 	return 0;
 fail:
 	if (s->listen_fd >= 0)
-		close(s->listen_fd);
-	if (s->epfd >= 0)
-		close(s->epfd);
-	free(s);
+		unlink(path);
+	server_free(s);
 	return err;
+}
+
+int ctl_server__set_idle_timeout(struct ctl_server *s, uint64_t idle_ns)
+{
+	if (idle_ns < CTL_IDLE_MIN_NS)
+		return -EINVAL;
+	s->idle_ns = idle_ns;
+	return arm_sweep(s);
 }
 
 int ctl_server__fd(const struct ctl_server *s)
@@ -111,30 +177,54 @@ static void conn_close(struct ctl_server *s, struct ctl_conn *c)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->in);
-	free(c->out);
+	free(c->out.buf);
 	free(c);
+}
+
+/* A free slot, or the one of the longest-idle connection that follows no events. */
+static int free_slot(struct ctl_server *s)
+{
+	struct ctl_conn *oldest = NULL;
+	unsigned int i;
+
+	for (i = 0; i < CTL_MAX_CONNS; i++) {
+		struct ctl_conn *c = s->conns[i];
+
+		if (!c)
+			return (int)i;
+		if (!c->follow && (!oldest || c->active_ns < oldest->active_ns))
+			oldest = c;
+	}
+	if (!oldest)
+		return -1;
+	for (i = 0; s->conns[i] != oldest; i++)
+		;
+	conn_close(s, oldest);
+	return (int)i;
 }
 
 static void conn_accept(struct ctl_server *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct ctl_conn *c;
-	unsigned int i;
-	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), slot;
 
 	if (fd < 0)
 		return;
-	for (i = 0; i < CTL_MAX_CONNS && s->conns[i]; i++)
-		;
-	c = i < CTL_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
+	slot = free_slot(s);
+	c = slot >= 0 ? calloc(1, sizeof(*c)) : NULL;
 	if (c)
 		c->in = malloc(CTL_MAX_REQUEST);
 	if (!c || !c->in) {
+		if (c)
+			free(c->in);
 		free(c);
-		close(fd); /* too many clients: the newcomer is refused, nobody else suffers */
+		close(fd); /* every slot a follower: the newcomer is refused */
 		return;
 	}
 	c->fd = fd;
+	c->events = EPOLLIN;
+	c->active_ns = dt_mono_ns();
 	ev.data.ptr = c;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		close(fd);
@@ -142,28 +232,63 @@ static void conn_accept(struct ctl_server *s)
 		free(c);
 		return;
 	}
-	s->conns[i] = c;
+	s->conns[slot] = c;
+}
+
+static bool has_request(const struct ctl_conn *c)
+{
+	return memchr(c->in, '\n', c->in_len) != NULL;
+}
+
+static size_t unsent(const struct ctl_conn *c)
+{
+	return c->out.len - c->out.off;
+}
+
+/* Read when it has nothing left to answer and its replies are being read; write what waits. */
+static void conn_interest(struct ctl_server *s, struct ctl_conn *c)
+{
+	uint32_t want = (!has_request(c) && unsent(c) <= CTL_MAX_MSG ? EPOLLIN : 0) |
+			(unsent(c) ? EPOLLOUT : 0);
+	struct epoll_event ev = { .events = want, .data.ptr = c };
+
+	if (want != c->events && !epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev))
+		c->events = want;
+}
+
+/* Append, growing by doubling and reusing the sent front: each byte is copied O(1) times. */
+static int out_append(struct ctl_out *o, const char *text, size_t n)
+{
+	size_t need = o->len - o->off + n, cap;
+	char *buf;
+
+	if (o->off && o->len + n > o->cap) {
+		memmove(o->buf, o->buf + o->off, o->len - o->off);
+		o->len -= o->off;
+		o->off = 0;
+	}
+	if (o->len + n > o->cap) {
+		for (cap = o->cap ? o->cap : 4096; cap < need; cap *= 2)
+			;
+		buf = realloc(o->buf, cap);
+		if (!buf)
+			return -ENOMEM;
+		o->buf = buf;
+		o->cap = cap;
+	}
+	memcpy(o->buf + o->len, text, n);
+	o->len += n;
+	return 0;
 }
 
 /* Queue a JSON object plus newline for the client; writing happens as the socket allows. */
 static void conn_queue(struct ctl_server *s, struct ctl_conn *c, struct json_object *msg)
 {
 	const char *text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
-	size_t n = strlen(text), pending = c->out_len - c->out_off;
-	char *buf = malloc(pending + n + 1);
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
 
-	if (!buf)
-		return;
-	if (pending)
-		memcpy(buf, c->out + c->out_off, pending);
-	memcpy(buf + pending, text, n);
-	buf[pending + n] = '\n';
-	free(c->out);
-	c->out = buf;
-	c->out_len = pending + n + 1;
-	c->out_off = 0;
-	epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	if (!out_append(&c->out, text, strlen(text)))
+		out_append(&c->out, "\n", 1);
+	conn_interest(s, c);
 }
 
 static struct json_object *error_reply(int err, const char *msg)
@@ -194,7 +319,9 @@ static struct json_object *dispatch(struct ctl_server *s, struct ctl_conn *c,
 		snprintf(err, sizeof(err), "unknown command \"%s\"", json_object_get_string(cmd));
 		return error_reply(-EOPNOTSUPP, err);
 	}
+	s->serving = c;
 	ret = k->handler(s->ctx, args, &result, err, sizeof(err));
+	s->serving = NULL;
 	if (ret < 0) {
 		json_object_put(result);
 		return error_reply(ret, err[0] ? err : strerror(-ret));
@@ -208,35 +335,30 @@ static struct json_object *dispatch(struct ctl_server *s, struct ctl_conn *c,
 	return reply;
 }
 
-/* Handle every complete line in the input buffer. */
-static void conn_handle_lines(struct ctl_server *s, struct ctl_conn *c)
+/* Answer the first complete line of the input buffer. */
+static void conn_answer_one(struct ctl_server *s, struct ctl_conn *c)
 {
-	char *nl;
+	char *nl = memchr(c->in, '\n', c->in_len);
+	struct json_object *req, *reply;
+	size_t line;
 
-	while ((nl = memchr(c->in, '\n', c->in_len))) {
-		struct json_object *req, *reply;
-		size_t line = (size_t)(nl - c->in) + 1;
-
-		*nl = '\0';
-		req = json_tokener_parse(c->in);
-		reply = req && json_object_is_type(req, json_type_object) ?
-				dispatch(s, c, req) :
-				error_reply(-EINVAL, "request is not a JSON object");
-		conn_queue(s, c, reply);
-		json_object_put(reply);
-		json_object_put(req);
-		memmove(c->in, c->in + line, c->in_len - line);
-		c->in_len -= line;
-	}
+	if (!nl)
+		return;
+	line = (size_t)(nl - c->in) + 1;
+	*nl = '\0';
+	req = json_tokener_parse(c->in);
+	reply = req && json_object_is_type(req, json_type_object) ?
+			dispatch(s, c, req) :
+			error_reply(-EINVAL, "request is not a JSON object");
+	memmove(c->in, c->in + line, c->in_len - line);
+	c->in_len -= line;
+	conn_queue(s, c, reply);
+	json_object_put(reply);
+	json_object_put(req);
 }
 
 static void conn_read(struct ctl_server *s, struct ctl_conn *c)
 {
-	/* A client that sends requests but never reads its replies is cut off, not buffered. */
-	if (c->out_len - c->out_off > CTL_MAX_MSG) {
-		conn_close(s, c);
-		return;
-	}
 	ssize_t n = read(c->fd, c->in + c->in_len, CTL_MAX_REQUEST - 1 - c->in_len);
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -246,24 +368,104 @@ static void conn_read(struct ctl_server *s, struct ctl_conn *c)
 	if (n < 0)
 		return;
 	c->in_len += (size_t)n;
-	conn_handle_lines(s, c);
-	if (c->in_len >= CTL_MAX_REQUEST - 1) /* a line longer than any request may be */
+	c->active_ns = dt_mono_ns();
+	if (!has_request(c) && c->in_len >= CTL_MAX_REQUEST - 1) { /* longer than any request */
 		conn_close(s, c);
+		return;
+	}
+	conn_interest(s, c);
 }
 
 static void conn_write(struct ctl_server *s, struct ctl_conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-	ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+	ssize_t n = send(c->fd, c->out.buf + c->out.off, unsent(c), MSG_NOSIGNAL);
 
 	if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		conn_close(s, c);
 		return;
 	}
-	if (n > 0)
-		c->out_off += (size_t)n;
-	if (c->out_off == c->out_len)
-		epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	if (n > 0) {
+		c->out.off += (size_t)n;
+		c->active_ns = dt_mono_ns();
+	}
+	if (!unsent(c))
+		c->out.off = c->out.len = 0;
+	conn_interest(s, c);
+}
+
+static bool conn_servable(const struct ctl_conn *c)
+{
+	return c && has_request(c) && unsent(c) <= CTL_MAX_MSG;
+}
+
+/* Requests of every connection in turn, one each per round, within the call's budget. */
+static bool serve_requests(struct ctl_server *s)
+{
+	uint64_t start = dt_mono_ns();
+	unsigned int done = 0, i, idle_rounds = 0;
+
+	while (done < CTL_REQUESTS_PER_CALL && idle_rounds < CTL_MAX_CONNS &&
+	       (!done || dt_mono_ns() - start < CTL_BUDGET_NS)) {
+		i = s->next;
+		s->next = (s->next + 1) % CTL_MAX_CONNS;
+		if (!conn_servable(s->conns[i])) {
+			idle_rounds++;
+			continue;
+		}
+		idle_rounds = 0;
+		conn_answer_one(s, s->conns[i]);
+		if (s->conns[i])
+			conn_interest(s, s->conns[i]);
+		done++;
+	}
+	for (i = 0; i < CTL_MAX_CONNS; i++)
+		if (conn_servable(s->conns[i]))
+			return true;
+	return false;
+}
+
+static void sweep_idle(struct ctl_server *s)
+{
+	uint64_t now = dt_mono_ns(), ticks;
+	unsigned int i;
+
+	if (read(s->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return;
+	for (i = 0; i < CTL_MAX_CONNS; i++) {
+		struct ctl_conn *c = s->conns[i];
+
+		if (c && !c->follow && now - c->active_ns > s->idle_ns)
+			conn_close(s, c);
+	}
+}
+
+/* Keep the server's fd readable while requests wait, and only then. */
+static void set_wake(struct ctl_server *s, bool pending)
+{
+	uint64_t v = 1;
+
+	if (!pending) {
+		if (read(s->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return;
+	} else if (write(s->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
+		return;
+	}
+}
+
+static void handle_ready(struct ctl_server *s, const struct epoll_event *e)
+{
+	struct ctl_conn *c = e->data.ptr;
+
+	if (!c)
+		conn_accept(s);
+	else if (c == CTL_MARK_TIMER)
+		sweep_idle(s);
+	else if (c == CTL_MARK_WAKE)
+		return;
+	else if (e->events & EPOLLOUT)
+		conn_write(s, c); /* c may be gone; read on the next call */
+	else if (e->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		conn_read(s, c);
 }
 
 void ctl_server__process(struct ctl_server *s)
@@ -271,20 +473,9 @@ void ctl_server__process(struct ctl_server *s)
 	struct epoll_event evs[CTL_EVENTS_PER_CALL];
 	int i, n = epoll_wait(s->epfd, evs, CTL_EVENTS_PER_CALL, 0);
 
-	for (i = 0; i < n; i++) {
-		struct ctl_conn *c = evs[i].data.ptr;
-
-		if (!c) {
-			conn_accept(s);
-			continue;
-		}
-		if (evs[i].events & EPOLLOUT) {
-			conn_write(s, c);
-			continue; /* c may be gone; read on the next call */
-		}
-		if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			conn_read(s, c);
-	}
+	for (i = 0; i < n; i++)
+		handle_ready(s, &evs[i]);
+	set_wake(s, serve_requests(s));
 }
 
 void ctl_server__publish_event(struct ctl_server *s, struct json_object *event)
@@ -297,7 +488,7 @@ void ctl_server__publish_event(struct ctl_server *s, struct json_object *event)
 		struct ctl_conn *c = s->conns[i];
 
 		/* a follower that does not read is cut off rather than buffered without bound */
-		if (c && c->follow && c->out_len - c->out_off > CTL_MAX_MSG)
+		if (c && c->follow && unsent(c) > CTL_MAX_MSG && c != s->serving)
 			conn_close(s, c);
 		else if (c && c->follow)
 			conn_queue(s, c, msg);
@@ -314,8 +505,6 @@ void ctl_server__close(struct ctl_server *s)
 	for (i = 0; i < CTL_MAX_CONNS; i++)
 		if (s->conns[i])
 			conn_close(s, s->conns[i]);
-	close(s->listen_fd);
-	close(s->epfd);
 	unlink(s->path);
-	free(s);
+	server_free(s);
 }

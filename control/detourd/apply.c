@@ -242,6 +242,7 @@ int detourd_reload(struct detourd *d)
 	ret = ret ?: reload_keys(d, new->key_file);
 	ret = ret ?: health__set_blackout_hold(d->health, new->blackout_hold_ns);
 	ret = ret ?: detourd_set_sources(d, new);
+	ret = ret ?: ctl_server__set_idle_timeout(d->ctl, new->control_idle_ns);
 	if (!ret)
 		d->rx.max_skew_ns = new->max_skew_ns;
 	if (ret) {

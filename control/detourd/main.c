@@ -306,7 +306,8 @@ static int open_control_socket(struct detourd *d)
 		dt_log_err("control socket %s: %s", d->cfg->control_socket, strerror(-err));
 		return err;
 	}
-	return epoll_add(d, ctl_server__fd(d->ctl));
+	err = ctl_server__set_idle_timeout(d->ctl, d->cfg->control_idle_ns);
+	return err ?: epoll_add(d, ctl_server__fd(d->ctl));
 }
 
 static int open_signals(struct detourd *d)

@@ -21,6 +21,7 @@
 #   start_beacon ID / stop_beacon ID   a site's beacon (BEACON_PID[ID]) / its power is gone
 #   start_beacon_of ID B / stop_beacon ID.B   beacon B of a site (BEACON_PID[ID.B]), --beacon-id B
 #   SITE_EXTRA[ID]                one more "key=value" of site ID's section (write_config)
+#   DETOUR_EXTRA=(K=V ...)        more "key=value"s of the [detour] section (write_config)
 #   daemon_and_beacons_up MS      detourd and both beacons, until both sites are UP
 #   ctl, site_state, state_is, map_state, map_state_is, sites_up: what detourd and the maps say
 #
@@ -116,7 +117,7 @@ write_config() {
 			"interval_ms=$INTERVAL_MS" "multiplier=$MULTIPLIER" "hold_down_ms=$HOLD_DOWN_MS" \
 			"recovery_timeout_ms=$RECOVERY_TIMEOUT_MS" flow_idle_ms=100 flow_table_size=4096 \
 			"control_socket=$SOCK" "pin_root=$ROOT" "event_log=$EVENTS" \
-			"state_file=$TMP/detourd.state"
+			"state_file=$TMP/detourd.state" ${DETOUR_EXTRA[@]+"${DETOUR_EXTRA[@]}"}
 		echo
 		dt_conf_section "site pangyo" id=1 delivery=route interface=edge-a \
 			"next_hop_mac=$(mac_of "$NS_A" sa0)" failover=ansan ${SITE_EXTRA[1]:+"${SITE_EXTRA[1]}"}

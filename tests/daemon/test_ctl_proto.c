@@ -411,31 +411,107 @@ static void test_silent_client_does_not_block_others(void **state)
 	ctl_client__close(&other);
 }
 
-static void test_65th_client_refused(void **state)
+/* Every slot taken: the newcomer is served, and the longest-idle connection made room. */
+static void test_65th_client_evicts_longest_idle(void **state)
 {
 	struct fixture *f = *state;
-	struct ctl_client c[MAX_CLIENTS + 1], again;
+	struct ctl_client c[MAX_CLIENTS + 1];
 	char tag[32];
 	int i;
 
 	for (i = 0; i < MAX_CLIENTS; i++)
 		client_connect(f, &c[i]);
-	client_connect(f, &c[MAX_CLIENTS]); /* the kernel accepts it; the server must not */
-	assert_cut_off(f, &c[MAX_CLIENTS]);
+	assert_served(f, &c[0], "the first, active again"); /* c[1] is now the longest idle */
+	client_connect(f, &c[MAX_CLIENTS]);
+	assert_served(f, &c[MAX_CLIENTS], "the newcomer");
+	assert_cut_off(f, &c[1]);
 	for (i = 0; i < MAX_CLIENTS; i += 21) {
+		if (i == 1)
+			continue;
 		snprintf(tag, sizeof(tag), "client %d", i);
 		assert_served(f, &c[i], tag);
 	}
-	assert_served(f, &c[MAX_CLIENTS - 1], "the last admitted");
-	ctl_client__close(&c[MAX_CLIENTS]);
-	ctl_client__close(&c[7]);
-	pump(f); /* the server sees the hang-up and frees the slot */
-	client_connect(f, &again);
-	assert_served(f, &again, "a freed slot is reused");
-	ctl_client__close(&again);
-	for (i = 0; i < MAX_CLIENTS; i++)
-		if (i != 7)
-			ctl_client__close(&c[i]);
+	for (i = 0; i <= MAX_CLIENTS; i++)
+		ctl_client__close(&c[i]);
+}
+
+/* A hundred requests in one write are answered eight per call, and another client's in between;
+ * the server's fd stays readable until all are done, then goes quiet. */
+static void test_flood_bounded_per_call(void **state)
+{
+	struct fixture *f = *state;
+	struct pollfd p = { .fd = ctl_server__fd(f->server), .events = POLLIN };
+	const char line[] = "{\"command\":\"echo\"}\n";
+	struct ctl_client flooder, other;
+	char buf[100 * sizeof(line)];
+	int i, calls = 0;
+
+	client_connect(f, &flooder);
+	client_connect(f, &other);
+	for (i = 0; i < 100; i++)
+		memcpy(buf + i * (sizeof(line) - 1), line, sizeof(line) - 1);
+	send_raw(&flooder, buf, 100 * (sizeof(line) - 1));
+	assert_int_equal(ctl_client__send(&other, "echo", tag_args("between"), buf, 64), 0);
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	ctl_server__process(f->server);
+	assert_true(f->handler_calls >= 1 && f->handler_calls <= 8);
+	while (f->handler_calls < 101 && calls < 100 && poll(&p, 1, 1000) == 1) {
+		ctl_server__process(f->server);
+		calls++;
+	}
+	assert_int_equal(f->handler_calls, 101);
+	assert_true(calls >= 12); /* 101 requests, at most 8 a call */
+	for (i = 0; i < 4 && poll(&p, 1, 0) == 1; i++)
+		ctl_server__process(f->server); /* the last replies go out */
+	assert_int_equal(poll(&p, 1, 0), 0); /* nothing left: the fd is quiet */
+	ctl_client__close(&flooder);
+	ctl_client__close(&other);
+}
+
+/* A client that writes 2000 requests without a pause and reads no reply is not answered all at
+ * once (the old server read and answered everything it could): it soon cannot write more, and
+ * another client is served meanwhile. */
+static void test_client_not_reading_is_not_read(void **state)
+{
+	struct fixture *f = *state;
+	const char line[] = "{\"command\":\"echo\"}\n";
+	struct ctl_client greedy, other;
+	int i, calls;
+
+	client_connect(f, &greedy);
+	client_connect(f, &other);
+	for (i = 0; i < 2000; i++) {
+		if (send(greedy.fd, line, sizeof(line) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			break;
+		if (i % 100 == 0)
+			pump(f);
+	}
+	pump(f);
+	calls = f->handler_calls;
+	assert_true(calls < 2000);
+	assert_served(f, &other, "served all the same");
+	ctl_client__close(&greedy);
+	ctl_client__close(&other);
+}
+
+static void test_idle_connection_times_out(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_client idle, busy;
+	int i;
+
+	assert_int_equal(ctl_server__set_idle_timeout(f->server, 1000000), -EINVAL);
+	assert_int_equal(ctl_server__set_idle_timeout(f->server, 100000000), 0); /* 100 ms */
+	client_connect(f, &idle);
+	client_connect(f, &busy);
+	for (i = 0; i < 8; i++) { /* 8 x 40 ms: busy keeps talking, idle says nothing */
+		assert_served(f, &busy, "busy");
+		usleep(40000);
+	}
+	assert_cut_off(f, &idle);
+	assert_served(f, &busy, "still here");
+	ctl_client__close(&idle);
+	ctl_client__close(&busy);
 }
 
 static void test_event_reaches_followers_only(void **state)
@@ -544,7 +620,10 @@ int main(void)
 		T(test_overlong_line_cut_off_others_served),
 		T(test_line_just_under_limit_is_served),
 		T(test_silent_client_does_not_block_others),
-		T(test_65th_client_refused),
+		T(test_65th_client_evicts_longest_idle),
+		T(test_flood_bounded_per_call),
+		T(test_client_not_reading_is_not_read),
+		T(test_idle_connection_times_out),
 		T(test_event_reaches_followers_only),
 		T(test_socket_mode_0600),
 		T(test_socket_mode_0660_with_group),

@@ -105,24 +105,30 @@ EOF
 	dt_kill "bird-$1" KILL
 }
 
-# failover_ready SITE: power back, a fresh detourd (a restart clears the flap damping that 30
-# cuts of one site would build up: without it the site would be held down for minutes), every
-# site UP, and the BFD session Up again.
+# fresh_detourd: a restart without the state file, so nothing of the last cuts is kept (a restart
+# keeps states and damping: docs/detector.md, "Restart").
+fresh_detourd() {
+	dt_kill detourd TERM
+	rm -f "$DT_WORK/detourd.state"
+	dt_start_detourd
+}
+
+# failover_ready SITE: power back, a fresh detourd that forgets (fresh_detourd: the flap damping
+# that 30 cuts of one site would build up would hold the site down for minutes), every site UP,
+# and the BFD session Up again.
 failover_ready() {
 	local site=$1
 	if [ -z "$(dt_pid "beacon-$site")" ]; then
 		dt_restore_power "$site"
 		disown "$(dt_pid "beacon-$site")"
 		bird_start "$site" "$site"
-		dt_kill detourd TERM
-		dt_start_detourd
+		fresh_detourd
 	fi
 	# Two false DOWNs of one site in one daemon's life are damped (held down for a minute or
 	# more): then a fresh daemon, once, as between cuts.
 	if ! dt_wait_until 3000 dt_all_up; then
 		dt_log "not every site UP, detourd restarted: $(dt_ctl sites | tr -s ' \n' ' ')"
-		dt_kill detourd TERM
-		dt_start_detourd
+		fresh_detourd
 		dt_wait_until 10000 dt_all_up || { dt_log "sites: $(dt_ctl sites | tr '\n' ' ')"; return 1; }
 	fi
 	dt_wait_until 10000 bfd_session_up || {

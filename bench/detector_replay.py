@@ -30,9 +30,14 @@ import sys
 from collections import deque
 
 
-def captured(pcap):
-    """Per capture interface, sorted (receive ns, seq, sent_ns) of every heartbeat
-    (docs/heartbeat.md: seq at offset 16, the sender's CLOCK_REALTIME at 24, big-endian)."""
+# docs/heartbeat.md: (offset of seq, offset of sent_ns) by protocol version (big-endian at 4).
+SEQ_SENT = {1: (16, 24), 2: (24, 32)}
+
+
+def captured(pcap, by="link"):
+    """Per capture interface (by="link") or per site id (by="site": every path and beacon of a
+    site together, what the detector sees), sorted (receive ns, seq, sent_ns) of every
+    heartbeat."""
     out = subprocess.check_output(["tshark", "-r", pcap, "-T", "fields", "-e",
                                    "frame.interface_id", "-e", "frame.time_epoch", "-e",
                                    "udp.payload"], text=True, stderr=subprocess.DEVNULL)
@@ -41,9 +46,14 @@ def captured(pcap):
         link, t, payload = line.split("\t")
         sec, _, frac = t.partition(".")
         wire = bytes.fromhex(payload.replace(":", ""))
-        per.setdefault(link, []).append((int(sec) * 10**9 + int(frac.ljust(9, "0")[:9]),
-                                         int.from_bytes(wire[16:24], "big"),
-                                         int.from_bytes(wire[24:32], "big")))
+        version = int.from_bytes(wire[4:6], "big")
+        if version not in SEQ_SENT:
+            continue
+        seq, sent = SEQ_SENT[version]
+        key = link if by == "link" else int.from_bytes(wire[6:8], "big")
+        per.setdefault(key, []).append((int(sec) * 10**9 + int(frac.ljust(9, "0")[:9]),
+                                        int.from_bytes(wire[seq:seq + 8], "big"),
+                                        int.from_bytes(wire[sent:sent + 8], "big")))
     return {k: sorted(v) for k, v in per.items()}
 
 

@@ -176,7 +176,8 @@ def do_failover(a):
     cuts = [r["cut_ns"] for r in rows]
     valid = [r for r in rows if r["valid"]]
     # XDP keeps the keys it always had; the DPDK run's keys say dpdk after the name.
-    mode = "" if a.dataplane == "xdp" else a.dataplane + "_"
+    mode = ("" if a.dataplane == "xdp" else a.dataplane + "_") + \
+        ("redundant_" if a.redundant else "")
     p, b = "failover_%s%dms" % (mode, a.interval), "bfd_%s%dms" % (mode, a.interval)
     fig = {p + "_cuts": len(valid), p + "_cuts_not_counted": len(rows) - len(valid),
            p + "_false_down": false_downs(new_events(a.events, 0), a.site, cuts)}
@@ -201,8 +202,8 @@ def do_failover(a):
 
 
 def heartbeat_gaps(full):
-    """Per management link, the (start, end) ns of every gap between consecutive heartbeats of a
-    capture read by detector_replay.captured()."""
+    """Per management link (or per site), the (start, end) ns of every gap between consecutive
+    heartbeats of a capture read by detector_replay.captured()."""
     gaps = {link: list(zip([x[0] for x in v], [x[0] for x in v[1:]])) for link, v in full.items()}
     return gaps, sum(len(v) for v in full.values())
 
@@ -224,11 +225,14 @@ def shared_gaps(gaps, min_ns, other_min_ns):
 def do_falsedown(a):
     events = new_events(a.events, a.skip)
     downs = [e for e in events if e["to"].lower() == "down" and e["from"] != e["to"]]
-    full = captured(a.pcap)  # one tshark pass serves both the gaps and the replay
+    # one tshark pass serves both the gaps and the replay; with several beacons and paths per
+    # site, a site's gap is one between any two of its heartbeats, whichever beacon or path
+    full = captured(a.pcap, by="site" if a.redundant else "link")
     per_link, n = heartbeat_gaps(full)
     gaps = [y - x for g in per_link.values() for x, y in g]
     iv = a.interval * 10**6
-    p = "falsedown_%sx%d" % ("phi%g_" % a.phi if a.phi else "", a.multiplier)
+    p = "falsedown_%s%sx%d" % ("redundant_" if a.redundant else "",
+                               "phi%g_" % a.phi if a.phi else "", a.multiplier)
     fig = {p + "_seconds": a.seconds, p + "_down_events": len(downs), p + "_heartbeats": n,
            p + "_blackout_holds": sum(e["cause"] == "blackout_hold" for e in events),
            p + "_blackout_downs": sum(bool(e.get("blackout")) for e in downs),
@@ -241,7 +245,7 @@ def do_falsedown(a):
         for k in (2, 3, 5):
             fig[p + "_gaps_over_%dx" % k] = sum(g >= k * iv for g in gaps)
         fig[p + "_gaps_over_3x_all_sites"] = shared_gaps(per_link, 3 * iv, 2 * iv)
-        if a.multiplier == 3 and not a.phi:
+        if a.multiplier == 3 and not a.phi and not a.redundant:
             # A site is DOWN once a gap reaches interval x multiplier: the smallest multiplier
             # that the worst gap seen would not have tripped.
             fig["falsedown_multiplier_needed"] = max(gaps) // iv + 1
@@ -308,6 +312,8 @@ def parser():
     f.add_argument("--site", required=True)
     f.add_argument("--bird-log", required=True)
     f.add_argument("--dataplane", choices=("xdp", "dpdk"), default="xdp")
+    f.add_argument("--redundant", action="store_true",
+                   help="two beacons and two paths per site, every one cut: keys failover_redundant_*")
     d = sub.add_parser("falsedown")
     d.add_argument("--events", required=True)
     d.add_argument("--skip", type=int, default=0)
@@ -319,6 +325,8 @@ def parser():
     d.add_argument("--steal-ticks", type=int, default=0)
     d.add_argument("--capture-drops", type=int, default=0)
     d.add_argument("--rcvbuf-errors", type=int, default=0)
+    d.add_argument("--redundant", action="store_true",
+                   help="several beacons and paths per site: gaps per site, keys falsedown_redundant_*")
     sub.add_parser("forward").add_argument("file")
     sub.add_parser("merge").add_argument("file")
     return ap

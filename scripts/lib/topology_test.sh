@@ -130,6 +130,17 @@ notice() {
 }
 # transitions_after SEQ: the state changes (from != to) of every site after event SEQ.
 transitions_after() { event_count "$1" "e['from'] != e['to']"; }
+# check_undisturbed CLIENT SEQ LABEL: stop the background client CLIENT; no site changed state
+# after event SEQ and CLIENT lost no request.
+check_undisturbed() {
+	local transitions lost
+	client_stop "$1"
+	client_wait "$1"
+	transitions=$(transitions_after "$2")
+	check "$3: no site changed state ($transitions transitions)" eq "$transitions" 0
+	lost=$(jget "$DT_WORK/$1.json" 'j["lost"]')
+	check "$3: no request lost ($lost of $(jget "$DT_WORK/$1.json" 'j["sent"]'))" eq "$lost" 0
+}
 last_seq() { tail -1 "$DT_WORK/events.jsonl" | jget /dev/stdin 'j["seq"]'; }
 wait_event() { # SITE TO TIMEOUT_MS [AFTER_SEQ]
 	dt_wait_until "$3" has_event "$1" "$2" "${4:--1}"

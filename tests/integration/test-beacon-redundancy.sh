@@ -63,12 +63,7 @@ for site in $DT_SITES; do
 		sleep 0.2
 	done
 done
-client_stop steady
-client_wait steady
-transitions=$(transitions_after "$seq0")
-check "(1)-(3): no site changed state ($transitions transitions)" eq "$transitions" 0
-lost=$(jget "$DT_WORK/steady.json" 'j["lost"]')
-check "(1)-(3): no request lost ($lost of $(jget "$DT_WORK/steady.json" 'j["sent"]'))" eq "$lost" 0
+check_undisturbed steady "$seq0" "(1)-(3)"
 
 # (4) a real power cut: every beacon of pangyo dies, its links go down
 RATE=1000

@@ -65,12 +65,7 @@ for path in mgmt data; do
 	check "$path restored: pangyo's heartbeats arrive twice again ($single < $beats / 4)" \
 		le "$((4 * single))" "$((beats - 1))"
 done
-client_stop steady
-client_wait steady
-transitions=$(transitions_after "$seq0")
-check "(1)-(2): no site changed state ($transitions transitions)" eq "$transitions" 0
-lost=$(jget "$DT_WORK/steady.json" 'j["lost"]')
-check "(1)-(2): no request lost ($lost of $(jget "$DT_WORK/steady.json" 'j["sent"]'))" eq "$lost" 0
+check_undisturbed steady "$seq0" "(1)-(2)"
 
 # (3) both paths
 seq1=$(last_seq)

@@ -8,6 +8,15 @@
 #   client ──cl0|edge0── edge ──e-<site>|s0── site (route: MAC rewrite; ipip: kernel tunnel)
 #                          └──m-<site>|m0── site (management link: detour-beacon ─▶ detourd)
 #
+# Heartbeats: each site runs DT_BEACONS_PER_SITE beacons (ids 0 .. N-1, `beacons = 0 1` in the
+# site's section), each its own process under SCHED_FIFO with its own NUT UPS (siteups for beacon
+# 0, siteups<B> for beacon B, all served by the site's one upsd). Every beacon sends to the edge's
+# management address (path 1: over m-<site>|m0); with DT_HB_PATHS=2 also to the edge's data-link
+# address (path 2: over e-<site>|s0, the link the site's traffic uses; the edge listens on
+# 0.0.0.0:7600). The site reaches the management /24 over m0 only (an unreachable route behind
+# the link's own): with m0 down its heartbeats to the management address fail instead of leaving
+# by the default route over s0, so the two paths are cut apart (dt_hb_path_cut).
+#
 # Parameters (environment, all optional):
 #   DT_NS_PREFIX     namespace-name prefix (default dt): DT_NS_PREFIX-client, -edge, -<site>
 #   DT_SITES         site names, in id order from 1 (default "pangyo ansan sihung"; at most 9)
@@ -16,6 +25,9 @@
 #   DT_INTERVAL_MS, DT_MULTIPLIER, DT_HOLD_DOWN_MS, DT_RECOVERY_MS, DT_FLOW_IDLE_MS
 #   DT_SERVICE_V4 / DT_STATELESS_V4 / DT_SERVICE_V6 / DT_STATELESS_V6: the anycast addresses
 #   DT_TUNNEL_FAMILY 4 (default) or 6: the outer header of ipip sites' tunnels
+#   DT_BEACONS_PER_SITE  beacons per site, 1 (default) .. 8
+#   DT_HB_PATHS      1 (default: the management link) or 2 (also the data link); path 2 is made
+#                    for the XDP dataplane (with DPDK the edge's kernel does not own e-<site>)
 #   DT_TC_DECAP_OBJ  site_decap.bpf.o, for kernels without ipip/sit/ip6tnl devices
 #   DT_WORK          state directory (default: a new mktemp -d)
 #   DETOURD DETOURCTL DT_BEACON DT_SERVER DT_CLIENT DT_XDP_PASS_OBJ: the programs
@@ -44,6 +56,8 @@
 : "${DT_STATELESS_V6:=2001:db8:101::1}"
 : "${DT_PORT:=7000}"
 : "${DT_TUNNEL_FAMILY:=4}"
+: "${DT_BEACONS_PER_SITE:=1}"
+: "${DT_HB_PATHS:=1}"
 DT_HB_PORT=7600
 
 UPSD=/lib/nut/upsd
@@ -83,6 +97,8 @@ dt_topo_check() {
 		[ -e "${!p:-}" ] || dt_die "$p is not set to an existing file (${!p:-unset})"
 	done
 	[ -x "$UPSD" ] && [ -x "$DUMMY_UPS" ] || dt_die "NUT's upsd and dummy-ups are needed"
+	[[ "$DT_BEACONS_PER_SITE" =~ ^[1-8]$ ]] || dt_die "DT_BEACONS_PER_SITE must be 1 .. 8"
+	[[ "$DT_HB_PATHS" =~ ^[12]$ ]] || dt_die "DT_HB_PATHS must be 1 or 2"
 }
 
 # ---- links and addresses ------------------------------------------------------------------
@@ -143,6 +159,9 @@ dt_link_site() { # SITE: its data link and its management link
 	ip -n "$e" addr add "$(dt_mgmt_v4 "$site" 1)/24" dev "m-$site"
 	ip -n "$e" link set "m-$site" up
 	ip -n "$s" addr add "$(dt_mgmt_v4 "$site" 2)/24" dev m0
+	# Behind m0's own route: with m0 down, the management network is unreachable rather than
+	# reached by the default route over s0 (which would merge the two heartbeat paths).
+	ip -n "$s" route add unreachable "$(dt_mgmt_v4 "$site" 0)/24" metric 1000
 	ip -n "$e" link set "e-$site" up
 	dt_neigh "$e" "e-$site" "$(dt_site_v4 "$site" 2)" "$(dt_site_v6 "$site" 2)" \
 		"$(dt_site_mac "$site" 2)"
@@ -299,7 +318,8 @@ dt_config_site() {
 	dt_conf_section "site $site" "id=$(dt_site_index "$site")" \
 		"delivery=$(dt_site_mode "$site")" "interface=e-$site" \
 		"next_hop_mac=$(dt_site_mac "$site" 2)" "failover=$(dt_failover_of "$site")" \
-		"tunnel_remote=$remote" "tunnel_local=$local_end"
+		"tunnel_remote=$remote" "tunnel_local=$local_end" \
+		"beacons=$([ "$DT_BEACONS_PER_SITE" -eq 1 ] || dt_beacon_ids)"
 }
 
 dt_topo_config() {
@@ -344,42 +364,99 @@ dt_kill() {
 	dt_stop_pid "$pid" "${2:-TERM}"
 }
 
-# The UPS of SITE: dummy-ups reads this file; its mtime must move forward to be re-read.
+# ---- beacons and their UPSes ------------------------------------------------------------------
+
+dt_beacon_ids() { seq -s ' ' 0 $((DT_BEACONS_PER_SITE - 1)); }
+# The process name of beacon B of SITE (pids/NAME, logs/NAME.log, NAME.conf): beacon-SITE for
+# beacon 0, as with one beacon per site; beacon-SITE-B for the others.
+dt_beacon_name() { if [ "${2:-0}" -eq 0 ]; then echo "beacon-$1"; else echo "beacon-$1-$2"; fi; }
+dt_ups_name() { if [ "${1:-0}" -eq 0 ]; then echo siteups; else echo "siteups$1"; fi; } # BEACON
+
+# dt_ups_status SITE STATUS [BEACON]: the UPS of that beacon of SITE (default 0), for instance OB.
+# dummy-ups reads this file; its mtime must move forward to be re-read.
 dt_ups_status() {
-	local site=$1 f="$DT_WORK/$1/nut/siteups.dev" m
+	local f m
+	f="$DT_WORK/$1/nut/$(dt_ups_name "${3:-0}").dev"
 	m=$(($(stat -c %Y "$f" 2>/dev/null || date +%s) + 10))
 	printf 'ups.status: %s\nbattery.charge: 100\n' "$2" >"$f"
 	touch -d "@$m" "$f"
 }
 
+# One upsd per site serving one dummy-ups UPS per beacon (ups-SITE, ups-SITE-B).
 dt_start_nut() {
-	local site=$1 d="$DT_WORK/$1/nut"
+	local site=$1 d="$DT_WORK/$1/nut" b ups name
 	mkdir -p "$d/state"
 	chmod 0700 "$d" "$d/state"
-	printf '[siteups]\n\tdriver = dummy-ups\n\tport = siteups.dev\n\tpollinterval = 1\n' \
-		>"$d/ups.conf"
+	: >"$d/ups.conf"
+	for b in $(dt_beacon_ids); do
+		ups=$(dt_ups_name "$b")
+		printf '[%s]\n\tdriver = dummy-ups\n\tport = %s.dev\n\tpollinterval = 1\n' \
+			"$ups" "$ups" >>"$d/ups.conf"
+	done
 	printf 'LISTEN 127.0.0.1 3493\nSTATEPATH %s\n' "$d/state" >"$d/upsd.conf"
 	printf '[monitor]\n\tpassword = unused\n\tupsmon primary\n' >"$d/upsd.users"
 	chmod 0600 "$d"/*.conf "$d/upsd.users"
-	dt_ups_status "$site" OL
-	NUT_CONFPATH=$d NUT_STATEPATH=$d/state dt_spawn "ups-$site" "$site" \
-		"$DUMMY_UPS" -a siteups -u root -F
+	for b in $(dt_beacon_ids); do
+		ups=$(dt_ups_name "$b") name=ups-$site
+		[ "$b" -eq 0 ] || name=ups-$site-$b
+		dt_ups_status "$site" OL "$b"
+		NUT_CONFPATH=$d NUT_STATEPATH=$d/state dt_spawn "$name" "$site" \
+			"$DUMMY_UPS" -a "$ups" -u root -F
+	done
 	NUT_CONFPATH=$d NUT_STATEPATH=$d/state dt_spawn "upsd-$site" "$site" "$UPSD" -u root -F
 }
 
-dt_ups_ready() { dt_in "$1" upsc siteups@127.0.0.1 ups.status 2>/dev/null | grep -q .; }
+dt_ups_ready() {
+	local b
+	for b in $(dt_beacon_ids); do
+		dt_in "$1" upsc "$(dt_ups_name "$b")@127.0.0.1" ups.status 2>/dev/null | grep -q . ||
+			return 1
+	done
+}
 
-# The beacon also reads $DT_WORK/beacon-SITE.conf (empty at first; a test may write keys such as
-# key-id there and SIGHUP the beacon).
+# Where SITE's beacons send every heartbeat: the edge's management address, and with
+# DT_HB_PATHS=2 its data-link address too.
+dt_hb_targets() {
+	echo "$(dt_mgmt_v4 "$1" 1):$DT_HB_PORT"
+	[ "$DT_HB_PATHS" -lt 2 ] || echo "$(dt_site_v4 "$1" 1):$DT_HB_PORT"
+}
+
+# dt_start_beacon SITE [BEACON]: that beacon of SITE, or every one of them. Each also reads
+# $DT_WORK/NAME.conf (dt_beacon_name; empty at first: a test may write keys such as key-id there
+# and SIGHUP the beacon).
 dt_start_beacon() {
-	local site=$1 conf=$DT_WORK/beacon-$1.conf
+	local site=$1 b=${2:-} name conf t more=()
+	if [ -z "$b" ]; then
+		for b in $(dt_beacon_ids); do dt_start_beacon "$site" "$b"; done
+		return
+	fi
+	name=$(dt_beacon_name "$site" "$b")
+	conf=$DT_WORK/$name.conf
 	[ -f "$conf" ] || : >"$conf"
+	# the first target in DT_BEACON_ARGV, the others after it
+	for t in $(dt_hb_targets "$site" | tail -n +2); do more+=(--target "$t"); done
 	dt_beacon_argv "$(dt_site_index "$site")" "$DT_WORK/keys" \
-		"$(dt_mgmt_v4 "$site" 1):$DT_HB_PORT" "$DT_INTERVAL_MS"
+		"$(dt_hb_targets "$site" | head -1)" "$DT_INTERVAL_MS"
 	# SCHED_FIFO, like detourd: on a busy 2-core machine an ordinary beacon was observed to
 	# miss 4 beats (20 ms) in a row, two sites at once, and a healthy site went DOWN.
-	dt_spawn "beacon-$site" "$site" chrt -f 20 "$DT_BEACON" -c "$conf" "${DT_BEACON_ARGV[@]}" \
-		--ups "siteups@127.0.0.1" --poll-interval 100ms --poll-timeout 80ms
+	dt_spawn "$name" "$site" chrt -f 20 "$DT_BEACON" -c "$conf" "${DT_BEACON_ARGV[@]}" \
+		"${more[@]}" --beacon-id "$b" --ups "$(dt_ups_name "$b")@127.0.0.1" \
+		--poll-interval 100ms --poll-timeout 80ms
+}
+
+# dt_stop_beacon SITE BEACON [SIGNAL]: signal it (default TERM) and wait (bounded) for its end.
+dt_stop_beacon() {
+	local name pid
+	name=$(dt_beacon_name "$1" "$2")
+	pid=$(dt_pid "$name") || return 0
+	if [ "${3:-TERM}" != KILL ]; then
+		dt_kill "$name" "${3:-TERM}"
+		return
+	fi
+	kill -KILL "$pid" 2>/dev/null
+	# reaped here and quietly: bash would otherwise report "Killed" for it on the terminal
+	{ wait "$pid"; } 2>/dev/null || true
+	rm -f "$DT_WORK/pids/$name"
 }
 
 dt_start_server() {
@@ -412,22 +489,48 @@ dt_all_up() {
 
 # ---- power ------------------------------------------------------------------------------------
 
-# The site's power fails: its beacon dies with it and its links go dark, at once.
+# The site's power fails: every beacon of it dies with it and its links go dark, at once.
 dt_cut_power() {
-	local s pid
+	local s b pids=()
 	s=$(dt_ns "$1")
-	pid=$(dt_pid "beacon-$1")
-	kill -KILL "$pid" 2>/dev/null
-	# reaped here and quietly: bash would otherwise report "Killed" for it on the terminal
-	{ wait "$pid"; } 2>/dev/null || true
+	for b in $(dt_beacon_ids); do pids+=("$(dt_pid "$(dt_beacon_name "$1" "$b")")"); done
+	kill -KILL "${pids[@]}" 2>/dev/null # one kill(1) for all; a beacon not running is no error
+	# reaped here and quietly: bash would otherwise report "Killed" for each on the terminal
+	{ wait "${pids[@]}"; } 2>/dev/null || true
 	ip -n "$s" link set s0 down
 	ip -n "$s" link set m0 down
-	dt_kill "beacon-$1" KILL
+	for b in $(dt_beacon_ids); do dt_stop_beacon "$1" "$b" KILL; done
 }
 
 dt_restore_power() {
 	dt_site_links_up "$1"
 	dt_start_beacon "$1"
+}
+
+# ---- heartbeat paths ----------------------------------------------------------------------------
+
+# dt_hb_path_cut SITE mgmt|data: SITE's heartbeats stop reaching the edge over that path; its
+# beacons run on. mgmt: the site's end of the management link goes down (the beacons' sends to
+# the management address then fail: no route). data: the data link stays up for the traffic and
+# a policy rule in the site discards (blackhole) what it sends to the edge's data-link address on
+# the heartbeat port (those sends fail with EINVAL).
+dt_hb_path_cut() {
+	case $2 in
+	mgmt) ip -n "$(dt_ns "$1")" link set m0 down ;;
+	data) dt_hb_data_rule "$1" add ;;
+	*) dt_die "dt_hb_path_cut: no path \"$2\" (mgmt or data)" ;;
+	esac
+}
+dt_hb_path_restore() { # SITE mgmt|data
+	case $2 in
+	mgmt) dt_site_links_up "$1" ;;
+	data) dt_hb_data_rule "$1" del ;;
+	*) dt_die "dt_hb_path_restore: no path \"$2\" (mgmt or data)" ;;
+	esac
+}
+dt_hb_data_rule() { # SITE add|del
+	ip -n "$(dt_ns "$1")" rule "$2" pref 100 to "$(dt_site_v4 "$1" 1)/32" ipproto udp \
+		dport "$DT_HB_PORT" blackhole
 }
 
 # ---- up / down ------------------------------------------------------------------------------

@@ -101,23 +101,55 @@ client_stop() { kill -INT "$(cat "$DT_WORK/client-$1.pid")" 2>/dev/null; }
 # jget FILE PYTHON-EXPRESSION: evaluate on the JSON object j in FILE.
 jget() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
-# event SITE TO FIELD [AFTER_SEQ]: FIELD of the first transition of SITE to TO (after AFTER_SEQ).
-event() {
-	python3 - "$DT_WORK/events.jsonl" "$1" "$2" "$3" "${4:--1}" <<'EOF'
+# event_first FIELD AFTER_SEQ CONDITION: FIELD of the first event e after AFTER_SEQ for which the
+# Python CONDITION on e holds; event_count AFTER_SEQ CONDITION: how many events after it do.
+event_first() { event_query first "$@"; }
+event_count() { event_query count "" "$@"; }
+event_query() {
+	python3 - "$DT_WORK/events.jsonl" "$@" <<'EOF'
 import json, sys
-path, site, to, field, after = sys.argv[1:6]
+path, what, field, after, cond = sys.argv[1:6]
+n = 0
 for line in open(path):
     e = json.loads(line)
-    if e["site"] == site and e["to"] == to and e["from"] != e["to"] and e["seq"] > int(after):
-        print(e[field])
-        break
+    if e["seq"] > int(after) and eval(cond):
+        if what == "first":
+            print(e[field])
+            break
+        n += 1
+if what == "count":
+    print(n)
 EOF
+}
+# event SITE TO FIELD [AFTER_SEQ]: FIELD of the first transition of SITE to TO (after AFTER_SEQ).
+event() { event_first "$3" "${4:--1}" "e['site'] == '$1' and e['to'] == '$2' and e['from'] != e['to']"; }
+# notice SITE CAUSE FIELD [AFTER_SEQ [BEACON]]: FIELD of the first notice (not a transition) of
+# SITE with CAUSE, for instance beacon_silent (after AFTER_SEQ; about BEACON if given).
+notice() {
+	event_first "$3" "${4:--1}" "e['site'] == '$1' and e['cause'] == '$2' and e['notice']${5:+ and e['beacon'] == $5}"
+}
+# transitions_after SEQ: the state changes (from != to) of every site after event SEQ.
+transitions_after() { event_count "$1" "e['from'] != e['to']"; }
+# check_undisturbed CLIENT SEQ LABEL: stop the background client CLIENT; no site changed state
+# after event SEQ and CLIENT lost no request.
+check_undisturbed() {
+	local transitions lost
+	client_stop "$1"
+	client_wait "$1"
+	transitions=$(transitions_after "$2")
+	check "$3: no site changed state ($transitions transitions)" eq "$transitions" 0
+	lost=$(jget "$DT_WORK/$1.json" 'j["lost"]')
+	check "$3: no request lost ($lost of $(jget "$DT_WORK/$1.json" 'j["sent"]'))" eq "$lost" 0
 }
 last_seq() { tail -1 "$DT_WORK/events.jsonl" | jget /dev/stdin 'j["seq"]'; }
 wait_event() { # SITE TO TIMEOUT_MS [AFTER_SEQ]
 	dt_wait_until "$3" has_event "$1" "$2" "${4:--1}"
 }
 has_event() { [ -n "$(event "$1" "$2" seq "$3")" ]; }
+wait_notice() { # SITE CAUSE TIMEOUT_MS [AFTER_SEQ [BEACON]]
+	dt_wait_until "$3" has_notice "$1" "$2" "${4:--1}" "${5:-}"
+}
+has_notice() { [ -n "$(notice "$1" "$2" seq "$3" "$4")" ]; }
 
 # log_count NAME AWK-CONDITION: requests in NAME.log matching a condition over
 # $1 seq, $2 sent_ns, $3 answered_ns (0 = lost), $4 site.

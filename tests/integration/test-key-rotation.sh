@@ -46,15 +46,7 @@ check "pangyo's heartbeats are accepted with the new key alone ($before -> $afte
 	ge "$((after - before))" 10
 client_wait udp
 
-transitions=$(python3 - "$DT_WORK/events.jsonl" "$seq0" <<'PY'
-import json, sys
-n = 0
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    n += e["seq"] > int(sys.argv[2]) and e["from"] != e["to"]
-print(n)
-PY
-)
+transitions=$(transitions_after "$seq0")
 check "no site changed state during the rotation ($transitions)" eq "$transitions" 0
 check "no heartbeat refused as unknown-key or bad-mac ($(refused))" eq "$(refused)" 0
 check "every site is still up" eq "$(dt_ctl --json sites | jget /dev/stdin "sum(s['state'] != 'up' for s in j['sites'])")" 0

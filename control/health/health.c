@@ -404,6 +404,8 @@ static void health__emit(struct health *h, const struct health_site *s, struct h
 	ev->site_name = s->cfg.name;
 	ev->power_flags = s->power_flags;
 	ev->last_heartbeat_ns = s->heard ? s->last_arrival_ns : 0;
+	if (ev->cause == HEALTH_CAUSE_BEACON_SILENT || ev->cause == HEALTH_CAUSE_BEACON_BACK)
+		ev->last_heartbeat_ns = s->beacon[ev->beacon].last_ns; /* that beacon's own */
 	ev->penalty = damping__penalty(&s->damping, &s->cfg.damping, ev->deadline_ns);
 	if (s->power_unknown)
 		ev->flags |= HEALTH_EVENT_F_POWER_UNKNOWN;

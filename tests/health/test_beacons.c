@@ -88,6 +88,9 @@ static void assert_beacon_notice(const struct health_event *ev, enum health_caus
 	assert_int_equal(ev->from, ev->to);
 	assert_int_equal(ev->beacon, beacon);
 	assert_int_equal(ev->deadline_ns, at_ns);
+	/* that beacon's own last heartbeat: the detection time before its silence, or this one */
+	assert_int_equal(ev->last_heartbeat_ns,
+			 cause == HEALTH_CAUSE_BEACON_SILENT ? at_ns - TEST_DETECT : at_ns);
 }
 
 static void test_one_silent_beacon_is_a_notice(void **state)

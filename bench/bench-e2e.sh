@@ -15,11 +15,16 @@
 #             spun by busy loops: DOWN events in the event log, and the largest heartbeat gap
 #             seen at the edge (what a fixed multiplier would have to cover); then again with
 #             the adaptive detector (phi_threshold 8); falsedown-phi: only that run;
+#   failover-redundant the 1 ms cuts with two beacons per site over two paths, every beacon of
+#             pangyo killed at the cut (failover_redundant_1ms_*);
+#   falsedown-redundant the 1 ms x 3 falsedown run with two beacons per site on different CPUs
+#             and two paths (falsedown_redundant_x3_*);
 #   forward   packets per second through the edge, bench/xdp-livegen on the client's veth: Detour
 #             rerouting in route mode against the kernel forwarding the same frames to the same
 #             site, counted at the site's veth.
 #
-#   bench-e2e.sh [--quick] failover|failover-dpdk|falsedown|forward...
+#   bench-e2e.sh [--quick] failover|failover-dpdk|failover-redundant|falsedown|
+#                          falsedown-redundant|falsedown-phi|forward...
 #                                                            last line: one JSON object of figures
 # Programs come from the environment (scripts/bench.sh sets them, as for scripts/topology.sh).
 set -u
@@ -44,10 +49,12 @@ for w in "${WHAT[@]}"; do
 	case $w in
 	failover) bench_failover ;;
 	failover-dpdk) bench_failover_dpdk ;;
+	failover-redundant) bench_failover_redundant ;;
 	falsedown) bench_falsedown ;;
+	falsedown-redundant) bench_falsedown_redundant ;;
 	falsedown-phi) bench_falsedown_phi ;; # only the adaptive detector's run of falsedown
 	forward) bench_forward ;;
-	*) dt_die "unknown benchmark $w (failover failover-dpdk falsedown falsedown-phi forward)" ;;
+	*) dt_die "unknown benchmark $w (failover failover-dpdk failover-redundant falsedown falsedown-redundant falsedown-phi forward)" ;;
 	esac
 done
 python3 "$HERE/e2e_report.py" merge "$FIGURES"

@@ -90,9 +90,10 @@ bfd_session_up() { # BIRD in the edge reports its session Up
 # process right after it reads the clock), then the site's links go down as dt_cut_power does.
 # Prints "CUT_NS REALTIME_MINUS_MONOTONIC_NS".
 power_cut() {
-	local s
+	local s b pids=()
 	s=$(dt_ns "$1")
-	python3 - "$(dt_pid "beacon-$1")" "$(dt_pid "bird-$1")" <<'EOF'
+	for b in $(dt_beacon_ids); do pids+=("$(dt_pid "$(dt_beacon_name "$1" "$b")")"); done
+	python3 - "$(dt_pid "bird-$1")" "${pids[@]}" <<'EOF'
 import os, sys, time
 t = time.monotonic_ns()
 for pid in sys.argv[1:]:
@@ -101,8 +102,14 @@ print(t, time.time_ns() - time.monotonic_ns())
 EOF
 	ip -n "$s" link set s0 down
 	ip -n "$s" link set m0 down
-	dt_kill "beacon-$1" KILL
+	for b in $(dt_beacon_ids); do dt_kill "$(dt_beacon_name "$1" "$b")" KILL; done
 	dt_kill "bird-$1" KILL
+}
+
+# disown_beacons SITE: they are killed by power_cut, without a "Killed" line from bash.
+disown_beacons() {
+	local b
+	for b in $(dt_beacon_ids); do disown "$(dt_pid "$(dt_beacon_name "$1" "$b")")"; done
 }
 
 # fresh_detourd: a restart without the state file, so nothing of the last cuts is kept (a restart
@@ -120,7 +127,7 @@ failover_ready() {
 	local site=$1
 	if [ -z "$(dt_pid "beacon-$site")" ]; then
 		dt_restore_power "$site"
-		disown "$(dt_pid "beacon-$site")"
+		disown_beacons "$site"
 		bird_start "$site" "$site"
 		fresh_detourd
 	fi
@@ -171,7 +178,7 @@ failover_setting() {
 	e2e_topo_up
 	[ "$(dataplane_mode)" = "$dataplane" ] || dt_die "detourd's dataplane is not $dataplane"
 	[ "$dataplane" = xdp ] || detourd_threads
-	disown "$(dt_pid "beacon-$site")" # killed by power_cut: no "Killed" line from bash
+	disown_beacons "$site"
 	bird_start edge "$site"
 	bird_start "$site" "$site"
 	: >"$DT_WORK/cuts.jsonl"
@@ -182,7 +189,7 @@ failover_setting() {
 	done
 	python3 "$HERE/e2e_report.py" failover --interval "$1" --cuts "$DT_WORK/cuts.jsonl" \
 		--events "$DT_WORK/events.jsonl" --site "$site" --bird-log "$DT_WORK/bird-edge.log" \
-		--dataplane "$dataplane" >>"$FIGURES"
+		--dataplane "$dataplane" ${REDUNDANT:+--redundant} >>"$FIGURES"
 	e2e_topo_down
 }
 
@@ -190,6 +197,31 @@ bench_failover() {
 	local cuts=$((QUICK ? 5 : 30))
 	failover_setting 1 "$cuts"
 	failover_setting 10 "$cuts"
+}
+
+# redundant_beacons: two beacons per site, each heartbeat over two paths (the management link
+# and the data link: scripts/lib/topology.sh), beacon B of every site pinned to CPU B.
+redundant_beacons() {
+	export DT_BEACONS_PER_SITE=2 DT_HB_PATHS=2 REDUNDANT=1
+}
+
+pin_beacons() {
+	local site b
+	for site in $DT_SITES; do
+		for b in $(dt_beacon_ids); do
+			taskset -pc "$((b % $(nproc)))" "$(dt_pid "$(dt_beacon_name "$site" "$b")")" \
+				>/dev/null
+		done
+	done
+}
+
+# The 1 ms cuts again with redundant beacons: every beacon of the site dies at the cut
+# (failover_redundant_1ms_*). In a subshell: the exports stay there.
+bench_failover_redundant() {
+	(
+		redundant_beacons
+		failover_setting 1 $((QUICK ? 5 : 30))
+	) || exit 1
 }
 
 # The same cuts with detourd --dataplane dpdk (scripts/lib/dpdk.sh: af_xdp ports on edge0 and
@@ -251,10 +283,16 @@ capture_drops() {
 falsedown_run() { # SECONDS MULTIPLIER [PHI_THRESHOLD]
 	local secs=$1 phi=${3:-0} before steal rcvbuf
 	export DT_INTERVAL_MS=1 DT_MULTIPLIER=$2 DT_PHI_THRESHOLD=$phi
+	local links=() site
 	e2e_topo_up
+	[ -z "${REDUNDANT:-}" ] || pin_beacons
 	before=$(e2e_events)
-	dt_spawn capture edge timeout $((secs + 10)) chrt -f 10 dumpcap -q -B 64 -i m-pangyo \
-		-i m-ansan -i m-sihung -f "udp dst port $DT_HB_PORT" -w "$DT_WORK/hb.pcapng"
+	for site in $DT_SITES; do
+		links+=(-i "m-$site")
+		[ -z "${REDUNDANT:-}" ] || links+=(-i "e-$site") # path 2
+	done
+	dt_spawn capture edge timeout $((secs + 10)) chrt -f 10 dumpcap -q -B 64 "${links[@]}" \
+		-f "udp dst port $DT_HB_PORT" -w "$DT_WORK/hb.pcapng"
 	steal=$(steal_ticks) rcvbuf=$(udp_rcvbuf_errors)
 	busy_loops "$secs"
 	sleep "$secs"
@@ -265,7 +303,7 @@ falsedown_run() { # SECONDS MULTIPLIER [PHI_THRESHOLD]
 	python3 "$HERE/e2e_report.py" falsedown --events "$DT_WORK/events.jsonl" --skip "$before" \
 		--pcap "$DT_WORK/hb.pcapng" --seconds "$secs" --interval 1 --multiplier "$2" --phi "$phi" \
 		--steal-ticks "$steal" --capture-drops "$(capture_drops)" --rcvbuf-errors "$rcvbuf" \
-		>>"$FIGURES"
+		${REDUNDANT:+--redundant} >>"$FIGURES"
 	e2e_topo_down
 }
 
@@ -281,6 +319,15 @@ m = min(100, max(4, f.get("falsedown_multiplier_needed", 0)))
 print(m if f.get("falsedown_x3_down_events") else 0)')
 	[ "$m" = 0 ] || falsedown_run $((secs < 120 ? secs : 120)) "$m"
 	bench_falsedown_phi
+}
+
+# Two beacons per site on different CPUs, each heartbeat over two paths, 1 ms x 3, both CPUs
+# spinning: falsedown_redundant_x3_* (issue 13's goal: no false DOWN).
+bench_falsedown_redundant() {
+	(
+		redundant_beacons
+		falsedown_run $((QUICK ? 60 : 600)) 3
+	) || exit 1
 }
 
 # The first run's setting with the adaptive detector (phi-accrual, phi 8, never before x 3).

@@ -5,7 +5,8 @@
 # never part of the test suite; a missed target does not fail this script, a broken run does.
 #
 #   scripts/bench.sh [--quick] [NAME...]
-#   NAME: xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk falsedown forward
+#   NAME: xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk
+#         failover-redundant falsedown falsedown-redundant forward
 #         (default: all, in that order). Named ones replace their figures in an existing
 #         bench.json, the others' are kept. failover-dpdk: the failover benchmark with detourd
 #         --dataplane dpdk (its worker spins on CPU 1; EAL memory --no-huge).
@@ -17,7 +18,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-$ROOT/build-bench}
-ALL=(xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk falsedown forward)
+ALL=(xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk failover-redundant
+	falsedown falsedown-redundant forward)
 QUICK=
 NAMES=()
 
@@ -110,7 +112,13 @@ bench_failover() { e2e_env && run failover bash "$ROOT/bench/bench-e2e.sh" $QUIC
 bench_failover_dpdk() {
 	e2e_env && run failover-dpdk bash "$ROOT/bench/bench-e2e.sh" $QUICK failover-dpdk
 }
+bench_failover_redundant() {
+	e2e_env && run failover-redundant bash "$ROOT/bench/bench-e2e.sh" $QUICK failover-redundant
+}
 bench_falsedown() { e2e_env && run falsedown bash "$ROOT/bench/bench-e2e.sh" $QUICK falsedown; }
+bench_falsedown_redundant() {
+	e2e_env && run falsedown-redundant bash "$ROOT/bench/bench-e2e.sh" $QUICK falsedown-redundant
+}
 bench_forward() { e2e_env && run forward bash "$ROOT/bench/bench-e2e.sh" $QUICK forward; }
 
 : >"$RESULTS"

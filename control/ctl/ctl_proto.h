@@ -33,6 +33,13 @@ struct ctl_command {
 
 struct ctl_server;
 
+/* Who sent the request a handler is running (SO_PEERCRED of its connection). */
+struct ctl_caller {
+	int pid;
+	unsigned int uid;
+	unsigned int gid;
+};
+
 int ctl_server__open(struct ctl_server **out, const char *path, unsigned int mode, int gid,
 		     const struct ctl_command *commands, void *ctx);
 /*
@@ -47,6 +54,8 @@ int ctl_server__fd(const struct ctl_server *s);
  * readable while more wait, so the caller reads its heartbeats in between.
  */
 void ctl_server__process(struct ctl_server *s);
+/* The caller of the request being handled: 0, or -ENOENT outside a handler. */
+int ctl_server__caller(const struct ctl_server *s, struct ctl_caller *out);
 /* Send one event line to every client following events. */
 void ctl_server__publish_event(struct ctl_server *s, struct json_object *event);
 void ctl_server__close(struct ctl_server *s);

@@ -47,6 +47,7 @@ struct ctl_conn {
 	size_t in_len;
 	struct ctl_out out;
 	uint32_t events; /* the epoll interest set now */
+	struct ctl_caller caller; /* SO_PEERCRED at accept */
 	uint64_t active_ns; /* last byte read or written */
 };
 
@@ -203,6 +204,23 @@ static int free_slot(struct ctl_server *s)
 	return (int)i;
 }
 
+static void peer_caller(int fd, struct ctl_caller *out)
+{
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	socklen_t len = sizeof(cred);
+
+	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+	*out = (struct ctl_caller){ .pid = cred.pid, .uid = cred.uid, .gid = cred.gid };
+}
+
+int ctl_server__caller(const struct ctl_server *s, struct ctl_caller *out)
+{
+	if (!s->serving)
+		return -ENOENT;
+	*out = s->serving->caller;
+	return 0;
+}
+
 static void conn_accept(struct ctl_server *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -224,6 +242,7 @@ static void conn_accept(struct ctl_server *s)
 	}
 	c->fd = fd;
 	c->events = EPOLLIN;
+	peer_caller(fd, &c->caller);
 	c->active_ns = dt_mono_ns();
 	ev.data.ptr = c;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {

@@ -131,6 +131,8 @@ static struct json_object *site_args(const char *site, bool force)
 	return a;
 }
 
+#define REASON_MAX 200 /* the daemon's limit too (docs/control-protocol.md) */
+
 /* ---- commands ----------------------------------------------------------------------------- */
 
 static int do_status(const struct ctl_opts *o, int argc, char **argv)
@@ -154,16 +156,19 @@ static int do_site(const struct ctl_opts *o, int argc, char **argv)
 	return simple(o, "site", site_args(argv[2], false), render_site);
 }
 
-/* drain, undrain, fail, restore: NAME [--force] */
+/* drain, undrain, fail, restore: NAME [--force] [--reason TEXT] */
 static int do_override(const struct ctl_opts *o, int argc, char **argv)
 {
+	const char *site = NULL, *reason = NULL;
+	struct json_object *a;
 	bool force = false;
-	const char *site = NULL;
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--force"))
 			force = true;
+		else if (!strcmp(argv[i], "--reason") && i + 1 < argc)
+			reason = argv[++i];
 		else if (!site && argv[i][0] != '-')
 			site = argv[i];
 		else
@@ -171,7 +176,12 @@ static int do_override(const struct ctl_opts *o, int argc, char **argv)
 	}
 	if (!site)
 		return usage_error(argv[0], "%s", "needs a site name");
-	return simple(o, argv[0], site_args(site, force), render_site_change);
+	if (reason && (!reason[0] || strlen(reason) > REASON_MAX))
+		return usage_error(argv[0], "%s", "--reason takes 1..200 characters");
+	a = site_args(site, force);
+	if (reason)
+		json_object_object_add(a, "reason", json_object_new_string(reason));
+	return simple(o, argv[0], a, render_site_change);
 }
 
 static int do_prefixes(const struct ctl_opts *o, int argc, char **argv)
@@ -276,12 +286,13 @@ static const struct ctl_cmd commands[] = {
 	{ "status", "", "daemon, dataplane, interfaces and one line per site", do_status },
 	{ "sites", "", "one line per site", do_sites },
 	{ "site", "show NAME", "everything about one site", do_site },
-	{ "drain", "NAME [--force]", "move new flows away from a site; established flows stay",
+	{ "drain", "NAME [--force] [--reason TEXT]",
+	  "move new flows away from a site; established flows stay", do_override },
+	{ "undrain", "NAME [--reason TEXT]", "end an operator drain", do_override },
+	{ "fail", "NAME [--force] [--reason TEXT]",
+	  "treat a site as down whatever its heartbeats say", do_override },
+	{ "restore", "NAME [--reason TEXT]", "clear the operator's override of a site",
 	  do_override },
-	{ "undrain", "NAME", "end an operator drain", do_override },
-	{ "fail", "NAME [--force]", "treat a site as down whatever its heartbeats say",
-	  do_override },
-	{ "restore", "NAME", "clear the operator's override of a site", do_override },
 	{ "prefixes", "", "destination prefixes and their home sites", do_prefixes },
 	{ "prefix", "add PREFIX SITE [stateless] | del PREFIX", "change the prefix table",
 	  do_prefix },

@@ -293,13 +293,49 @@ static int override_reply(struct detourd *d, const struct dt_config_site *s, int
 	return 0;
 }
 
-/* drain, fail, restore: one site, one override request to the state machine. */
-enum override_op { OVERRIDE_DRAIN, OVERRIDE_FAIL, OVERRIDE_RESTORE };
+/* The request's optional "reason": 1..DETOURD_REASON_MAX printable characters (UTF-8 allowed). */
+static int arg_reason(struct json_object *args, char *out, char *err, size_t len)
+{
+	struct json_object *v;
+	const unsigned char *r;
+	size_t n;
+
+	out[0] = '\0';
+	if (!args || !json_object_object_get_ex(args, "reason", &v))
+		return 0;
+	r = (const unsigned char *)json_object_get_string(v);
+	n = json_object_is_type(v, json_type_string) ? strlen((const char *)r) : 0;
+	if (!n || n > DETOURD_REASON_MAX) {
+		snprintf(err, len, "\"reason\" must be a string of 1..%d characters",
+			 DETOURD_REASON_MAX);
+		return -EINVAL;
+	}
+	for (; *r; r++)
+		if (*r < 0x20 || *r == 0x7f) {
+			snprintf(err, len, "\"reason\" has a control character (0x%02x)", *r);
+			return -EINVAL;
+		}
+	memcpy(out, json_object_get_string(v), n + 1);
+	return 0;
+}
+
+/* Every operator action is logged with who asked, whether it changed anything or not. */
+static void log_operator(const struct detourd *d, const char *verb, const char *site, int ret)
+{
+	const struct detourd_operator *op = &d->op;
+
+	dt_log(ret ? DT_LOG_WARN : DT_LOG_INFO, "operator uid %u pid %d: %s %s: %s%s%s%s",
+	       op->caller.uid, op->caller.pid, verb, site, ret ? "refused, " : "done",
+	       ret ? strerror(-ret) : "", op->reason[0] ? "; reason: " : "", op->reason);
+}
+
+/* drain, fail, restore, undrain: one site, one override request to the state machine. */
+enum override_op { OVERRIDE_DRAIN, OVERRIDE_FAIL, OVERRIDE_RESTORE, OVERRIDE_UNDRAIN };
 
 static int do_override(void *ctx, struct json_object *args, struct json_object **res, char *err,
 		       size_t len, enum override_op op)
 {
-	static const char *const verbs[] = { "drain", "fail", "restore" };
+	static const char *const verbs[] = { "drain", "fail", "restore", "undrain" };
 	struct detourd *d = ctx;
 	const struct dt_config_site *s = arg_site(d, args, err, len);
 	__u32 flags = arg_bool(args, "force") ? HEALTH_F_FORCE : 0;
@@ -307,12 +343,17 @@ static int do_override(void *ctx, struct json_object *args, struct json_object *
 
 	if (!s)
 		return -ENOENT;
+	if ((ret = arg_reason(args, d->op.reason, err, len)))
+		return ret;
+	d->op.active = !ctl_server__caller(d->ctl, &d->op.caller);
 	if (op == OVERRIDE_DRAIN)
 		ret = health__drain(d->health, s->id, dt_mono_ns(), flags);
 	else if (op == OVERRIDE_FAIL)
 		ret = health__fail(d->health, s->id, dt_mono_ns(), flags);
 	else
 		ret = health__restore(d->health, s->id, dt_mono_ns());
+	log_operator(d, verbs[op], s->name, ret);
+	d->op.active = false;
 	return override_reply(d, s, ret, res, err, len, verbs[op]);
 }
 
@@ -350,7 +391,7 @@ static int do_undrain(void *ctx, struct json_object *args, struct json_object **
 			 s->name, health_override_name(st.override));
 		return -EINVAL;
 	}
-	return do_restore(ctx, args, res, err, len);
+	return do_override(ctx, args, res, err, len, OVERRIDE_UNDRAIN);
 }
 
 const struct ctl_command detourd_commands[] = {

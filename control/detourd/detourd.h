@@ -30,12 +30,22 @@
 
 struct ctl_server;
 
+#define DETOURD_REASON_MAX 200 /* of an operator's --reason */
+
+/* Who asked for an operator action, and why (SO_PEERCRED and the request's "reason"). */
+struct detourd_operator {
+	bool active; /* a control request is being served */
+	struct ctl_caller caller;
+	char reason[DETOURD_REASON_MAX + 1]; /* "" if none was given */
+};
+
 /* One transition as recorded: the library's event plus what the daemon added. */
 struct detourd_event {
 	__u64 seq;
 	struct health_event ev; /* site_name points into the config: copied below */
 	char site_name[DT_SITE_NAME_MAX];
 	int apply_err; /* 0, or the -errno of a failed dataplane write */
+	struct detourd_operator op; /* op.active: an operator's request made it */
 };
 
 /* An accepted heartbeat of this wake-up, held until all sockets are drained and sorted. */
@@ -73,6 +83,7 @@ struct detourd {
 	struct detourd_arrival drained[DETOURD_HB_PER_WAKEUP * DT_CONFIG_MAX_LISTEN];
 	unsigned int n_drained;
 	struct detourd_recovery recovery;
+	struct detourd_operator op; /* while a drain, fail, restore or undrain is served */
 	struct state_file state; /* state.map NULL: running without one */
 	struct health_seed saved_seed[DT_MAX_SITES]; /* what the state file holds */
 	unsigned int restored_sites;

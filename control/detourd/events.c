@@ -23,6 +23,17 @@ static void add_u64(struct json_object *o, const char *k, __u64 v)
 	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
 }
 
+static struct json_object *operator_json(const struct detourd_operator *op)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "uid", json_object_new_int64(op->caller.uid));
+	json_object_object_add(o, "pid", json_object_new_int64(op->caller.pid));
+	if (op->reason[0])
+		json_object_object_add(o, "reason", json_object_new_string(op->reason));
+	return o;
+}
+
 struct json_object *detourd_event_json(const struct detourd_event *e)
 {
 	const struct health_event *ev = &e->ev;
@@ -51,6 +62,8 @@ struct json_object *detourd_event_json(const struct detourd_event *e)
 		add_u64(o, "max_gap_us", ev->max_gap_ns / 1000);
 		add_u64(o, "suggested_multiplier", ev->suggested_multiplier);
 	}
+	if (e->op.active)
+		json_object_object_add(o, "operator", operator_json(&e->op));
 	json_object_object_add(o, "penalty", json_object_new_double(ev->penalty));
 	json_object_object_add(o, "all_sites_down",
 			       json_object_new_boolean(ev->flags & HEALTH_EVENT_F_ALL_SITES_DOWN));
@@ -108,9 +121,10 @@ static void log_transition(const struct detourd_event *e)
 		dt_log_warn("site %s: %s%s", e->site_name, health_cause_name(ev->cause), detail);
 		return;
 	}
-	dt_log(ev->to == DT_SITE_DOWN ? DT_LOG_WARN : DT_LOG_INFO, "site %s: %s -> %s (%s)%s",
+	dt_log(ev->to == DT_SITE_DOWN ? DT_LOG_WARN : DT_LOG_INFO, "site %s: %s -> %s (%s)%s%s",
 	       e->site_name, dt_site_state_name(ev->from), dt_site_state_name(ev->to),
-	       health_cause_name(ev->cause), e->apply_err ? ", DATAPLANE UPDATE FAILED" : "");
+	       health_cause_name(ev->cause), e->op.active ? " by an operator" : "",
+	       e->apply_err ? ", DATAPLANE UPDATE FAILED" : "");
 	if (ev->flags & HEALTH_EVENT_F_ALL_SITES_DOWN)
 		dt_log_err(
 			"every site is down: the dataplane fails open, traffic goes to the kernel");
@@ -127,6 +141,7 @@ void detourd_on_health_event(const struct health_event *ev, void *ctx)
 	e->ev = *ev;
 	snprintf(e->site_name, sizeof(e->site_name), "%s", ev->site_name ? ev->site_name : "?");
 	e->ev.site_name = e->site_name;
+	e->op = d->op;
 	if (!(ev->flags & HEALTH_EVENT_F_NOTICE) && ev->from != ev->to) {
 		e->apply_err = d->dp.ops->set_site_state(d->dp.impl, ev->site, ev->to);
 		e->ev.applied_ns = dt_mono_ns();

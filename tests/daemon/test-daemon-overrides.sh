@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # drain / undrain / fail / restore through detourctl, with both beacons alive: every step's exit
 # code, the state `detourctl --json status` shows and the state in the pinned map. Failing or
-# draining the last healthy site is refused (exit 1) unless --force is given.
+# draining the last healthy site is refused (exit 1) unless --force is given. Every operator
+# action is logged with who asked (uid and pid from SO_PEERCRED) and the --reason given, done or
+# refused, and the transition it made carries them in the event log; a bad --reason is refused.
 . "$(dirname "$0")/daemon_fixture.sh"
 
 setup_all
@@ -75,4 +77,23 @@ check "the JSON reply is {site, state, override}" \
 	test "$(json "(d['site'] + ' ' + d['state'] + ' ' + d['override']).lower()" <"$TMP/out")" = "pangyo draining drain"
 step "undrain pangyo" 0 undrain pangyo
 check "no request left the daemon broken: both sites UP" wait_until 1000 sites_up
+
+# ---- who asked, and why ------------------------------------------------------------------------
+step "fail pangyo --reason" 0 fail pangyo --reason "feed B maintenance, ticket 4711"
+check "the log names the caller and the reason" \
+	grep -qE 'operator uid 0 pid [0-9]+: fail pangyo: done; reason: feed B maintenance, ticket 4711' "$DERR"
+ev=$(last_event pangyo down)
+check "the DOWN event carries operator uid 0, a pid and the reason" \
+	test "$(echo "$ev" | json "'%d %s %s' % (d['operator']['uid'], d['operator']['pid'] > 0, d['operator']['reason'])")" = "0 True feed B maintenance, ticket 4711"
+step "a refused action: fail ansan (the last site up), with a reason" 1 fail ansan --reason "test"
+check "the refusal is logged with the caller" \
+	grep -qE 'operator uid 0 pid [0-9]+: fail ansan: refused, .*; reason: test' "$DERR"
+step "restore pangyo, no reason" 0 restore pangyo
+check "logged without a reason" grep -qE 'operator uid 0 pid [0-9]+: restore pangyo: done$' "$DERR"
+step "--reason with a control character is refused by detourd" 1 drain ansan --reason "$(printf 'a\tb')"
+check "... saying so" grep -q '"reason" has a control character (0x09)' "$TMP/err"
+step "--reason of 201 characters: bad usage" 2 drain ansan --reason "$(printf 'x%.0s' $(seq 201))"
+step "--reason without text: bad usage" 2 drain ansan --reason
+check "heartbeat-driven events carry no operator" \
+	test "$(last_event pangyo up | json "'operator' in d")" = False
 finish

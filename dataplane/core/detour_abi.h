@@ -85,7 +85,7 @@ enum dt_reason {
 	DT_REASON_VLAN_LIMIT = 8, /* more VLAN tags than we parse */
 	/* passed so that the kernel can answer with the right ICMP */
 	DT_REASON_TTL_EXPIRED = 9,
-	DT_REASON_MTU_EXCEEDED = 10,
+	DT_REASON_MTU_EXCEEDED = 10, /* rewrite.h's refusal; deliver.h answers it (too_big_*) */
 	/* rerouted */
 	DT_REASON_REROUTED_ROUTE = 11,
 	DT_REASON_REROUTED_IPIP = 12,

@@ -268,11 +268,13 @@ DT_INLINE int dt_icmp6_write(struct dt_buf *b, __u32 l2, const struct dt_packet 
 	struct ipv6hdr *ip6 = (void *)((char *)b->data + l2);
 	struct dt_icmp_hdr *icmp = (void *)(ip6 + 1);
 	const __u16 *a = (const __u16 *)pkt->key.saddr; /* both addresses: 16 words */
+	__u8 *p = (__u8 *)ip6;
 	__u32 sum, i;
 
 	if ((void *)(icmp + 1) > b->data_end)
 		return -DT_REASON_TRUNCATED;
-	*(__u32 *)ip6 = bpf_htonl(0x60000000); /* version 6, class 0, no flow label */
+	p[0] = 0x60; /* version 6, class 0, no flow label; by byte: the header may be 2-aligned */
+	p[1] = p[2] = p[3] = 0;
 	ip6->payload_len = bpf_htons(len);
 	ip6->nexthdr = IPPROTO_ICMPV6;
 	ip6->hop_limit = DT_ICMP_TTL;

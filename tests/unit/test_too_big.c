@@ -91,27 +91,29 @@ static void assert_tcp_checksum_ok(struct frame *f)
 	put16(tcp + 16, got);
 }
 
-static void test_mss_first_option(void **state)
+/*
+ * The MSS first (the usual SYN), and after one NOP, where the value sits at an odd offset and its
+ * bytes fall in two checksum words.
+ */
+static void test_mss_lowered(void **state)
 {
+	static const struct {
+		__u8 opts[8];
+		unsigned int value_at; /* offset of the MSS value in the TCP header */
+		__u16 mss;
+	} cases[] = {
+		{ { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 }, 22, 1400 }, /* MSS 1460, NOP NOP SACK-permitted */
+		{ { 1, 2, 4, 0x05, 0xb4, 1, 1, 0 }, 23, 1234 },
+	};
 	static struct frame f;
-	const __u8 opts[] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 }; /* MSS 1460, NOP NOP SACK-permitted */
+	unsigned int i;
 
-	syn_with_options(&f, opts, sizeof(opts));
-	assert_int_equal(dt_mss_clamp_at(&f.b, 14 + 20, 1400), 1);
-	assert_int_equal(get16(at(&f, 14 + 20 + 22)), 1400);
-	assert_tcp_checksum_ok(&f);
-}
-
-/* After one NOP the value sits at an odd offset: its bytes fall in two checksum words. */
-static void test_mss_at_odd_offset(void **state)
-{
-	static struct frame f;
-	const __u8 opts[] = { 1, 2, 4, 0x05, 0xb4, 1, 1, 0 };
-
-	syn_with_options(&f, opts, sizeof(opts));
-	assert_int_equal(dt_mss_clamp_at(&f.b, 14 + 20, 1234), 1);
-	assert_int_equal(get16(at(&f, 14 + 20 + 23)), 1234);
-	assert_tcp_checksum_ok(&f);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		syn_with_options(&f, cases[i].opts, sizeof(cases[i].opts));
+		assert_int_equal(dt_mss_clamp_at(&f.b, 14 + 20, cases[i].mss), 1);
+		assert_int_equal(get16(at(&f, 14 + 20 + cases[i].value_at)), cases[i].mss);
+		assert_tcp_checksum_ok(&f);
+	}
 }
 
 static void test_mss_left_alone(void **state)
@@ -235,77 +237,43 @@ static void expect_answer(const struct pkt_spec *s, __u32 mtu)
 	assert_memory_equal(at(&f, 0), want, n);
 }
 
-static void test_answer_v4_quote_cut_to_576(void **state)
+/* A cut quote at each VLAN depth, an odd-length one, and an MTU that needs all 32 bits. */
+static void test_answers(void **state)
 {
-	struct pkt_spec s = { .family = 4,
-			      .proto = 6,
-			      .tcp_flags = 0x10,
-			      .src = "198.19.1.2",
-			      .dst = "198.18.20.1",
-			      .sport = 1000,
-			      .dport = 443,
-			      .df = true,
-			      .payload = 1460,
-			      .vlans = 1 };
+	static const struct {
+		struct pkt_spec s;
+		__u32 mtu;
+	} cases[] = {
+		{ { .family = 4, .proto = 6, .tcp_flags = 0x10, .src = "198.19.1.2",
+		    .dst = "198.18.20.1", .sport = 1000, .dport = 443, .df = true, .payload = 1460,
+		    .vlans = 1 },
+		  1480 }, /* quote cut to 548: a 576-octet datagram */
+		{ { .family = 4, .proto = 17, .src = "198.19.1.2", .dst = "198.18.20.1",
+		    .sport = 1000, .dport = 53, .df = true, .payload = 545 - 28 },
+		  1000 }, /* the whole packet, odd length */
+		{ { .family = 6, .proto = 6, .tcp_flags = 0x10, .src = "2001:db8:ff::2",
+		    .dst = "2001:db8:21::1", .sport = 1000, .dport = 443, .payload = 1440,
+		    .vlans = 2 },
+		  1460 }, /* quote cut to 1232: a 1280-octet packet */
+		{ { .family = 6, .proto = 17, .src = "2001:db8:ff::2", .dst = "2001:db8:21::1",
+		    .sport = 1000, .dport = 53, .payload = 701 },
+		  0x10000 + 1280 },
+	};
+	unsigned int i;
 
-	expect_answer(&s, 1480);
-}
-
-static void test_answer_v4_odd_quote(void **state)
-{
-	struct pkt_spec s = { .family = 4,
-			      .proto = 17,
-			      .src = "198.19.1.2",
-			      .dst = "198.18.20.1",
-			      .sport = 1000,
-			      .dport = 53,
-			      .df = true,
-			      .payload = 545 - 28 };
-
-	expect_answer(&s, 1000);
-}
-
-static void test_answer_v6_quote_cut_to_1280(void **state)
-{
-	struct pkt_spec s = { .family = 6,
-			      .proto = 6,
-			      .tcp_flags = 0x10,
-			      .src = "2001:db8:ff::2",
-			      .dst = "2001:db8:21::1",
-			      .sport = 1000,
-			      .dport = 443,
-			      .payload = 1440,
-			      .vlans = 2 };
-
-	expect_answer(&s, 1460);
-}
-
-static void test_answer_v6_odd_whole_packet(void **state)
-{
-	struct pkt_spec s = { .family = 6,
-			      .proto = 17,
-			      .src = "2001:db8:ff::2",
-			      .dst = "2001:db8:21::1",
-			      .sport = 1000,
-			      .dport = 53,
-			      .payload = 701 };
-
-	expect_answer(&s, 0x10000 + 1280); /* all 32 bits of the MTU field */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_answer(&cases[i].s, cases[i].mtu);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mss_first_option),
-		cmocka_unit_test(test_mss_at_odd_offset),
+		cmocka_unit_test(test_mss_lowered),
 		cmocka_unit_test(test_mss_left_alone),
 		cmocka_unit_test(test_mss_max),
 		cmocka_unit_test(test_bucket),
 		cmocka_unit_test(test_answerable),
-		cmocka_unit_test(test_answer_v4_quote_cut_to_576),
-		cmocka_unit_test(test_answer_v4_odd_quote),
-		cmocka_unit_test(test_answer_v6_quote_cut_to_1280),
-		cmocka_unit_test(test_answer_v6_odd_whole_packet),
+		cmocka_unit_test(test_answers),
 	};
 
 	return cmocka_run_group_tests_name("too_big", tests, NULL, NULL);

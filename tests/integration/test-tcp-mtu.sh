@@ -8,11 +8,12 @@
 # smaller ones), and a download, whose SYN's MSS the edge lowers (the first SYN of each family:
 # the client's kernel then knows the path MTU). Every transfer must complete
 # with the bytes it sent (sha256), and the edge must have counted too_big_icmp and mss_clamped.
+# DT_DATAPLANE=dpdk runs the same with the edge in DPDK mode (suite dpdk-integration).
 . "$(dirname "$0")/lib.sh"
 export DT_FAILOVER_pangyo=sihung
 PORT=7100
 SIZE=$((2 * 1024 * 1024))
-test_start
+dataplane_test_start
 
 check "sihung is reached in ipip mode (decap: $DT_DECAP)" eq "$(dt_site_mode sihung)" ipip
 check "every link has MTU 1500" eq "$(dt_in client cat /sys/class/net/cl0/mtu)" 1500

@@ -145,7 +145,7 @@ DT_INLINE int dt_mss_clamp(struct dt_buf *b, const struct dt_packet *pkt,
 	return dt_mss_clamp_at(b, ETH_HLEN + dt_delivery_overhead(site) + ip_hlen, (__u16)mss);
 }
 
-/* ---- The rate limit ---------------------------------------------------------------------------- */
+/* ---- The rate limit ------------------------------------------------------------------------- */
 
 /* Take a token from @bk at @now (ns), refilled at DT_ICMP_RATE a second up to DT_ICMP_BURST. */
 DT_INLINE bool dt_icmp_bucket_take(struct dt_icmp_bucket *bk, __u64 now)

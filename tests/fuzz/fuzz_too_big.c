@@ -24,12 +24,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond, what)                                     \
-	do {                                                  \
-		if (!(cond)) {                                \
+#define CHECK(cond, what)                                            \
+	do {                                                         \
+		if (!(cond)) {                                       \
 			fprintf(stderr, "fuzz_too_big: %s\n", what); \
-			abort();                              \
-		}                                             \
+			abort();                                     \
+		}                                                    \
 	} while (0)
 
 /* RFC 1071 from the definition, big-endian words; folded, 0xffff read as 0. */

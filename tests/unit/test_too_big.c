@@ -102,7 +102,9 @@ static void test_mss_lowered(void **state)
 		unsigned int value_at; /* offset of the MSS value in the TCP header */
 		__u16 mss;
 	} cases[] = {
-		{ { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 }, 22, 1400 }, /* MSS 1460, NOP NOP SACK-permitted */
+		{ { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 },
+		  22,
+		  1400 }, /* MSS 1460, NOP NOP SACK-permitted */
 		{ { 1, 2, 4, 0x05, 0xb4, 1, 1, 0 }, 23, 1234 },
 	};
 	static struct frame f;
@@ -155,7 +157,7 @@ static void test_mss_max(void **state)
 	assert_int_equal(dt_mss_max(&p4, &route), 0);
 }
 
-/* ---- The bucket ------------------------------------------------------------------------------- */
+/* ---- The bucket ----------------------------------------------------------------------------- */
 
 static void test_bucket(void **state)
 {
@@ -244,19 +246,43 @@ static void test_answers(void **state)
 		struct pkt_spec s;
 		__u32 mtu;
 	} cases[] = {
-		{ { .family = 4, .proto = 6, .tcp_flags = 0x10, .src = "198.19.1.2",
-		    .dst = "198.18.20.1", .sport = 1000, .dport = 443, .df = true, .payload = 1460,
+		{ { .family = 4,
+		    .proto = 6,
+		    .tcp_flags = 0x10,
+		    .src = "198.19.1.2",
+		    .dst = "198.18.20.1",
+		    .sport = 1000,
+		    .dport = 443,
+		    .df = true,
+		    .payload = 1460,
 		    .vlans = 1 },
 		  1480 }, /* quote cut to 548: a 576-octet datagram */
-		{ { .family = 4, .proto = 17, .src = "198.19.1.2", .dst = "198.18.20.1",
-		    .sport = 1000, .dport = 53, .df = true, .payload = 545 - 28 },
+		{ { .family = 4,
+		    .proto = 17,
+		    .src = "198.19.1.2",
+		    .dst = "198.18.20.1",
+		    .sport = 1000,
+		    .dport = 53,
+		    .df = true,
+		    .payload = 545 - 28 },
 		  1000 }, /* the whole packet, odd length */
-		{ { .family = 6, .proto = 6, .tcp_flags = 0x10, .src = "2001:db8:ff::2",
-		    .dst = "2001:db8:21::1", .sport = 1000, .dport = 443, .payload = 1440,
+		{ { .family = 6,
+		    .proto = 6,
+		    .tcp_flags = 0x10,
+		    .src = "2001:db8:ff::2",
+		    .dst = "2001:db8:21::1",
+		    .sport = 1000,
+		    .dport = 443,
+		    .payload = 1440,
 		    .vlans = 2 },
 		  1460 }, /* quote cut to 1232: a 1280-octet packet */
-		{ { .family = 6, .proto = 17, .src = "2001:db8:ff::2", .dst = "2001:db8:21::1",
-		    .sport = 1000, .dport = 53, .payload = 701 },
+		{ { .family = 6,
+		    .proto = 17,
+		    .src = "2001:db8:ff::2",
+		    .dst = "2001:db8:21::1",
+		    .sport = 1000,
+		    .dport = 53,
+		    .payload = 701 },
 		  0x10000 + 1280 },
 	};
 	unsigned int i;
@@ -268,12 +294,9 @@ static void test_answers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mss_lowered),
-		cmocka_unit_test(test_mss_left_alone),
-		cmocka_unit_test(test_mss_max),
-		cmocka_unit_test(test_bucket),
-		cmocka_unit_test(test_answerable),
-		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_mss_lowered), cmocka_unit_test(test_mss_left_alone),
+		cmocka_unit_test(test_mss_max),	    cmocka_unit_test(test_bucket),
+		cmocka_unit_test(test_answerable),  cmocka_unit_test(test_answers),
 	};
 
 	return cmocka_run_group_tests_name("too_big", tests, NULL, NULL);

@@ -369,8 +369,9 @@ static void path_prefixes(struct dt_tables *t, struct path_pkt *pp, uint16_t n)
 }
 
 /*
- * Classify, rewrite and queue one burst received on port slot @rx_slot. The caller's RX burst is at most DT_DPDK_BURST
- * packets, which is also what a TX queue holds until dt_dpdk_worker__flush().
+ * Classify, rewrite and queue one burst received on port slot @rx_slot. The caller's RX burst is
+ * at most DT_DPDK_BURST packets, which is also what a TX queue holds until
+ * dt_dpdk_worker__flush().
  */
 void dt_dpdk_path__burst(struct dt_dpdk_worker *w, unsigned int rx_slot, struct rte_mbuf **pkts,
 			 uint16_t n)

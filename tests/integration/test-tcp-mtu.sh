@@ -57,7 +57,8 @@ transfer down4 "TCP4-LISTEN:$PORT,bind=$DT_SERVICE_V4" "TCP4:$DT_SERVICE_V4:$POR
 transfer up6 "TCP6-LISTEN:$PORT,bind=[$DT_SERVICE_V6]" "TCP6:[$DT_SERVICE_V6]:$PORT" up
 transfer down6 "TCP6-LISTEN:$PORT,bind=[$DT_SERVICE_V6]" "TCP6:[$DT_SERVICE_V6]:$PORT" down
 
-echo "# the client's route to the service: $(dt_in client ip route get "$DT_SERVICE_V4" | tr '\n' ' ')"
+echo "# the client's route to the service:" \
+	"$(dt_in client ip route get "$DT_SERVICE_V4" | tr '\n' ' ')"
 echo "# ... over IPv6: $(dt_in client ip -6 route get "$DT_SERVICE_V6" | tr '\n' ' ')"
 answered=$(counter_sum too_big_icmp)
 clamped=$(counter_sum mss_clamped)

@@ -30,6 +30,10 @@ const char *const dt_reason_names[DT_REASON_MAX] = {
 	[DT_REASON_FLOW_INSERT_FAILED] = "flow_insert_failed",
 	[DT_REASON_NO_SITE_CONFIG] = "no_site_config",
 	[DT_REASON_ADJUST_FAILED] = "adjust_failed",
+	[DT_REASON_MSS_CLAMPED] = "mss_clamped",
+	[DT_REASON_TOO_BIG_ICMP] = "too_big_icmp",
+	[DT_REASON_TOO_BIG_RATE_LIMITED] = "too_big_rate_limited",
+	[DT_REASON_TOO_BIG_DROPPED] = "too_big_dropped",
 };
 
 const char *const dt_delivery_names[DT_DELIVERY_MAX] = {

@@ -4,7 +4,8 @@
  *
  * Per packet: parse (dataplane/core/parse.h) -> look the destination up in the prefix tries to
  * find the flow's home site -> decide (dataplane/core/decide.h) -> either XDP_PASS untouched, or
- * rewrite for the target site's delivery mode (dataplane/core/deliver.h) and XDP_TX / redirect.
+ * rewrite for the target site's delivery mode (dataplane/core/deliver.h) and XDP_TX / redirect;
+ * a packet too big for the target's path is answered with ICMP by XDP_TX, or dropped.
  * Every packet is counted once, under its home site and one reason, at the single exit.
  *
  * This file only binds the shared core to BPF maps; the policy itself lives in dataplane/core/.
@@ -122,6 +123,14 @@ struct {
 	__uint(max_entries, DT_MAX_EGRESS_PORTS);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dt_egress SEC(".maps");
+
+/* This CPU's token bucket for too-big answers (too_big.h); private, like the flow cache. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct dt_icmp_bucket);
+	__uint(max_entries, 1);
+} dt_icmp_bucket SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -281,6 +290,13 @@ static __always_inline bool dt_tables_egress(struct dt_tables *t, const struct d
 	return *action != XDP_PASS;
 }
 
+static __always_inline struct dt_icmp_bucket *dt_tables_icmp_bucket(struct dt_tables *t)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&dt_icmp_bucket, &zero);
+}
+
 /*
  * The fleet-wide seeded flow hash. The cache copied it with the entry: a cached flow moved again,
  * or sent into an IPv6 tunnel (the flow label), does not recompute it.
@@ -313,6 +329,18 @@ static __always_inline int finish(__u32 site, int reason, __u32 bytes, int actio
 	return action;
 }
 
+/* A delivered packet leaves by the site's egress, or as a too-big answer by XDP_TX, or not. */
+static __always_inline int delivered(__u32 site, int reason, __u32 bytes, __u32 egress)
+{
+	enum dt_verdict v = dt_deliver_verdict(reason);
+
+	if (v == DT_VERDICT_TX)
+		egress = XDP_TX;
+	else if (v == DT_VERDICT_DROP)
+		egress = XDP_DROP;
+	return finish(site, reason, bytes, egress);
+}
+
 SEC("xdp")
 int detour_xdp(struct xdp_md *ctx)
 {
@@ -321,6 +349,7 @@ int detour_xdp(struct xdp_md *ctx)
 	struct dt_decision d;
 	struct dt_packet pkt __attribute__((aligned(8))); /* the cache reads its key as u64 words */
 	const struct dt_site *site;
+	bool clamped = false;
 	struct dt_buf b;
 	__u32 action;
 	int ret;
@@ -340,10 +369,12 @@ int detour_xdp(struct xdp_md *ctx)
 	site = dt_deliver_site(&tables, &b, d.target, &action);
 	if (!site)
 		return finish(d.home, DT_REASON_NO_SITE_CONFIG, bytes, XDP_PASS);
-	ret = dt_deliver_rewrite(&tables, &b, &pkt, site, d.hash);
+	ret = dt_deliver_rewrite(&tables, &b, &pkt, site, d.hash, &clamped);
 	if (ret < 0)
 		return finish(d.home, -ret, bytes, XDP_PASS);
-	return finish(d.home, ret, bytes, action);
+	if (clamped)
+		count(d.home, DT_REASON_MSS_CLAMPED, 0);
+	return delivered(d.home, ret, bytes, action);
 }
 
 char LICENSE[] SEC("license") = "GPL";

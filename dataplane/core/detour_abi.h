@@ -62,7 +62,7 @@ enum dt_verdict {
 	DT_VERDICT_PASS = 0, /* handed to the kernel untouched */
 	DT_VERDICT_REDIRECT = 1, /* rewritten and sent out of another port */
 	DT_VERDICT_TX = 2, /* rewritten and sent back out of the port it came in on */
-	DT_VERDICT_DROP = 3, /* never chosen by policy; reserved for the DPDK engine's failed TX */
+	DT_VERDICT_DROP = 3, /* a too-big packet not answered (too_big.h); DPDK: a failed TX */
 	DT_VERDICT_MAX,
 };
 
@@ -85,7 +85,7 @@ enum dt_reason {
 	DT_REASON_VLAN_LIMIT = 8, /* more VLAN tags than we parse */
 	/* passed so that the kernel can answer with the right ICMP */
 	DT_REASON_TTL_EXPIRED = 9,
-	DT_REASON_MTU_EXCEEDED = 10,
+	DT_REASON_MTU_EXCEEDED = 10, /* rewrite.h's refusal; deliver.h answers it (too_big_*) */
 	/* rerouted */
 	DT_REASON_REROUTED_ROUTE = 11,
 	DT_REASON_REROUTED_IPIP = 12,
@@ -94,6 +94,11 @@ enum dt_reason {
 	DT_REASON_FLOW_INSERT_FAILED = 14, /* an event counted besides the packet's reason */
 	DT_REASON_NO_SITE_CONFIG = 15, /* target site has no delivery data */
 	DT_REASON_ADJUST_FAILED = 16, /* bpf_xdp_adjust_head / mbuf prepend refused */
+	/* too big for the target's path MTU after delivery (too_big.h) */
+	DT_REASON_MSS_CLAMPED = 17, /* an event counted besides the packet's: a SYN's MSS cut */
+	DT_REASON_TOO_BIG_ICMP = 18, /* answered: ICMP frag needed / ICMPv6 too big, sent back */
+	DT_REASON_TOO_BIG_RATE_LIMITED = 19, /* its answer suppressed by the rate limit: dropped */
+	DT_REASON_TOO_BIG_DROPPED = 20, /* may not be answered (IPv4 without DF...): dropped */
 	DT_REASON_MAX,
 };
 
@@ -247,6 +252,20 @@ static inline __u32 dt_counter_index(__u32 site, __u32 reason)
 /* Names under the bpffs root (default /sys/fs/bpf/detour) where every map is pinned. */
 #define DT_PIN_ROOT_DEFAULT "/sys/fs/bpf/detour"
 
+/*
+ * dt_icmp_bucket (per-CPU array, one entry; DPDK: one per worker): the token bucket that limits
+ * the too-big answers the dataplane sends, DT_ICMP_RATE a second with bursts of DT_ICMP_BURST
+ * (Linux's icmp_msgs_per_sec and icmp_msgs_burst defaults), per CPU.
+ */
+#define DT_ICMP_RATE 1000
+#define DT_ICMP_BURST 50
+
+struct dt_icmp_bucket {
+	__u64 last_ns; /* when tokens were last added */
+	__u32 tokens;
+	__u32 pad;
+};
+
 /* ---- Size checks: a layout change must be deliberate ---------------------------------------- */
 
 _Static_assert(sizeof(struct dt_flow_key) == 40, "dt_flow_key layout");
@@ -261,5 +280,6 @@ _Static_assert(sizeof(struct dt_failover_slots) == DT_FAILOVER_SLOTS * DT_FAILOV
 _Static_assert(sizeof(struct dt_flow_state) == 16, "dt_flow_state layout");
 _Static_assert(sizeof(struct dt_flow_gen) == 8, "dt_flow_gen layout");
 _Static_assert(sizeof(struct dt_counter) == 16, "dt_counter layout");
+_Static_assert(sizeof(struct dt_icmp_bucket) == 16, "dt_icmp_bucket layout");
 
 #endif /* DETOUR_ABI_H */

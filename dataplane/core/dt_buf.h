@@ -3,13 +3,14 @@
  * A thin packet-buffer abstraction so that rewrite and encapsulation helpers are written once.
  *
  * A struct dt_buf is a window [data, data_end) onto one frame plus the context that owns it. The
- * only operation that moves the window is dt_buf_adjust_head(): a negative delta makes room in
- * front of the frame (encapsulation), a positive one removes bytes from the front (VLAN strip).
+ * operations that move the window are dt_buf_adjust_head(): a negative delta makes room in
+ * front of the frame (encapsulation), a positive one removes bytes from the front (VLAN strip);
+ * and dt_buf_adjust_tail(), which cuts the end (an ICMP answer's quote, too_big.h).
  * After it, data and data_end are reloaded and every pointer derived from the old ones is stale:
  * in BPF the verifier enforces exactly that, and the host builds follow the same rule.
  *
- *   XDP   ctx = struct xdp_md,      bpf_xdp_adjust_head()
- *   DPDK  ctx = struct rte_mbuf,    rte_pktmbuf_prepend() / rte_pktmbuf_adj() (single segment)
+ *   XDP   ctx = struct xdp_md,      bpf_xdp_adjust_head() / _tail()
+ *   DPDK  ctx = struct rte_mbuf,    rte_pktmbuf_prepend() / _adj() / _trim() (single segment)
  *   host  ctx = struct dt_host_buf, a flat array with headroom, for unit tests and fuzzing
  */
 #ifndef DT_BUF_H
@@ -41,6 +42,27 @@ DT_INLINE int dt_buf_adjust_head(struct dt_buf *b, int delta)
 	return 0;
 }
 
+DT_INLINE int dt_buf_adjust_tail(struct dt_buf *b, int delta)
+{
+	if (bpf_xdp_adjust_tail(b->ctx, delta))
+		return -1;
+	dt_buf_reload(b);
+	return 0;
+}
+
+/*
+ * A pointer difference: an unbounded scalar to the verifier (privileged programs only, as the
+ * program's byte count already is). The barrier keeps clang from folding a pointer into 32-bit
+ * arithmetic with it, which the verifier refuses.
+ */
+DT_INLINE __u32 dt_buf_len(const struct dt_buf *b)
+{
+	__u64 len = (__u64)((long)b->data_end - (long)b->data);
+
+	dt_barrier_var(len);
+	return (__u32)len;
+}
+
 #elif defined(DT_TARGET_DPDK)
 
 #include <rte_mbuf.h>
@@ -67,6 +89,20 @@ DT_INLINE int dt_buf_adjust_head(struct dt_buf *b, int delta)
 		return -1;
 	dt_buf_reload(b);
 	return 0;
+}
+
+/* Only shrinks: a too-big answer is shorter than its packet. */
+DT_INLINE int dt_buf_adjust_tail(struct dt_buf *b, int delta)
+{
+	if (delta > 0 || rte_pktmbuf_trim(b->ctx, (uint16_t)-delta))
+		return -1;
+	dt_buf_reload(b);
+	return 0;
+}
+
+DT_INLINE __u32 dt_buf_len(const struct dt_buf *b)
+{
+	return rte_pktmbuf_data_len(b->ctx);
 }
 
 #else /* host: unit tests, fuzzing */
@@ -103,6 +139,23 @@ DT_INLINE int dt_buf_adjust_head(struct dt_buf *b, int delta)
 	b->ctx->len = (__u32)((long)b->ctx->len - delta);
 	dt_buf_reload(b);
 	return 0;
+}
+
+/* A negative delta cuts the end, a positive one grows it within the buffer. */
+DT_INLINE int dt_buf_adjust_tail(struct dt_buf *b, int delta)
+{
+	long len = (long)b->ctx->len + delta;
+
+	if (len < 0 || b->ctx->head + len > b->ctx->cap)
+		return -1;
+	b->ctx->len = (__u32)len;
+	dt_buf_reload(b);
+	return 0;
+}
+
+DT_INLINE __u32 dt_buf_len(const struct dt_buf *b)
+{
+	return b->ctx->len;
 }
 
 #endif

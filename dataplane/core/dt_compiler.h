@@ -54,6 +54,15 @@
 #define DT_UNROLL
 #endif
 
+/* A loop too long to unroll (the checksum of an ICMP quote): the verifier walks it as a loop. */
+#if defined(__clang__)
+#define DT_NO_UNROLL _Pragma("nounroll")
+#elif defined(__GNUC__)
+#define DT_NO_UNROLL _Pragma("GCC unroll 1")
+#else
+#define DT_NO_UNROLL
+#endif
+
 /* Tell clang-bpf that a scalar came from a bounded source so it keeps the bound in a register. */
 #ifdef __bpf__
 #define dt_barrier_var(var) asm volatile("" : "+r"(var))

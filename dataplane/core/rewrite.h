@@ -8,7 +8,8 @@
  *
  * Both return 0 or the negative of an enum dt_reason. Every precondition (the frame matches what
  * the parser said, TTL, MTU) is checked before the first byte or the head moves, so a refused
- * frame reaches the kernel exactly as it came and the kernel answers with the right ICMP. The
+ * frame is exactly as it came: the kernel answers an expiring TTL, and deliver.h a packet too big
+ * for the site's path (too_big.h: the kernel's route would send it to the dead home). The
  * only failure after that point is the adjust itself, which leaves the frame as it was too; the
  * bounds checks after a successful adjust cannot fail (the frame was measured before it), they
  * are there for the verifier.

@@ -60,6 +60,7 @@ struct dt_dpdk_worker {
 	struct dt_flow_table *flows;
 	struct rte_ring *del_ring; /* struct dt_flow_key elements from the control plane */
 	__u64 tx_dropped;
+	struct dt_icmp_bucket icmp_bucket; /* too-big answers this worker may send (too_big.h) */
 	struct dt_dpdk_txq txq[DT_DPDK_MAX_PORTS + 1]; /* by engine port slot; last: exception */
 	struct dt_counter counters[DT_COUNTER_ENTRIES];
 } __rte_cache_aligned;
@@ -135,7 +136,8 @@ void dt_dpdk_flows__apply_deletes(struct dt_dpdk_worker *w);
 void dt_dpdk_worker__flush(struct dt_dpdk_worker *w);
 
 /* dt_dpdk_path.c */
-void dt_dpdk_path__burst(struct dt_dpdk_worker *w, struct rte_mbuf **pkts, uint16_t n);
+void dt_dpdk_path__burst(struct dt_dpdk_worker *w, unsigned int rx_slot, struct rte_mbuf **pkts,
+			 uint16_t n);
 
 /* The engine's lines are errors, tagged with its name wherever dt_log sends them. */
 #define dt_dpdk_log(fmt, ...) dt_log_err("detour-dpdk: " fmt, ##__VA_ARGS__)

@@ -9,6 +9,8 @@
  * Where a packet goes:
  *   rerouted (home DOWN/DRAINING/RECOVERING rules)  rewritten for the target, its egress port
  *   home UP, or a flow that stays home              rewritten for the home site, its egress port
+ *   too big for the site's path (too_big.h)         an ICMP answer out of the port it came by,
+ *                                                    or freed
  *   everything the XDP program leaves to the kernel  the exception port, untouched
  * so the counters read exactly as the XDP program's: the packet's home site and the reason the
  * policy gave, or the reason a rewrite refused it. No allocation and no lock per packet.
@@ -58,6 +60,7 @@ struct path_count_run {
 struct dt_tables {
 	struct dt_dpdk *e;
 	struct dt_dpdk_worker *w;
+	unsigned int rx_slot; /* the port the burst came in by: too-big answers leave by it */
 	struct path_pkt *cur; /* the packet being decided */
 	__u64 now; /* read once per burst, and only when the policy needs it */
 	struct path_count_run run;
@@ -160,6 +163,11 @@ static inline bool dt_tables_egress(struct dt_tables *t, const struct dt_buf *b,
 	return *slot1 != 0;
 }
 
+static inline struct dt_icmp_bucket *dt_tables_icmp_bucket(struct dt_tables *t)
+{
+	return &t->w->icmp_bucket;
+}
+
 /* The fleet-wide seeded flow hash, read only when a decision or a flow label needs it. */
 static inline __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *k)
 {
@@ -233,17 +241,37 @@ static inline void worker__except(struct dt_tables *t, struct rte_mbuf *m, __u32
 
 /* ---- One packet ------------------------------------------------------------------------ */
 
-/* Rewrite for @site_id's delivery mode (deliver.h) and queue the frame on its egress port. */
+/*
+ * Rewrite for @site_id's delivery mode (deliver.h) and queue the frame: on the site's egress
+ * port, or a too-big answer on the port it came in by, or free it (a too-big packet dropped).
+ */
 static __rte_always_inline int worker__deliver(struct dt_tables *t, struct dt_buf *b,
 					       const struct dt_packet *pkt, __u32 site_id,
-					       __u32 hash)
+					       __u32 hash, __u32 home)
 {
+	bool clamped = false;
 	__u32 slot1;
-	int ret = dt_deliver(t, b, pkt, site_id, hash, &slot1);
+	int ret = dt_deliver(t, b, pkt, site_id, hash, &slot1, &clamped);
+	enum dt_verdict v;
 
-	if (ret > 0)
+	if (ret <= 0)
+		return ret;
+	if (unlikely(clamped))
+		worker__count(t, home, DT_REASON_MSS_CLAMPED, 0);
+	v = dt_deliver_verdict(ret);
+	if (likely(v == DT_VERDICT_REDIRECT))
 		worker__tx(t->w, slot1 - 1, b->ctx);
+	else if (v == DT_VERDICT_TX)
+		worker__tx(t->w, t->rx_slot, b->ctx);
+	else
+		rte_pktmbuf_free(b->ctx);
 	return ret;
+}
+
+/* A too-big packet answered or dropped, whichever site it was for: its frame is gone. */
+static inline bool worker__consumed(int ret)
+{
+	return ret > 0 && dt_deliver_verdict(ret) != DT_VERDICT_REDIRECT;
 }
 
 static inline void worker__packet(struct dt_tables *t, struct rte_mbuf *m)
@@ -261,14 +289,18 @@ static inline void worker__packet(struct dt_tables *t, struct rte_mbuf *m)
 	if (d.record_failed)
 		worker__count(t, d.home, DT_REASON_FLOW_INSERT_FAILED, 0);
 	if (d.reason == DT_REASON_NONE) {
-		ret = worker__deliver(t, &b, pkt, d.target, d.hash);
+		ret = worker__deliver(t, &b, pkt, d.target, d.hash, d.home);
 		if (ret < 0)
 			return worker__except(t, m, d.home, -ret, bytes);
 		return worker__count(t, d.home, ret, bytes);
 	}
 	/* The XDP program would pass these to the kernel, which routes them home: so do we. */
-	if (d.reason == DT_REASON_HOME_UP && worker__deliver(t, &b, pkt, d.home, d.hash) > 0)
-		return worker__count(t, d.home, d.reason, bytes);
+	if (d.reason == DT_REASON_HOME_UP) {
+		ret = worker__deliver(t, &b, pkt, d.home, d.hash, d.home);
+		if (ret > 0)
+			return worker__count(t, d.home, worker__consumed(ret) ? ret : d.reason,
+					     bytes);
+	}
 	worker__except(t, m, d.home, d.reason, bytes);
 }
 
@@ -337,12 +369,14 @@ static void path_prefixes(struct dt_tables *t, struct path_pkt *pp, uint16_t n)
 }
 
 /*
- * Classify, rewrite and queue one received burst. The caller's RX burst is at most DT_DPDK_BURST
- * packets, which is also what a TX queue holds until dt_dpdk_worker__flush().
+ * Classify, rewrite and queue one burst received on port slot @rx_slot. The caller's RX burst is
+ * at most DT_DPDK_BURST packets, which is also what a TX queue holds until
+ * dt_dpdk_worker__flush().
  */
-void dt_dpdk_path__burst(struct dt_dpdk_worker *w, struct rte_mbuf **pkts, uint16_t n)
+void dt_dpdk_path__burst(struct dt_dpdk_worker *w, unsigned int rx_slot, struct rte_mbuf **pkts,
+			 uint16_t n)
 {
-	struct dt_tables t = { .e = w->e, .w = w };
+	struct dt_tables t = { .e = w->e, .w = w, .rx_slot = rx_slot };
 	struct path_pkt pp[DT_DPDK_BURST];
 	uint16_t i;
 

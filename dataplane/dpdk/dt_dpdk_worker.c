@@ -43,7 +43,7 @@ static unsigned int worker__rx_slot(struct dt_dpdk_worker *w, unsigned int slot)
 
 	n = rte_eth_rx_burst(w->e->port_id[slot], (uint16_t)w->id, pkts, DT_DPDK_BURST);
 	if (n) {
-		dt_dpdk_path__burst(w, pkts, n);
+		dt_dpdk_path__burst(w, slot, pkts, n);
 		dt_dpdk_worker__flush(w);
 	}
 	return n;

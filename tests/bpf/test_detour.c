@@ -95,6 +95,7 @@ static struct scenario_out xdp_engine_run(const uint8_t *pkt, unsigned int len)
 	o.verdict = r.action == XDP_PASS     ? SCENARIO_TO_KERNEL :
 		    r.action == XDP_REDIRECT ? SCENARIO_REDIRECTED :
 		    r.action == XDP_TX	     ? SCENARIO_TX :
+		    r.action == XDP_DROP     ? SCENARIO_DROPPED :
 					       SCENARIO_NO_FRAME;
 	memcpy(o.bytes, r.out, r.len);
 	return o;

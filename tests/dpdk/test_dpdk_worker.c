@@ -45,14 +45,16 @@ static void set_site(__u32 id, const struct dt_site *s)
 	assert_int_equal(dt_dpdk__set_site(fix.e, id, s), 0);
 }
 
-/* Which port a frame left by is the engine's verdict. */
+/* Which port a frame left by is the engine's verdict: the client's (0) is the one it came by. */
 static struct scenario_out dpdk_engine_run(const uint8_t *pkt, unsigned int len)
 {
 	struct fix_out f = fix_run(pkt, len);
-	struct scenario_out o = { .port = f.where >= 0 ? f.where : -1, .len = f.len };
+	struct scenario_out o = { .port = f.where > 0 ? f.where : -1, .len = f.len };
 
 	o.verdict = f.where == FIX_EXCEPTION ? SCENARIO_TO_KERNEL :
-		    f.where >= 0	     ? SCENARIO_REDIRECTED :
+		    f.where == 0	     ? SCENARIO_TX :
+		    f.where > 0		     ? SCENARIO_REDIRECTED :
+		    f.where == FIX_NOTHING   ? SCENARIO_DROPPED :
 					       SCENARIO_NO_FRAME;
 	if (f.where >= 0 || f.where == FIX_EXCEPTION)
 		memcpy(o.bytes, f.bytes, f.len);

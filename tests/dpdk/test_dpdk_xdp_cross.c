@@ -2,9 +2,10 @@
 /*
  * One decision logic, two dataplanes: the same configuration, the same packets in the same order
  * and so the same flow keys go through the XDP program (BPF_PROG_TEST_RUN, xdp_fixture.h) and
- * through the DPDK worker. Required identical: the verdict (passed vs rerouted), the target site,
- * the output bytes of every rerouted frame, every counter, and the flow tables (keys, home,
- * target, flags). Needs root and bpffs, as tests/bpf/test_detour.c does.
+ * through the DPDK worker. Required identical: the verdict (passed, rerouted, a too-big packet
+ * answered or dropped), the target site, the output bytes of every rerouted frame and every
+ * answer, every counter, and the flow tables (keys, home, target, flags). Needs root and bpffs,
+ * as tests/bpf/test_detour.c does.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -28,7 +30,7 @@
 #include "xdp_fixture.h"
 #include "test_xdp_maps.h"
 
-static unsigned int compared_rerouted, compared_passed;
+static unsigned int compared_rerouted, compared_passed, compared_too_big;
 
 /* Both dataplanes at once. */
 static void set_state(__u32 site, __u32 state)
@@ -67,11 +69,21 @@ static void cross(const uint8_t *pkt, unsigned int len)
 		compared_passed++;
 		return;
 	}
-	assert_int_equal(x.action, XDP_REDIRECT);
-	assert_int_equal(d.where, x.out[5]); /* target site: the port = the next-hop MAC's site */
+	if (x.action == XDP_DROP) { /* too big, not answered: the engine drops it too */
+		assert_int_equal(d.where, FIX_NOTHING);
+		compared_too_big++;
+		return;
+	}
+	if (x.action == XDP_TX) { /* a too-big answer: out of the port it came by (the client's) */
+		assert_int_equal(d.where, 0);
+		compared_too_big++;
+	} else {
+		assert_int_equal(x.action, XDP_REDIRECT);
+		assert_int_equal(d.where, x.out[5]); /* the port of the next-hop MAC's site */
+		compared_rerouted++;
+	}
 	assert_int_equal(d.len, x.len);
 	assert_memory_equal(d.bytes, x.out, x.len);
-	compared_rerouted++;
 }
 
 /* Both count every packet under the same (site, reason), from the start of the run. */
@@ -140,10 +152,29 @@ static unsigned int build_mixed(uint8_t *pkt, unsigned int i)
 	s.src = s.family == 4 ? "198.19.1.2" : "2001:db8:ff::2";
 	s.dst = s.family == 4 ? dst4[i % 6] : dst6[i % 4];
 	s.ttl = i % 53 == 0 ? 1 : 0;
+	if (s.proto == 6 && s.tcp_flags == 0x02 && i % 3 == 1)
+		s.mss = 1460;
+	if (i % 19 == 5) { /* as large as MTU 1500 takes: too big for a tunnel */
+		s.payload = 1500 - (s.family == 4 ? 20 : 40) - l4_header_len(&s);
+		s.df = i % 2;
+	}
 	if (i % 29 == 0)
 		return pkt_build_icmp_error(pkt, &s,
 					    s.family == 4 ? "198.19.9.9" : "2001:db8:ff::9");
 	return pkt_build(pkt, &s);
+}
+
+/*
+ * Both engines' too-big answers are rate-limited: the XDP program's bucket refills on the real
+ * clock, the engine's on the fixture's, which stands still. Each run starts with both full (a
+ * rest, and the fixture's clock moved on as far) and answers fewer than DT_ICMP_BURST.
+ */
+static void refill_buckets(void)
+{
+	const struct timespec rest = { .tv_nsec = 60000000 };
+
+	nanosleep(&rest, NULL);
+	fix.now_ns += 60000000ull;
 }
 
 static void run_mixed(unsigned int first, unsigned int n)
@@ -151,6 +182,7 @@ static void run_mixed(unsigned int first, unsigned int n)
 	uint8_t pkt[PKT_MAX];
 	unsigned int i;
 
+	refill_buckets();
 	for (i = first; i < first + n; i++)
 		cross(pkt, build_mixed(pkt, i));
 	compare_counters();
@@ -198,9 +230,10 @@ static void test_fail_open_and_mtu(void **state)
 	run_mixed(2000, 300);
 	tun.mtu = 1500;
 	set_site(IPIP4, &tun);
-	fprintf(stderr, "cross-checked %u rerouted and %u passed packets\n", compared_rerouted,
-		compared_passed);
+	fprintf(stderr, "cross-checked %u rerouted, %u too big and %u passed packets\n",
+		compared_rerouted, compared_too_big, compared_passed);
 	assert_true(compared_rerouted > 300);
+	assert_true(compared_too_big > 40);
 }
 
 /*

@@ -3,7 +3,8 @@
  * The deliver step of dataplane/core/deliver.h on the host, with the site and egress tables in
  * plain arrays: each delivery mode and its rerouted reason, the egress it picks, the IPv6 outer
  * flow label (from the decision's hash, else asked of the tables), and every refusal (no site
- * data, no delivery mode, no egress device, a rewrite that refuses) leaving the frame as it came.
+ * data, no delivery mode, no egress device, a rewrite that refuses) leaving the frame as it came;
+ * a packet too big for the site's path answered (TX), rate-limited or dropped (too_big.h).
  * The rewrites themselves are proven byte for byte by test_rewrite.c.
  */
 #include <stdarg.h>
@@ -31,6 +32,8 @@ struct dt_tables {
 	bool configured[DT_MAX_SITES];
 	__u32 egress[DT_MAX_EGRESS_PORTS]; /* port -> token; 0: no device */
 	unsigned int egress_asked, hash_asked;
+	struct dt_icmp_bucket bucket;
+	__u64 now;
 };
 
 static const struct dt_site *dt_tables_site(struct dt_tables *t, __u32 site)
@@ -52,7 +55,19 @@ static __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *
 	return dt_flow_hash(k, SEED);
 }
 
+static struct dt_icmp_bucket *dt_tables_icmp_bucket(struct dt_tables *t)
+{
+	return &t->bucket;
+}
+
+static __u64 dt_tables_now(struct dt_tables *t)
+{
+	return t->now;
+}
+
 #include "dataplane/core/deliver.h"
+
+static bool clamped;
 
 struct fixture {
 	struct dt_tables t;
@@ -62,6 +77,11 @@ struct fixture {
 	struct dt_buf b;
 	struct dt_packet pkt;
 };
+
+static __u16 get_be16(const __u8 *p)
+{
+	return (__u16)(p[0] << 8 | p[1]);
+}
 
 /* IPv4 header checksum, RFC 1071, for the frame built below. */
 static void ipv4_checksum(__u8 *ip)
@@ -159,7 +179,7 @@ static void test_route_is_rerouted_route(void **state)
 	__u32 egress = 0;
 
 	site_set(f, DT_DELIVERY_ROUTE, DT_FAMILY_V6); /* a tunnel family route does not use */
-	assert_int_equal(dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress),
+	assert_int_equal(dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress, &clamped),
 			 DT_REASON_REROUTED_ROUTE);
 	assert_int_equal(egress, EGRESS_TOKEN);
 	assert_memory_equal(frame(f), f->t.site[SITE].dst_mac, 6);
@@ -174,7 +194,7 @@ static void test_ipip_v4_is_rerouted_ipip(void **state)
 	__u32 egress = 0;
 
 	site_set(f, DT_DELIVERY_IPIP, DT_FAMILY_V4);
-	assert_int_equal(dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress),
+	assert_int_equal(dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress, &clamped),
 			 DT_REASON_REROUTED_IPIP);
 	assert_int_equal(egress, EGRESS_TOKEN);
 	assert_int_equal(f->hb.len, FRAME_LEN + 20);
@@ -190,7 +210,7 @@ static void test_ipip_v6_label_from_decision(void **state)
 	__u32 egress = 0, hash = 0x89abcdefu;
 
 	site_set(f, DT_DELIVERY_IPIP, DT_FAMILY_V6);
-	assert_int_equal(dt_deliver(&f->t, &f->b, &f->pkt, SITE, hash, &egress),
+	assert_int_equal(dt_deliver(&f->t, &f->b, &f->pkt, SITE, hash, &egress, &clamped),
 			 DT_REASON_REROUTED_IPIP);
 	assert_int_equal(f->hb.len, FRAME_LEN + 40);
 	assert_int_equal(frame(f)[14] >> 4, 6);
@@ -206,7 +226,7 @@ static void test_ipip_v6_label_asked_when_unhashed(void **state)
 	struct dt_flow_key key = f->pkt.key;
 
 	site_set(f, DT_DELIVERY_IPIP, DT_FAMILY_V6);
-	assert_int_equal(dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress),
+	assert_int_equal(dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress, &clamped),
 			 DT_REASON_REROUTED_IPIP);
 	assert_int_equal(f->t.hash_asked, 1);
 	assert_int_equal(outer_flow_label(f), dt_flow_hash(&key, SEED) & DT_FLOW_LABEL_MASK);
@@ -217,7 +237,7 @@ static void expect_refused(struct fixture *f, int reason)
 {
 	__u32 egress = 0;
 
-	assert_int_equal(dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress), -reason);
+	assert_int_equal(dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress, &clamped), -reason);
 	assert_untouched(f);
 }
 
@@ -258,7 +278,7 @@ static void test_ipip_without_tunnel_is_no_site_config(void **state)
 	expect_refused(f, DT_REASON_NO_SITE_CONFIG);
 }
 
-/* What the rewrite refuses (TTL, MTU) is the reason. */
+/* What the rewrite refuses (TTL) is the reason. */
 static void test_rewrite_refusal_is_its_reason(void **state)
 {
 	struct fixture *f = *state;
@@ -266,9 +286,56 @@ static void test_rewrite_refusal_is_its_reason(void **state)
 	frame_build(f, 1);
 	site_set(f, DT_DELIVERY_ROUTE, DT_FAMILY_NONE);
 	expect_refused(f, DT_REASON_TTL_EXPIRED);
-	f->t.site[SITE].mtu = FRAME_LEN - 14 - 1; /* one byte short of the IP packet */
+}
+
+/*
+ * Too big for the site's path (DF set): answered, sent back (TX), never refused to the kernel;
+ * the bucket's DT_ICMP_BURST answers, then dropped as rate-limited until a token is due.
+ */
+static void test_too_big_is_answered_then_rate_limited(void **state)
+{
+	struct fixture *f = *state;
+	__u32 egress = 0;
+	int i, ret;
+
+	site_set(f, DT_DELIVERY_IPIP, DT_FAMILY_V4);
+	f->t.site[SITE].mtu = FRAME_LEN - 14 + 20 - 1; /* one byte short once encapsulated */
+	f->t.now = 5000000000ull;
+	for (i = 0; i < DT_ICMP_BURST; i++) {
+		frame_build(f, 64);
+		ret = dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress, &clamped);
+		assert_int_equal(ret, DT_REASON_TOO_BIG_ICMP);
+		assert_int_equal(dt_deliver_verdict(ret), DT_VERDICT_TX);
+		assert_int_equal(frame(f)[14 + 20], 3); /* destination unreachable */
+		assert_int_equal(get_be16(frame(f) + 14 + 26), FRAME_LEN - 14 - 1);
+	}
 	frame_build(f, 64);
-	expect_refused(f, DT_REASON_MTU_EXCEEDED);
+	ret = dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress, &clamped);
+	assert_int_equal(ret, DT_REASON_TOO_BIG_RATE_LIMITED);
+	assert_int_equal(dt_deliver_verdict(ret), DT_VERDICT_DROP);
+	assert_untouched(f);
+	f->t.now += DT_ICMP_TOKEN_NS;
+	assert_int_equal(dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress, &clamped),
+			 DT_REASON_TOO_BIG_ICMP);
+}
+
+/* IPv4 without DF may not be answered: dropped (a router would fragment; we cannot). */
+static void test_too_big_without_df_is_dropped(void **state)
+{
+	struct fixture *f = *state;
+	__u32 egress = 0;
+	int ret;
+
+	site_set(f, DT_DELIVERY_ROUTE, DT_FAMILY_NONE);
+	f->t.site[SITE].mtu = FRAME_LEN - 14 - 1;
+	f->mem[HEADROOM + 14 + 6] = 0; /* DF off */
+	ipv4_checksum(f->mem + HEADROOM + 14);
+	memcpy(f->orig, f->mem, sizeof(f->mem));
+	ret = dt_deliver(&f->t, &f->b, &f->pkt, SITE, 0, &egress, &clamped);
+	assert_int_equal(ret, DT_REASON_TOO_BIG_DROPPED);
+	assert_int_equal(dt_deliver_verdict(ret), DT_VERDICT_DROP);
+	assert_untouched(f);
+	assert_int_equal(f->t.bucket.tokens, 0); /* no token spent on it */
 }
 
 int main(void)
@@ -284,6 +351,8 @@ int main(void)
 		T(test_no_egress_device_is_no_site_config),
 		T(test_ipip_without_tunnel_is_no_site_config),
 		T(test_rewrite_refusal_is_its_reason),
+		T(test_too_big_is_answered_then_rate_limited),
+		T(test_too_big_without_df_is_dropped),
 #undef T
 	};
 

@@ -126,8 +126,7 @@ static int prefix_line(struct cfg_parser *p, const struct cfg_raw *rv, struct dt
 	return p->site[j].id_valid ? 0 : -EINVAL;
 }
 
-static bool prefix_contains(const struct dt_config_prefix *outer,
-			    const struct dt_config_prefix *inner)
+bool cfg_prefix_contains(const struct dt_config_prefix *outer, const struct dt_config_prefix *inner)
 {
 	unsigned int full = outer->len / 8, rest = outer->len % 8;
 	uint8_t mask = (uint8_t)(0xff00 >> rest);
@@ -139,7 +138,7 @@ static bool prefix_contains(const struct dt_config_prefix *outer,
 	return !rest || !((outer->addr[full] ^ inner->addr[full]) & mask);
 }
 
-static const char *prefix_str(const struct dt_config_prefix *x, char *buf, size_t len)
+const char *cfg_prefix_str(const struct dt_config_prefix *x, char *buf, size_t len)
 {
 	char a[64];
 
@@ -155,8 +154,8 @@ static void prefix_conflict(struct cfg_parser *p, const struct dt_config_prefix 
 	const struct dt_config_prefix *later = first == outer ? inner : outer;
 	char o[80], i[80];
 
-	prefix_str(outer, o, sizeof(o));
-	prefix_str(inner, i, sizeof(i));
+	cfg_prefix_str(outer, o, sizeof(o));
+	cfg_prefix_str(inner, i, sizeof(i));
 	if (outer->len == inner->len)
 		cfg_error(p, later->line, "prefix %s is listed twice (first on line %u)", o,
 			  first->line);
@@ -178,7 +177,7 @@ static void prefixes_overlap(struct cfg_parser *p, const struct dt_config_prefix
 	unsigned int depth = 0, count[2] = { 0, 0 };
 
 	for (unsigned int k = 0; k < n; k++) {
-		while (depth && !prefix_contains(stack[depth - 1], &v[k]))
+		while (depth && !cfg_prefix_contains(stack[depth - 1], &v[k]))
 			depth--;
 		if (depth)
 			prefix_conflict(p, stack[depth - 1], &v[k]);

@@ -132,4 +132,9 @@ conf_parse_fn cfg_parse_failover;
 void cfg_check_prefixes(struct cfg_parser *p);
 void cfg_check_keys(struct cfg_parser *p);
 
+/* Prefix helpers of config_check.c, shared with the control socket's checks (dt_config.c). */
+bool cfg_prefix_contains(const struct dt_config_prefix *outer,
+			 const struct dt_config_prefix *inner);
+const char *cfg_prefix_str(const struct dt_config_prefix *x, char *buf, size_t len);
+
 #endif /* DT_CONFIG_INTERNAL_H */

@@ -193,6 +193,42 @@ struct dt_config_prefix *dt_config__find_prefix(const struct dt_config *cfg,
 	return bsearch(p, cfg->prefixes, cfg->n_prefixes, sizeof(*p), dt_config_prefix__cmp);
 }
 
+static const char *site_name(const struct dt_config *cfg, uint16_t id)
+{
+	const struct dt_config_site *s = dt_config__site_by_id(cfg, id);
+
+	return s ? s->name : "?";
+}
+
+/* The configuration file's rules for a prefix added at run time (config_check.c). */
+int dt_config__check_new_prefix(const struct dt_config *cfg, const struct dt_config_prefix *p,
+				char *err, size_t len)
+{
+	unsigned int i, same_family = 0;
+	char a[80], b[80];
+
+	for (i = 0; i < cfg->n_prefixes; i++) {
+		const struct dt_config_prefix *q = &cfg->prefixes[i];
+		bool nested = cfg_prefix_contains(q, p) || cfg_prefix_contains(p, q);
+
+		same_family += q->family == p->family;
+		if (!nested || q->home_site == p->home_site || q->len == p->len)
+			continue;
+		snprintf(err, len,
+			 "prefix %s (site \"%s\") overlaps %s (site \"%s\"): overlapping prefixes "
+			 "must have the same home",
+			 cfg_prefix_str(p, a, sizeof(a)), site_name(cfg, p->home_site),
+			 cfg_prefix_str(q, b, sizeof(b)), site_name(cfg, q->home_site));
+		return -EEXIST;
+	}
+	if (!dt_config__find_prefix(cfg, p) && same_family >= DT_MAX_PREFIXES_DEFAULT) {
+		snprintf(err, len, "more than %d IPv%d prefixes", DT_MAX_PREFIXES_DEFAULT,
+			 p->family == DT_FAMILY_V6 ? 6 : 4);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 int dt_config__put_prefix(struct dt_config *cfg, const struct dt_config_prefix *p)
 {
 	struct dt_config_prefix *slot = dt_config__find_prefix(cfg, p), *grown;

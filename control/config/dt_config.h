@@ -185,6 +185,12 @@ int dt_config_prefix__cmp(const void *a, const void *b);
 /* The entry with the same family, address and length as @p; NULL if none. */
 struct dt_config_prefix *dt_config__find_prefix(const struct dt_config *cfg,
 						const struct dt_config_prefix *p);
+/*
+ * Whether @p may be added as the file's rules say: -EEXIST when it overlaps a prefix of another
+ * home, -ENOSPC past the per-family limit, with a message in @err; 0 (also to re-home @p itself).
+ */
+int dt_config__check_new_prefix(const struct dt_config *cfg, const struct dt_config_prefix *p,
+				char *err, size_t len);
 /* Add @p, or replace the entry for the same prefix; 0 or -ENOMEM. */
 int dt_config__put_prefix(struct dt_config *cfg, const struct dt_config_prefix *p);
 /* Remove the entry for @p's prefix; 0 or -ENOENT. */

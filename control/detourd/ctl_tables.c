@@ -115,6 +115,8 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_add)
 	p.home_site = s->id;
 	if (args && json_object_object_get_ex(args, "stateless", &v) && json_object_get_boolean(v))
 		p.flags = DT_PREFIX_F_STATELESS;
+	if ((ret = dt_config__check_new_prefix(d->cfg, &p, err, len)))
+		return ret;
 	ret = d->dp.ops->add_prefix(d->dp.impl, p.family, p.addr, p.len,
 				    &(struct dt_prefix_info){ .home_site = p.home_site,
 							      .flags = p.flags });

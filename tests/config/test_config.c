@@ -427,6 +427,49 @@ static void test_prefix_table_edits(void **state)
 	dt_config__free(c);
 }
 
+/* A prefix added at run time meets the file's rules: no overlap with another home, the limit. */
+static void test_new_prefix_checks(void **state)
+{
+	char text[2048], err[256];
+	struct dt_config *c;
+	struct dt_config_prefix p = { .family = DT_FAMILY_V4, .len = 25, .home_site = 1 };
+
+	snprintf(text, sizeof(text),
+		 "%s[site b]\nid = 1\ndelivery = route\ninterface = eth2\n"
+		 "next_hop_mac = 02:AB:cd:00:00:02\n[prefixes]\nprefix = 198.18.10.0/24 a\n",
+		 minimal);
+	c = parse_ok(text, DT_CONFIG_F_SKIP_KEYS);
+	inet_pton(AF_INET, "198.18.10.128", p.addr); /* inside a's /24, for b */
+	assert_int_equal(dt_config__check_new_prefix(c, &p, err, sizeof(err)), -EEXIST);
+	assert_string_equal(err, "prefix 198.18.10.128/25 (site \"b\") overlaps 198.18.10.0/24 "
+				 "(site \"a\"): overlapping prefixes must have the same home");
+	p.len = 16; /* around it, for b */
+	inet_pton(AF_INET, "198.18.0.0", p.addr);
+	assert_int_equal(dt_config__check_new_prefix(c, &p, err, sizeof(err)), -EEXIST);
+	p.home_site = 0; /* around it, for a: allowed, as in the file */
+	assert_int_equal(dt_config__check_new_prefix(c, &p, err, sizeof(err)), 0);
+	p.len = 24; /* the same prefix, another home: a replacement, allowed */
+	inet_pton(AF_INET, "198.18.10.0", p.addr);
+	p.home_site = 1;
+	assert_int_equal(dt_config__check_new_prefix(c, &p, err, sizeof(err)), 0);
+	c->n_prefixes = 0; /* the per-family limit: a table that is full */
+	for (unsigned int i = 0; i < DT_MAX_PREFIXES_DEFAULT; i++) {
+		struct dt_config_prefix q = { .family = DT_FAMILY_V4, .len = 32, .home_site = 0 };
+
+		q.addr[0] = 10;
+		q.addr[1] = (uint8_t)(i >> 16);
+		q.addr[2] = (uint8_t)(i >> 8);
+		q.addr[3] = (uint8_t)i;
+		assert_int_equal(dt_config__put_prefix(c, &q), 0);
+	}
+	inet_pton(AF_INET, "198.18.99.0", p.addr);
+	assert_int_equal(dt_config__check_new_prefix(c, &p, err, sizeof(err)), -ENOSPC);
+	assert_non_null(strstr(err, "IPv4 prefixes"));
+	p.family = DT_FAMILY_V6; /* the other family still has room */
+	assert_int_equal(dt_config__check_new_prefix(c, &p, err, sizeof(err)), 0);
+	dt_config__free(c);
+}
+
 /* Fractions of a millisecond, down to the nanosecond, and a site's own timers. */
 static void test_fractional_ms(void **state)
 {
@@ -627,6 +670,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ini_corners),
 		cmocka_unit_test(test_canonical_order),
 		cmocka_unit_test(test_prefix_table_edits),
+		cmocka_unit_test(test_new_prefix_checks),
 		cmocka_unit_test(test_fractional_ms),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_nul_byte),

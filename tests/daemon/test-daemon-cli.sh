@@ -49,6 +49,10 @@ exits "prefix add for an unknown site: exit 1" 1 'site "nosuchsite" is not confi
 	ctl prefix add 198.18.30.0/24 nosuchsite
 exits "prefix del of a prefix not configured: exit 1" 1 "is not configured" \
 	ctl prefix del 198.18.99.0/24
+exits "prefix add inside another home's prefix: exit 1" 1 \
+	'prefix 198.18.10.128/25 (site "ansan") overlaps 198.18.10.0/24 (site "pangyo"): overlapping prefixes must have the same home' \
+	ctl prefix add 198.18.10.128/25 ansan
+check "... and the dataplane still sends 198.18.10.200 to pangyo (id 1)" test "$(lpm_home 198.18.10.200)" = 1
 check "prefix add of a good prefix: exit 0" ctl prefix add 198.18.30.0/24 ansan stateless
 check "and prefixes lists it as ansan's, stateless" \
 	test "$(ctl --json prefixes | json "[p['site'] + ' ' + str(p['stateless']) for p in d['prefixes'] if p['prefix']=='198.18.30.0/24'][0]")" = "ansan True"

@@ -317,12 +317,41 @@ static void continue_value(struct cfg_parser *p, const char *value)
 	rv->text = grown;
 }
 
+/*
+ * '#' is a comment only at the start of a line (docs/config.md): after a value it would be read
+ * as more of the value, and in a list as more items ("interfaces = e0 # client side" is four).
+ * Reported, and the value taken up to it, so that nothing else is said about the rest.
+ */
+static const char *hash_after_value(struct cfg_parser *p, const char *where, const char *name,
+				    const char *value, char *cut, size_t len)
+{
+	const char *h;
+
+	for (h = strchr(value, '#'); h; h = strchr(h + 1, '#'))
+		if (h > value && isspace((unsigned char)h[-1]))
+			break;
+	if (!h)
+		return value;
+	cfg_error(p, p->lineno,
+		  "%s: %s: '#' after a value is not a comment (only at the start of a line); end "
+		  "the line with \"; ...\" for a comment",
+		  where, name);
+	snprintf(cut, len, "%.*s", (int)(h - value), value);
+	return trim(cut);
+}
+
 static int cfg_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct cfg_parser *p = user;
 	struct cfg_raw_site *s = p->n_sites ? &p->site[p->n_sites - 1] : NULL;
-	char where[DT_SITE_NAME_MAX + 8];
+	char where[DT_SITE_NAME_MAX + 8], cut[CFG_LINE_MAX];
 
+	if (p->section == SEC_SITE)
+		snprintf(where, sizeof(where), "site \"%s\"", s->name);
+	else
+		snprintf(where, sizeof(where), "%s",
+			 p->section == SEC_PREFIXES ? "[prefixes]" : "[detour]");
+	value = hash_after_value(p, where, name, value, cut, sizeof(cut));
 	if (p->continuation) {
 		continue_value(p, value);
 		return 1;
@@ -332,10 +361,9 @@ static int cfg_handler(void *user, const char *section, const char *name, const 
 		cfg_error(p, p->lineno, "key \"%s\" before any [section]", name);
 	else if (p->section == SEC_DETOUR)
 		store(p, p->global, "[detour]", name, value);
-	else if (p->section == SEC_SITE) {
-		snprintf(where, sizeof(where), "site \"%s\"", s->name);
+	else if (p->section == SEC_SITE)
 		store(p, s->key, where, name, value);
-	} else if (p->section == SEC_PREFIXES)
+	else if (p->section == SEC_PREFIXES)
 		store_prefix(p, name, value);
 	return 1;
 }

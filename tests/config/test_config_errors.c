@@ -19,6 +19,7 @@
 
 /* Line 1-3: the smallest valid [detour] section. */
 #define DETOUR "[detour]\ninterfaces = edge0\nheartbeat_listen = 198.18.0.1\n"
+#define DETOUR_WITHOUT_INTERFACES "[detour]\nheartbeat_listen = 198.18.0.1\n"
 /* 5 lines: a valid route site; NAME and ID vary. */
 #define SITE(name, id)                                                       \
 	"[site " name "]\nid = " id "\ndelivery = route\ninterface = eth1\n" \
@@ -212,7 +213,10 @@ static const struct error_case cases[] = {
 	{ "mtu out of range", AB "mtu = 100 ;<-\n", { "site \"b\": mtu", "100 is out of range" } },
 	{ "'#' is not an inline comment",
 	  AB "mtu = 1500 # jumbo later ;<-\n",
-	  { "site \"b\": mtu", "not a whole number" } },
+	  { "site \"b\": mtu: '#' after a value is not a comment" } },
+	{ "'#' after a list: not more items",
+	  DETOUR_WITHOUT_INTERFACES "interfaces = e0 # client side ;<-\n" SITE("a", "1"),
+	  { "[detour]: interfaces: '#' after a value is not a comment" } },
 	{ "duplicate site name", AB "[site a] ;<-\n", { "site \"a\" is defined twice", "line 4" } },
 	{ "duplicate site id",
 	  DETOUR SITE("a", "1") "[site b]\nid = 1 ;<-\n",

@@ -17,6 +17,7 @@
 #include <libgen.h>
 #include <sched.h>
 #include <signal.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@
 struct detourd_opts {
 	const char *config;
 	bool check;
+	bool other_host; /* --check of a file for another machine: missing interfaces only warn */
 	bool detach;
 	bool realtime;
 	const char *dataplane; /* an engine's name, checked by parse_dataplane() */
@@ -58,10 +60,13 @@ static void usage(FILE *f)
 		"usage: detourd [-c FILE] [--log-level error|warn|info|debug] [--no-realtime]\n"
 		"       detourd --dataplane dpdk [-c FILE] [--exception-port NAME] [--workers N]\n"
 		"               [--port NAME=DEVICE]... [...] -- EAL_ARGS...\n"
-		"       detourd --check -c FILE\n"
+		"       detourd --check [--other-host] -c FILE\n"
 		"       detourd --detach -c FILE\n"
 		"  -c, --config FILE   configuration (default %s)\n"
-		"      --check         validate the configuration and exit (0 valid, 1 not)\n"
+		"      --check         validate the configuration and exit (0 valid, 1 not); an\n"
+		"                      interface this machine does not have is an error\n"
+		"      --other-host    with --check: the file is for another machine, so a missing\n"
+		"                      interface is only a warning\n"
 		"      --detach        remove detour_xdp from the interfaces and every map pin\n"
 		"      --no-realtime   do not ask for SCHED_FIFO and locked memory\n"
 		"      --dataplane xdp|dpdk   the XDP program (default) or the DPDK engine\n"
@@ -139,6 +144,7 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "other-host", no_argument, NULL, 'O' },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "no-realtime", no_argument, NULL, 'r' },
@@ -179,6 +185,9 @@ static int parse_args(int argc, char **argv, struct detourd_opts *o)
 		case 'k':
 			o->check = true;
 			break;
+		case 'O':
+			o->other_host = true;
+			break;
 		case 'd':
 			o->detach = true;
 			break;
@@ -215,12 +224,47 @@ static int load_config(const char *path, struct dt_config **cfg)
 	return ret;
 }
 
-static int do_check(const char *path)
+/* One interface the file names: 1 if this machine lacks it (and that counts as an error). */
+static int check_interface(const char *path, const char *where, const char *name, bool warn_only)
+{
+	if (if_nametoindex(name))
+		return 0;
+	fprintf(stderr, "%s: %s: %s \"%s\" does not exist on this machine%s\n", path,
+		warn_only ? "warning" : "error", where, name,
+		warn_only ? "" : " (--other-host if the file is for another one)");
+	return !warn_only;
+}
+
+/* The kernel's interfaces the file names; a DPDK port is the EAL's, not a netdev: not checked. */
+static int check_interfaces(const char *path, const struct dt_config *cfg,
+			    const struct detourd_opts *o)
+{
+	char where[DT_SITE_NAME_MAX + 32];
+	unsigned int i;
+	int missing = 0;
+
+	if (strcmp(o->dataplane, "xdp"))
+		return 0;
+	for (i = 0; i < cfg->n_interfaces; i++)
+		missing += check_interface(path, "[detour]: interfaces:", cfg->interfaces[i],
+					   o->other_host);
+	for (i = 0; i < cfg->n_sites; i++) {
+		snprintf(where, sizeof(where), "site \"%s\": interface", cfg->sites[i].name);
+		missing += check_interface(path, where, cfg->sites[i].interface, o->other_host);
+	}
+	return missing;
+}
+
+static int do_check(const char *path, const struct detourd_opts *o)
 {
 	struct dt_config *cfg;
 
 	if (load_config(path, &cfg))
 		return 1;
+	if (check_interfaces(path, cfg, o)) {
+		dt_config__free(cfg);
+		return 1;
+	}
 	printf("%s: valid: %u sites, %u prefixes, %u interfaces\n", path, cfg->n_sites,
 	       cfg->n_prefixes, cfg->n_interfaces);
 	dt_config__free(cfg);
@@ -608,7 +652,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o))
 		return 2;
 	if (o.check)
-		return do_check(o.config);
+		return do_check(o.config, &o);
 	if (o.detach)
 		return do_detach(o.config);
 	err = start(&d, &o);

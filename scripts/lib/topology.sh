@@ -546,7 +546,8 @@ dt_topo_up() {
 	dt_topo_network
 	dt_topo_keys
 	dt_topo_config
-	"$DETOURD" --check -c "$DT_WORK/detour.conf" >/dev/null || dt_die "generated config invalid"
+	dt_in edge "$DETOURD" --check -c "$DT_WORK/detour.conf" >/dev/null ||
+		dt_die "generated config invalid"
 	for site in $DT_SITES; do
 		mkdir -p "$DT_WORK/$site"
 		dt_start_nut "$site"

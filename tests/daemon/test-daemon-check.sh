@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # `detourd --check -c FILE`: a good file is valid (exit 0, a summary), and each broken file is
 # rejected with exit 1 and a FILE:LINE message naming what is wrong. Nothing is attached, pinned
-# or listened on, so no namespace is needed: the interfaces named need not even exist.
+# or listened on, so no namespace is needed: the file is checked --other-host, so the interfaces
+# it names need not exist here; without --other-host each one missing is an error, named.
 . "$(dirname "$0")/daemon_fixture.sh"
 
 mac_of() { echo "02:00:00:00:00:0$([ "$2" = sa0 ] && echo 1 || echo 2)"; }
@@ -21,7 +22,7 @@ broken() {
 
 expect_rejected() { # description, file, line (or "" for a whole-file problem), message text
 	local what=$1 file=$2 line=$3 msg=$4 rc
-	"$DETOURD" --check -c "$file" >"$TMP/out" 2>"$TMP/err"
+	"$DETOURD" --check --other-host -c "$file" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	if [ "$rc" -eq 1 ] && grep -qF -- "$file${line:+:$line}: " "$TMP/err" &&
 		grep -qF -- "$msg" "$TMP/err" && [ ! -s "$TMP/out" ]; then
@@ -32,9 +33,16 @@ expect_rejected() { # description, file, line (or "" for a whole-file problem), 
 	fi
 }
 
-"$DETOURD" --check -c "$GOOD" >"$TMP/out" 2>"$TMP/err"
+"$DETOURD" --check --other-host -c "$GOOD" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "a good file: exit 0" test "$rc" -eq 0
+check "... with a warning for each interface this machine lacks" \
+	grep -qF "$GOOD: warning: [detour]: interfaces: \"edge0\" does not exist on this machine" "$TMP/err"
+"$DETOURD" --check -c "$GOOD" >"$TMP/out2" 2>"$TMP/err2"
+rc=$?
+check "without --other-host a missing interface is an error: exit $rc, named, no summary" \
+	eval '[ $rc -eq 1 ] && grep -qF "$GOOD: error: site \"pangyo\": interface \"edge-a\" does not exist on this machine" "$TMP/err2" && [ ! -s "$TMP/out2" ]'
+
 check "a good file: the summary counts 2 sites, 3 prefixes, 1 interface" \
 	grep -qF "$GOOD: valid: 2 sites, 3 prefixes, 1 interfaces" "$TMP/out"
 check "--check attached nothing and pinned nothing" test ! -e "$ROOT" -a ! -e "$SOCK"
@@ -72,7 +80,7 @@ f=$(broken typo 's/^multiplier = /multiplyer = /')
 expect_rejected "a misspelt key, with a suggestion" "$f" "$(line_of "$f" '^multiplyer')" "multiplier"
 
 f=$(broken no-sites '/^\[site/,/^failover/d')
-"$DETOURD" --check -c "$f" >/dev/null 2>"$TMP/err"
+"$DETOURD" --check --other-host -c "$f" >/dev/null 2>"$TMP/err"
 rc=$?
 check "a file with no site at all: exit 1 and a message naming the file" \
 	eval '[ $rc -eq 1 ] && grep -qF "$f" "$TMP/err"'
@@ -81,7 +89,7 @@ check "a file with no site at all: exit 1 and a message naming the file" \
 # exit code in rc, its stderr in $TMP/err
 check_with_keys() {
 	f=$(broken "$1" "s|^key_file = .*|key_file = $2|")
-	"$DETOURD" --check -c "$f" >/dev/null 2>"$TMP/err"
+	"$DETOURD" --check --other-host -c "$f" >/dev/null 2>"$TMP/err"
 	rc=$?
 }
 

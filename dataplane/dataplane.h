@@ -56,6 +56,11 @@ struct dt_dataplane_ops {
 	int (*port_mac)(void *dp, const char *port, __u8 mac[6]);
 	/* Release everything open took; whether forwarding outlives it is on_stop's to say. */
 	void (*close)(void *dp);
+	/*
+	 * Optional: close after a start that failed, undoing what this start made that nobody had
+	 * before (XDP: the program it attached, the pins it created). NULL: close.
+	 */
+	void (*abandon)(void *dp);
 };
 
 struct dt_dataplane {

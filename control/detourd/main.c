@@ -623,7 +623,7 @@ static void run(struct detourd *d)
 	}
 }
 
-static void stop(struct detourd *d)
+static void stop(struct detourd *d, bool failed)
 {
 	unsigned int i;
 
@@ -633,7 +633,9 @@ static void stop(struct detourd *d)
 		hb_socket__close(d->hb[i]);
 	if (d->health)
 		health__free(d->health);
-	if (d->dp.ops)
+	if (d->dp.ops && failed && d->dp.ops->abandon)
+		d->dp.ops->abandon(d->dp.impl);
+	else if (d->dp.ops)
 		d->dp.ops->close(d->dp.impl);
 	hb_keyring__free(d->keys);
 	state_file__close(&d->state);
@@ -658,6 +660,6 @@ int main(int argc, char **argv)
 	err = start(&d, &o);
 	if (!err)
 		run(&d);
-	stop(&d);
+	stop(&d, err != 0);
 	return err ? (d.exit_code ?: 1) : 0;
 }

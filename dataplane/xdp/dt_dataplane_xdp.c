@@ -12,6 +12,7 @@
  * configuration is written it works from the maps it adopted (the previous daemon's state, so a
  * restart never stops forwarding) or, on a first start, passes every packet to the kernel.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,8 @@ struct xdp_dataplane {
 	char ifname[XDP_MAX_IFS][DT_CONFIG_IFNAME_MAX];
 	struct dt_xdp_attach_result attached[XDP_MAX_IFS];
 	enum dt_xdp_mode mode;
+	bool fresh; /* no pin existed before this start: a failed start leaves nothing behind */
+	char pin_root[DT_CONFIG_PATH_MAX];
 };
 
 static int xdp_launch(void *dp)
@@ -137,6 +140,35 @@ static void xdp_close(void *dp)
 	free(d);
 }
 
+/* Undo this start: what nobody had before it (a first start), or nothing (a restart). */
+static void undo_start(struct xdp_dataplane *d)
+{
+	unsigned int i;
+
+	if (!d->fresh) {
+		dt_log_warn(
+			"start failed: detour_xdp stays attached with the maps it adopted under "
+			"%s, forwarding on the last state (as after a SIGKILL)",
+			d->pin_root);
+		return;
+	}
+	for (i = 0; i < d->n_ifs; i++)
+		if (!dt_xdp_detach(d->ifname[i]))
+			dt_log_warn("start failed: detour_xdp detached from %s again",
+				    d->ifname[i]);
+	if (!dt_xdp_unpin(d->pin_root))
+		dt_log_warn("start failed: the pins it made under %s are removed", d->pin_root);
+}
+
+static void xdp_abandon(void *dp)
+{
+	struct xdp_dataplane *d = dp;
+
+	dt_xdp__close(d->x);
+	undo_start(d);
+	free(d);
+}
+
 static const struct dt_dataplane_ops xdp_ops = {
 	.mode = "xdp",
 	.lock_memory = true,
@@ -153,6 +185,7 @@ static const struct dt_dataplane_ops xdp_ops = {
 	.delete_flow = xdp_delete_flow,
 	.describe = xdp_describe,
 	.close = xdp_close,
+	.abandon = xdp_abandon,
 };
 
 static int attach_all(struct xdp_dataplane *d, const struct dt_config *cfg)
@@ -175,6 +208,19 @@ static int attach_all(struct xdp_dataplane *d, const struct dt_config *cfg)
 	return 0;
 }
 
+static bool dir_has_entries(const char *path)
+{
+	DIR *dir = opendir(path);
+	struct dirent *e;
+	bool any = false;
+
+	while (dir && !any && (e = readdir(dir)))
+		any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	if (dir)
+		closedir(dir);
+	return any;
+}
+
 static int xdp_open(const struct dt_config *cfg, const struct dt_dataplane_opts *opts,
 		    struct dt_dataplane *dp, int *exit_code)
 {
@@ -189,11 +235,14 @@ static int xdp_open(const struct dt_config *cfg, const struct dt_dataplane_opts 
 	o.flow_table_size = cfg->flow_table_size;
 	o.flow_hash_seed = (__u32)cfg->hash_seed;
 	d->mode = cfg->xdp_mode == DT_CONFIG_XDP_GENERIC ? DT_XDP_MODE_GENERIC : DT_XDP_MODE_NATIVE;
+	snprintf(d->pin_root, sizeof(d->pin_root), "%s", cfg->pin_root);
+	d->fresh = !dir_has_entries(cfg->pin_root);
 	err = dt_xdp__load(&o, &d->x);
 	err = err ?: attach_all(d, cfg);
 	if (err) {
 		if (d->x)
 			dt_xdp__close(d->x);
+		undo_start(d);
 		free(d);
 		return err;
 	}

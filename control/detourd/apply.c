@@ -74,26 +74,53 @@ static int site_delivery(const struct dt_dataplane *dp, const struct dt_config_s
 	return site_source_mac(dp, s, out->src_mac);
 }
 
+/* What one site's configuration becomes in the dataplane, worked out before anything is written. */
+struct site_plan {
+	struct dt_site site;
+	bool has_slots;
+	struct dt_failover_slots slots;
+};
+
+static int prepare_site(const struct detourd *d, const struct dt_config *cfg,
+			const struct dt_config_site *s, struct site_plan *plan)
+{
+	int err = site_delivery(&d->dp, s, &plan->site);
+
+	plan->has_slots = !err && s->n_failover;
+	if (!plan->has_slots)
+		return err;
+	err = dt_failover_slots__compute(&plan->slots, s->id, s->failover, s->n_failover,
+					 cfg->hash_seed);
+	if (err)
+		dt_log_err("site %s: failover slots: %s", s->name, strerror(-err));
+	return err;
+}
+
+static int write_site(struct detourd *d, const struct dt_config_site *s,
+		      const struct site_plan *plan)
+{
+	const struct dt_dataplane_ops *ops = d->dp.ops;
+	int err = ops->set_egress(d->dp.impl, s->id, s->interface);
+
+	err = err ?: ops->set_site(d->dp.impl, s->id, &plan->site);
+	if (!err && plan->has_slots)
+		err = ops->set_failover(d->dp.impl, s->id, &plan->slots);
+	if (err)
+		dt_log_err("site %s: dataplane: %s", s->name, strerror(-err));
+	return err;
+}
+
 static int apply_site(struct detourd *d, const struct dt_config *cfg,
 		      const struct dt_config_site *s)
 {
-	const struct dt_dataplane_ops *ops = d->dp.ops;
-	struct dt_failover_slots *slots;
-	struct dt_site site;
-	int err = site_delivery(&d->dp, s, &site);
+	struct site_plan *plan = malloc(sizeof(*plan));
+	int err;
 
-	err = err ?: ops->set_egress(d->dp.impl, s->id, s->interface);
-	err = err ?: ops->set_site(d->dp.impl, s->id, &site);
-	if (err || !s->n_failover)
-		return err;
-	slots = malloc(sizeof(*slots));
-	if (!slots)
+	if (!plan)
 		return -ENOMEM;
-	err = dt_failover_slots__compute(slots, s->id, s->failover, s->n_failover, cfg->hash_seed);
-	err = err ?: ops->set_failover(d->dp.impl, s->id, slots);
-	free(slots);
-	if (err)
-		dt_log_err("site %s: failover slots: %s", s->name, strerror(-err));
+	err = prepare_site(d, cfg, s, plan);
+	err = err ?: write_site(d, s, plan);
+	free(plan);
 	return err;
 }
 
@@ -204,24 +231,88 @@ static int reload_prefixes(struct detourd *d, const struct dt_config *old,
 	return 0;
 }
 
-static int reload_keys(struct detourd *d, const char *path)
-{
+/* Everything a reload needs that can fail without writing anything: site plans, the keys. */
+struct reload_plan {
+	struct site_plan *site; /* one per site of the new file */
 	struct hb_keyring *keys;
-	int err = hb_keyring__load(path, &keys);
+};
 
+static void reload_plan__free(struct reload_plan *rp)
+{
+	free(rp->site);
+	hb_keyring__free(rp->keys);
+}
+
+static int reload_prepare(struct detourd *d, const struct dt_config *new, struct reload_plan *rp)
+{
+	unsigned int i;
+	int err;
+
+	rp->site = calloc(new->n_sites ? new->n_sites : 1, sizeof(*rp->site));
+	if (!rp->site)
+		return -ENOMEM;
+	for (i = 0; i < new->n_sites; i++)
+		if ((err = prepare_site(d, new, &new->sites[i], &rp->site[i])))
+			return err;
+	err = hb_keyring__load(new->key_file, &rp->keys);
 	if (err)
-		return err;
-	d->rx.keys = keys; /* windows and epochs per site are kept */
+		dt_log_err("key file %s: %s", new->key_file, strerror(-err));
+	return err;
+}
+
+/* A write failed part way: put the running configuration back, as far as the dataplane lets us. */
+static void reload_roll_back(struct detourd *d, const struct dt_config *new)
+{
+	unsigned int i, changed = 0;
+	int err = 0;
+
+	for (i = 0; i < d->cfg->n_sites; i++)
+		err = apply_site(d, d->cfg, &d->cfg->sites[i]) ?: err;
+	err = reload_prefixes(d, new, d->cfg, &changed) ?: err;
+	if (err)
+		dt_log_err(
+			"reload: rolling back failed too (%s): the dataplane holds a mix; restart "
+			"detourd",
+			strerror(-err));
+	else
+		dt_log_warn("reload: rolled back: the dataplane holds the running configuration");
+}
+
+static int reload_commit(struct detourd *d, const struct dt_config *new, struct reload_plan *rp,
+			 unsigned int *prefixes)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < new->n_sites && !ret; i++)
+		ret = write_site(d, &new->sites[i], &rp->site[i]);
+	ret = ret ?: reload_prefixes(d, d->cfg, new, prefixes);
+	if (ret) {
+		reload_roll_back(d, new);
+		return ret;
+	}
+	d->rx.keys = rp->keys; /* windows and epochs per site are kept */
 	hb_keyring__free(d->keys);
-	d->keys = keys;
+	d->keys = rp->keys;
+	rp->keys = NULL;
+	health__set_blackout_hold(d->health, new->blackout_hold_ns);
+	detourd_set_sources(d, new);
+	ctl_server__set_idle_timeout(d->ctl, new->control_idle_ns);
+	d->rx.max_skew_ns = new->max_skew_ns;
 	return 0;
 }
 
+/*
+ * SIGHUP, all or nothing: a file with an error, a key that needs a restart, or anything that
+ * cannot be applied (an interface this edge lacks, a key file that does not load) is refused
+ * before the first write; a dataplane write that fails after it is rolled back.
+ */
 int detourd_reload(struct detourd *d)
 {
+	struct reload_plan rp = { 0 };
 	struct dt_config_error err;
 	struct dt_config *new;
-	unsigned int i, prefixes = 0;
+	unsigned int prefixes = 0;
 	const char *what;
 	int ret = dt_config__load(d->config_path, &new, &err);
 
@@ -236,19 +327,15 @@ int detourd_reload(struct detourd *d)
 		dt_config__free(new);
 		return -EINVAL;
 	}
-	for (i = 0; i < new->n_sites && !ret; i++)
-		ret = apply_site(d, new, &new->sites[i]);
-	ret = ret ?: reload_prefixes(d, d->cfg, new, &prefixes);
-	ret = ret ?: reload_keys(d, new->key_file);
-	ret = ret ?: health__set_blackout_hold(d->health, new->blackout_hold_ns);
-	ret = ret ?: detourd_set_sources(d, new);
-	ret = ret ?: ctl_server__set_idle_timeout(d->ctl, new->control_idle_ns);
-	if (!ret)
-		d->rx.max_skew_ns = new->max_skew_ns;
+	ret = reload_prepare(d, new, &rp);
+	if (ret)
+		dt_log_err(
+			"reload: %s refused, nothing was changed: it cannot be applied here (%s)",
+			d->config_path, strerror(-ret));
+	else if ((ret = reload_commit(d, new, &rp, &prefixes)))
+		dt_log_err("reload: applying %s failed: %s", d->config_path, strerror(-ret));
+	reload_plan__free(&rp);
 	if (ret) {
-		dt_log_err("reload: applying %s failed half way: %s; the dataplane holds a mix, "
-			   "send SIGHUP again after fixing the cause",
-			   d->config_path, strerror(-ret));
 		dt_config__free(new);
 		return ret;
 	}

@@ -480,14 +480,16 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	err = err ?: open_heartbeat_sockets(d);
 	err = err ?: open_control_socket(d);
 	err = err ?: open_signals(d);
-	err = err ?: detourd_recovery__start(&d->recovery, &d->dp, d->cfg->flow_idle_ns);
+	if (err)
+		return err;
+	if (o->realtime)
+		go_realtime(d->dp.ops->lock_memory);
+	/* before the scanner starts: a thread keeps the capabilities it was created with */
+	drop_privileges();
+	err = detourd_recovery__start(&d->recovery, &d->dp, d->cfg->flow_idle_ns);
 	err = err ?: epoll_add(d, d->recovery.pipe[0]);
 	if (err)
 		return err;
-	/* the main thread only: scanner and workers stay ordinary */
-	if (o->realtime)
-		go_realtime(d->dp.ops->lock_memory);
-	drop_privileges();
 	dt_log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,
 		    d->cfg->n_prefixes, d->cfg->n_interfaces, d->dp.ops->mode);
 	return 0;

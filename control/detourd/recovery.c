@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,21 @@ static void *scanner_main(void *arg)
 	return NULL;
 }
 
+/* SCHED_OTHER whatever the caller runs at: the scanner must never compete with the event loop. */
+static int start_ordinary_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+	pthread_attr_t attr;
+	int err = pthread_attr_init(&attr);
+
+	err = err ?: pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	err = err ?: pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+	err = err ?: pthread_attr_setschedparam(&attr, &sp);
+	err = err ?: pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return err;
+}
+
 int detourd_recovery__start(struct detourd_recovery *r, struct dt_dataplane *dp, __u64 idle_ns)
 {
 	int err;
@@ -93,7 +109,7 @@ int detourd_recovery__start(struct detourd_recovery *r, struct dt_dataplane *dp,
 	r->flow_idle_ns = idle_ns;
 	if (pipe2(r->pipe, O_NONBLOCK | O_CLOEXEC))
 		return -errno;
-	err = pthread_create(&r->thread, NULL, scanner_main, r);
+	err = start_ordinary_thread(&r->thread, scanner_main, r);
 	if (err) {
 		close(r->pipe[0]);
 		close(r->pipe[1]);

@@ -30,6 +30,8 @@ const char *const dt_reason_names[DT_REASON_MAX] = {
 	[DT_REASON_FLOW_INSERT_FAILED] = "flow_insert_failed",
 	[DT_REASON_NO_SITE_CONFIG] = "no_site_config",
 	[DT_REASON_ADJUST_FAILED] = "adjust_failed",
+	[DT_REASON_FLOW_PROMOTE_LIMITED] = "flow_promote_limited",
+	[DT_REASON_FLOW_EVICTED] = "flow_evicted",
 };
 
 const char *const dt_delivery_names[DT_DELIVERY_MAX] = {

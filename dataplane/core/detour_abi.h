@@ -94,6 +94,9 @@ enum dt_reason {
 	DT_REASON_FLOW_INSERT_FAILED = 14, /* an event counted besides the packet's reason */
 	DT_REASON_NO_SITE_CONFIG = 15, /* target site has no delivery data */
 	DT_REASON_ADJUST_FAILED = 16, /* bpf_xdp_adjust_head / mbuf prepend refused */
+	/* events counted besides the packet's reason, under its home (decide.h, "The flow table") */
+	DT_REASON_FLOW_PROMOTE_LIMITED = 17, /* a promotion found the token bucket empty */
+	DT_REASON_FLOW_EVICTED = 18, /* an established flow was evicted to make room (DPDK) */
 	DT_REASON_MAX,
 };
 
@@ -198,7 +201,12 @@ struct dt_failover_slots {
 	__u8 cand[DT_FAILOVER_SLOTS][DT_FAILOVER_CANDIDATES];
 };
 
-/* dt_flows (LRU hash, key = struct dt_flow_key): flows that left home, or were seen in a drain. */
+/*
+ * dt_flows (LRU hash, key = struct dt_flow_key): established flows that left home. dt_flow_new
+ * (LRU hash, same layout): new flows, recorded by their first packet with DT_FLOW_F_NEW, until a
+ * later packet promotes them into dt_flows (decide.h, "The flow table"). The DPDK engine keeps
+ * both classes in one table, by the flag, and evicts a new flow before an established one.
+ */
 #define DT_FLOW_F_HOME (1u << 0) /* recorded during a drain as established: stays home */
 /*
  * Never stored in dt_flows: marks a dataplane's private copy of an entry (the XDP program's per-CPU
@@ -206,6 +214,7 @@ struct dt_failover_slots {
  * for it would be wasted.
  */
 #define DT_FLOW_F_CACHED (1u << 1)
+#define DT_FLOW_F_NEW (1u << 2) /* not yet promoted: in dt_flow_new, evicted first */
 
 struct dt_flow_state {
 	__u64 last_seen_ns; /* bpf_ktime_get_ns(); refreshed at most every DT_FLOW_REFRESH_NS */
@@ -216,6 +225,19 @@ struct dt_flow_state {
 };
 
 #define DT_FLOW_REFRESH_NS 100000000ull /* 100 ms: bounds flow-table writes per flow */
+
+/*
+ * Promotions of new flows into the established class, per CPU (XDP) or worker (DPDK): a token
+ * bucket of DT_FLOW_PROMOTE_BURST tokens refilled at one per DT_FLOW_PROMOTE_INTERVAL_NS (10 000
+ * a second). A flow refused a token stays new and asks again with its next packet.
+ */
+#define DT_FLOW_PROMOTE_INTERVAL_NS 100000ull
+#define DT_FLOW_PROMOTE_BURST 10000ull
+
+/* The bucket as one word: the time its next token is due (GCRA); per CPU, so no atomics. */
+struct dt_flow_bucket {
+	__u64 due_ns;
+};
 
 /*
  * dt_flow_gen (array, one entry): the generation of everything a flow-table entry's decision
@@ -260,6 +282,7 @@ _Static_assert(sizeof(struct dt_failover_slots) == DT_FAILOVER_SLOTS * DT_FAILOV
 	       "dt_failover_slots layout");
 _Static_assert(sizeof(struct dt_flow_state) == 16, "dt_flow_state layout");
 _Static_assert(sizeof(struct dt_flow_gen) == 8, "dt_flow_gen layout");
+_Static_assert(sizeof(struct dt_flow_bucket) == 8, "dt_flow_bucket layout");
 _Static_assert(sizeof(struct dt_counter) == 16, "dt_counter layout");
 
 #endif /* DETOUR_ABI_H */

@@ -6,8 +6,8 @@
  * RSS sends a flow to one worker, so each worker owns one table (dt_flow_table.h) and is its only
  * writer: no lock on the packet path. The control plane walks the tables while the workers write
  * them (each slot read under its sequence counter), and its deletions reach the owner through a
- * ring per worker. Like the XDP program's LRU hash, a full table makes room: the oldest of a few
- * sampled flows is evicted.
+ * ring per worker. Like the XDP program's LRU hashes, a full table makes room: the oldest of a few
+ * sampled new flows is evicted, an established flow only for another established one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,17 +59,26 @@ void dt_dpdk_flows__apply_deletes(struct dt_dpdk_worker *w)
 		dt_flow_table__delete(w->flows, &keys[i], dt_dpdk_flow_sig(&keys[i]));
 }
 
-/* A visitor that returns non-zero stops the walk; that value is returned. */
+/*
+ * A visitor that returns non-zero stops the walk; that value is returned. -EAGAIN: every table
+ * was walked, but deletions moved flows in one while it was, so some may have been missed.
+ */
 int dt_dpdk__for_each_flow(struct dt_dpdk *e, dt_flow_visit_fn fn, void *ctx)
 {
+	bool partial = false;
 	unsigned int i;
 	int ret = 0;
 
 	if (!fn)
 		return -EINVAL;
-	for (i = 0; i < e->n_workers && !ret; i++)
+	for (i = 0; i < e->n_workers && !ret; i++) {
 		ret = dt_flow_table__walk(e->workers[i]->flows, fn, ctx);
-	return ret;
+		if (ret == -EAGAIN) {
+			partial = true;
+			ret = 0;
+		}
+	}
+	return ret ?: partial ? -EAGAIN : 0;
 }
 
 int dt_dpdk__delete_flow(struct dt_dpdk *e, const struct dt_flow_key *key)

@@ -131,6 +131,11 @@ static inline int dt_tables_flow_record(struct dt_tables *t, const struct dt_flo
 	return dt_flow_table__record(t->w->flows, k, path_flow_sig(t, k), v);
 }
 
+static inline struct dt_flow_bucket *dt_tables_flow_bucket(struct dt_tables *t)
+{
+	return &t->w->flow_bucket;
+}
+
 /*
  * One read per burst: a burst is received in well under a microsecond, and last_seen is only
  * compared with DT_FLOW_REFRESH_NS (100 ms) and idle timeouts. A clock read costs ~23 ns here
@@ -258,8 +263,8 @@ static inline void worker__packet(struct dt_tables *t, struct rte_mbuf *m)
 		return worker__except(t, m, DT_SITE_NONE, -t->cur->parsed, bytes);
 	dt_buf_init(&b, m);
 	dt_decide(t, pkt, &d);
-	if (d.record_failed)
-		worker__count(t, d.home, DT_REASON_FLOW_INSERT_FAILED, 0);
+	if (d.event)
+		worker__count(t, d.home, d.event, 0);
 	if (d.reason == DT_REASON_NONE) {
 		ret = worker__deliver(t, &b, pkt, d.target, d.hash);
 		if (ret < 0)

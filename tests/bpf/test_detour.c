@@ -68,11 +68,14 @@ static int test_setup(void **state)
 	void *zero = calloc((size_t)xfix.ncpus, sizeof(struct dt_counter));
 	__u32 id;
 	int fd = bpf_map__fd(xfix.skel->maps.dt_flows);
+	int fd_new = bpf_map__fd(xfix.skel->maps.dt_flow_new);
 
 	for (id = 1; id < NSITES; id++)
 		set_state(id, DT_SITE_UP);
 	while (!bpf_map_get_next_key(fd, NULL, &key))
 		bpf_map_delete_elem(fd, &key);
+	while (!bpf_map_get_next_key(fd_new, NULL, &key))
+		bpf_map_delete_elem(fd_new, &key);
 	xdp_bump_flow_gen(xfix.skel);
 	for (id = 0; id < DT_COUNTER_ENTRIES; id++)
 		bpf_map_update_elem(bpf_map__fd(xfix.skel->maps.dt_counters), &id, zero, BPF_ANY);
@@ -102,7 +105,8 @@ static struct scenario_out xdp_engine_run(const uint8_t *pkt, unsigned int len)
 
 static bool flow_get_key(const struct dt_flow_key *k, struct dt_flow_state *v)
 {
-	return !bpf_map_lookup_elem(bpf_map__fd(xfix.skel->maps.dt_flows), k, v);
+	return !bpf_map_lookup_elem(bpf_map__fd(xfix.skel->maps.dt_flows), k, v) ||
+	       !bpf_map_lookup_elem(bpf_map__fd(xfix.skel->maps.dt_flow_new), k, v);
 }
 
 static const struct scenario_engine xdp_engine = {
@@ -150,7 +154,10 @@ static void flow_put(const struct pkt_spec *s, const struct dt_flow_state *v)
 	xdp_map_put(xfix.skel->maps.dt_flows, &k, v);
 }
 
-/* A moved flow's SYN (recorded) and an ACK (read from dt_flows and copied into this CPU's cache). */
+/*
+ * A moved flow's SYN (recorded as new), an ACK (promoted into dt_flows) and another (read from
+ * dt_flows and copied into this CPU's cache).
+ */
 static int move_and_cache(struct pkt_spec *s)
 {
 	uint8_t pkt[PKT_MAX];
@@ -159,6 +166,7 @@ static int move_and_cache(struct pkt_spec *s)
 	s->tcp_flags = SYN;
 	r = run(pkt, pkt_build(pkt, s));
 	s->tcp_flags = ACK;
+	assert_int_equal(run(pkt, pkt_build(pkt, s)).action, XDP_REDIRECT);
 	assert_int_equal(run(pkt, pkt_build(pkt, s)).action, XDP_REDIRECT);
 	return site_of_frame(&r);
 }

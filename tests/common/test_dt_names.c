@@ -20,11 +20,13 @@ struct name_api {
 
 static const char *const site_states[] = { "unknown", "up", "draining", "down", "recovering" };
 static const char *const reasons[] = {
-	"none",		 "not_ip",	    "no_prefix",	  "home_up",
-	"fragment",	 "truncated",	    "bad_header",	  "ext_hdr_limit",
-	"vlan_limit",	 "ttl_expired",	    "mtu_exceeded",	  "rerouted_route",
-	"rerouted_ipip", "no_healthy_site", "flow_insert_failed", "no_site_config",
-	"adjust_failed",
+	"none",		  "not_ip",	     "no_prefix",
+	"home_up",	  "fragment",	     "truncated",
+	"bad_header",	  "ext_hdr_limit",   "vlan_limit",
+	"ttl_expired",	  "mtu_exceeded",    "rerouted_route",
+	"rerouted_ipip",  "no_healthy_site", "flow_insert_failed",
+	"no_site_config", "adjust_failed",   "flow_promote_limited",
+	"flow_evicted",
 };
 static const char *const deliveries[] = { "none", "route", "ipip" };
 static const char *const xdp_modes[] = { "native", "generic" };

@@ -212,6 +212,52 @@ static void test_fail_open_and_mtu(void **state)
 }
 
 /*
+ * The flow-table rules of decide.h ("The flow table") on both: per flow, an ICMP error about it
+ * before it starts (it pins nothing), its SYN (recorded as new), an ACK (promoted), and flows the
+ * table never saw start (mid-stream ACKs, recorded only during a drain), UDP among them, over a
+ * drain, a failure and a recovery.
+ */
+static unsigned int build_flow_life(uint8_t *pkt, unsigned int i, unsigned int step)
+{
+	struct pkt_spec s = scenario_tcp4("198.18.10.30", (uint16_t)(50000 + i), 0x10);
+
+	if (i % 4 == 1)
+		s = scenario_tcp6("2001:db8:10::30", (uint16_t)(50000 + i), 0x10);
+	if (i % 4 == 2)
+		s.proto = 17;
+	if (i % 4 == 3) /* never starts: mid-stream ACKs only */
+		return pkt_build(pkt, &s);
+	if (step == 0)
+		return pkt_build_icmp_error(pkt, &s,
+					    s.family == 4 ? "198.19.9.9" : "2001:db8:ff::9");
+	s.tcp_flags = step == 1 ? 0x02 : 0x10;
+	return pkt_build(pkt, &s);
+}
+
+static void test_flow_table_rules(void **state)
+{
+	static const __u32 states[] = { DT_SITE_DRAINING, DT_SITE_DOWN, DT_SITE_RECOVERING };
+	uint8_t pkt[PKT_MAX];
+	unsigned int st, step, i, before;
+
+	set_state(SITE_A, DT_SITE_UP);
+	set_state(SITE_B, DT_SITE_UP);
+	for (st = 0; st < 3; st++) {
+		set_state(HOME, states[st]);
+		for (step = 0; step < 4; step++) {
+			before = fix_flow_count();
+			for (i = st * 64; i < st * 64 + 64; i++)
+				cross(pkt, build_flow_life(pkt, i, step));
+			if (step == 0) /* the ICMP errors pinned nothing; only the drain's ACKs */
+				assert_int_equal(fix_flow_count() - before,
+						 states[st] == DT_SITE_DRAINING ? 16 : 0);
+		}
+		compare_counters();
+		compare_flows();
+	}
+}
+
+/*
  * The engine decides a burst in stages (all prefixes, then all flow lookups, then each packet),
  * the XDP program one packet at a time. Bursts of DT-sized runs with the same few flows repeated
  * inside one burst, SYN and ACK mixed, over DRAINING (a SYN records a move, a later ACK of the
@@ -326,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_draining_recovering_stateless),
 		cmocka_unit_test(test_fail_open_and_mtu),
 		cmocka_unit_test(test_bursts_match_one_by_one),
+		cmocka_unit_test(test_flow_table_rules),
 	};
 
 	return cmocka_run_group_tests_name("dpdk_xdp_cross", tests, group_setup, group_teardown);

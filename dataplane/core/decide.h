@@ -3,7 +3,7 @@
  * The decision: given a parsed packet, where does its flow go?
  *
  * This is the one copy of Detour's policy, shared by the XDP program and the DPDK engine. It reads
- * the tables through seven functions that the including program defines before including this
+ * the tables through eight functions that the including program defines before including this
  * header (BPF map lookups in ebpf/detour.bpf.c, RCU-published tables in the DPDK engine, plain
  * arrays in unit tests):
  *

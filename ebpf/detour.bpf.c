@@ -78,6 +78,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dt_flow_new SEC(".maps");
 
+/*
+ * Non-TCP flows seen at home, for a drain (decide.h): stamps in jiffies, shared by every CPU (a
+ * slot is written at most once a second, so its cache line is read-shared, not bounced).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, DT_SEEN_SLOTS);
+} dt_udp_seen SEC(".maps");
+
 /* This CPU's token bucket for promotions into dt_flows. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -280,6 +291,24 @@ static __always_inline void dt_flow_cache__fill(struct dt_tables *t, const struc
 	s->until = (__u32)bpf_jiffies64() + (__u32)ticks - 1;
 	s->hash = dt_flow_hash(k, flow_hash_seed);
 	s->gen = t->gen;
+}
+
+static __always_inline __u32 *dt_tables_seen_slot(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	__u32 idx = dt_seen_index(k);
+
+	return bpf_map_lookup_elem(&dt_udp_seen, &idx);
+}
+
+/* jiffies: an inlined load, where the coarse clock is a helper call. */
+static __always_inline __u32 dt_tables_seen_now(struct dt_tables *t)
+{
+	return (__u32)bpf_jiffies64() ?: 1;
+}
+
+static __always_inline __u32 dt_tables_seen_hz(struct dt_tables *t)
+{
+	return CONFIG_HZ;
 }
 
 /*

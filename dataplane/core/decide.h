@@ -3,7 +3,7 @@
  * The decision: given a parsed packet, where does its flow go?
  *
  * This is the one copy of Detour's policy, shared by the XDP program and the DPDK engine. It reads
- * the tables through eight functions that the including program defines before including this
+ * the tables through eleven functions that the including program defines before including this
  * header (BPF map lookups in ebpf/detour.bpf.c, RCU-published tables in the DPDK engine, plain
  * arrays in unit tests):
  *
@@ -16,12 +16,18 @@
  *        into the new class when v->flags has DT_FLOW_F_NEW, else the established one; < 0 when
  *        refused, 1 when it evicted an established flow to make room, else 0
  *   struct dt_flow_bucket *dt_tables_flow_bucket(struct dt_tables *t);  (this CPU's, or NULL)
+ *   __u32 *dt_tables_seen_slot(struct dt_tables *t, const struct dt_flow_key *k);
+ *        the dt_udp_seen slot for @k (DT_SEEN_SLOTS, ABI; per engine or per worker), or NULL
+ *   __u32 dt_tables_seen_now(struct dt_tables *t);     (a coarse clock, never 0 ...)
+ *   __u32 dt_tables_seen_hz(struct dt_tables *t);      (... in these ticks a second)
  *   __u64 dt_tables_now(struct dt_tables *t);          (monotonic ns)
  *   __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *k);
  *        dt_flow_hash() of @k with the fleet-wide seed of the configuration, so that every edge
  *        decides alike; an engine that cached it with the flow may answer from the cache
  *
- * The healthy path (no prefix, or home UP) does two lookups, no writes and no hash.
+ * The healthy path (no prefix, or home UP) does two lookups, no writes and no hash; a non-TCP
+ * packet of a stateful prefix adds its seen slot (below): one per-CPU lookup, a coarse clock and a
+ * write at most once a second per slot.
  *
  * The flow table. Only what must be remembered is recorded, so that a flood of made-up flows
  * cannot flush the flows that moved:
@@ -35,6 +41,11 @@
  *     (DT_FLOW_F_HOME) in the new class, never promoted;
  *   - an ICMP error is never recorded and never promotes: it may be forged, and its flow may not
  *     have started;
+ *   - a non-TCP flow of a stateful prefix that goes home stamps its slot of the seen array
+ *     (dt_tables_seen_slot(), at most once a second): during a drain, a non-TCP flow the table does
+ *     not know whose slot was stamped within DT_SEEN_WINDOW_S is established and stays home (and
+ *     stamps it again, so it stays while it keeps sending); any other is new and moves. A slot
+ *     shared with another flow keeps a new flow home: the safe side for a stateful prefix;
  * refreshing last_seen is rate-limited to once per DT_FLOW_REFRESH_NS per flow.
  */
 #ifndef DT_DECIDE_H
@@ -184,6 +195,30 @@ DT_INLINE void dt_flow_promote(struct dt_tables *t, const struct dt_packet *pkt,
 	dt_flow_store(t, &pkt->key, &v, d);
 }
 
+/* Whether the seen slot of @pkt's flow was stamped within DT_SEEN_WINDOW_S. */
+DT_INLINE bool dt_seen_recently(struct dt_tables *t, const struct dt_packet *pkt)
+{
+	__u32 *slot = dt_tables_seen_slot(t, &pkt->key);
+
+	return slot && *slot &&
+	       dt_tables_seen_now(t) - *slot <= DT_SEEN_WINDOW_S * dt_tables_seen_hz(t);
+}
+
+/* A non-TCP packet that goes home: stamp its flow as seen, if a second has passed. */
+DT_INLINE void dt_seen_stamp(struct dt_tables *t, const struct dt_packet *pkt)
+{
+	__u32 *slot, now;
+
+	if (pkt->key.proto == 6 /* IPPROTO_TCP */ || (pkt->flags & DT_PKT_F_ICMP_ERROR))
+		return;
+	slot = dt_tables_seen_slot(t, &pkt->key);
+	if (!slot)
+		return;
+	now = dt_tables_seen_now(t);
+	if (now - *slot >= dt_tables_seen_hz(t))
+		*slot = now; /* a racy store of a stamp: the last writer wins, fine */
+}
+
 /*
  * Send the flow to a freshly chosen target, or fail open when there is none; @record: as a new
  * flow (only a packet that starts one is worth remembering).
@@ -250,16 +285,21 @@ DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *p
 		return;
 	}
 	flow = dt_tables_flow(t, &pkt->key);
-	if (flow && dt_decide_known(t, pkt, flow, d))
+	if (flow && dt_decide_known(t, pkt, flow, d)) {
+		if (flow->flags & DT_FLOW_F_HOME)
+			dt_seen_stamp(t, pkt);
 		return;
-	if (dt_packet_starts_flow(pkt)) {
+	}
+	if (dt_packet_starts_flow(pkt) && !(pkt->key.proto != 6 && dt_seen_recently(t, pkt))) {
 		dt_decide_move(t, pkt, d, true);
 		return;
 	}
+	dt_seen_stamp(t, pkt);
 	/*
-	 * Established before the drain began: it stays home, and the table remembers that (so that
-	 * a later SYN of it stays too), in the new class: a flood of made-up ones evicts only its
-	 * own kind. An ICMP error goes home too, unrecorded: its flow may not have started.
+	 * Established before the drain began (a TCP segment that is not a SYN, a non-TCP flow seen
+	 * at home lately): it stays home, and the table remembers that (so that a later SYN of it
+	 * stays too), in the new class: a flood of made-up ones evicts only its own kind. An ICMP
+	 * error goes home too, unrecorded: its flow may not have started.
 	 */
 	d->reason = DT_REASON_HOME_UP;
 	if (!(pkt->flags & DT_PKT_F_ICMP_ERROR))
@@ -274,6 +314,8 @@ DT_INLINE void dt_decide_recovering(struct dt_tables *t, const struct dt_packet 
 	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d))
 		return;
 	d->reason = DT_REASON_HOME_UP; /* new flows, and flows whose target died, go home */
+	if (!stateless)
+		dt_seen_stamp(t, pkt);
 }
 
 /*
@@ -297,8 +339,12 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 	d->target = d->home;
 	d->reason = DT_REASON_HOME_UP;
 	state = dt_tables_site_state(t, d->home);
-	if (dt_state_keeps_home(state))
+	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
+	if (dt_state_keeps_home(state)) {
+		if (pkt->key.proto != 6 /* IPPROTO_TCP */ && !stateless)
+			dt_seen_stamp(t, pkt); /* a drain must know it existed */
 		return;
+	}
 	if (pkt->frag == DT_FRAG_LATER) {
 		d->reason = DT_REASON_FRAGMENT; /* no ports, cannot follow its flow */
 		return;
@@ -307,7 +353,6 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 	 * Only a flow whose home is not UP reads the clock (to refresh or record a flow-table entry);
 	 * only a new choice pays for the hash.
 	 */
-	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
 	if (state == DT_SITE_DOWN)
 		dt_decide_down(t, pkt, stateless, d);
 	else if (state == DT_SITE_DRAINING)

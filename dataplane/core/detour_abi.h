@@ -234,6 +234,15 @@ struct dt_flow_state {
 #define DT_FLOW_PROMOTE_INTERVAL_NS 100000ull
 #define DT_FLOW_PROMOTE_BURST 10000ull
 
+/*
+ * Non-TCP flows seen at home (dt_udp_seen; XDP: one array, DPDK: one per worker): an array of
+ * DT_SEEN_SLOTS stamps of the engine's coarse clock, indexed by a fold of the flow key. A drain
+ * keeps home a non-TCP flow of a stateful prefix whose slot was stamped within DT_SEEN_WINDOW_S
+ * (decide.h); a slot is re-stamped at most once a second. 0: never stamped.
+ */
+#define DT_SEEN_SLOTS 65536
+#define DT_SEEN_WINDOW_S 60
+
 /* The bucket as one word: the time its next token is due (GCRA); per CPU, so no atomics. */
 struct dt_flow_bucket {
 	__u64 due_ns;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_malloc.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -31,6 +32,12 @@ int dt_dpdk_flows__init(struct dt_dpdk_worker *w, __u32 entries)
 			    entries, strerror(-err));
 		return err;
 	}
+	w->seen = rte_zmalloc_socket("dt_udp_seen", DT_SEEN_SLOTS * sizeof(*w->seen),
+				     RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY);
+	if (!w->seen) {
+		dt_dpdk_log("worker %u: cannot allocate its seen array", w->id);
+		return -ENOMEM;
+	}
 	snprintf(name, sizeof(name), "dtd%u_%p", w->id, (void *)w->e);
 	w->del_ring = rte_ring_create_elem(name, sizeof(struct dt_flow_key), DT_DPDK_DEL_RING,
 					   SOCKET_ID_ANY, RING_F_SC_DEQ);
@@ -45,6 +52,8 @@ void dt_dpdk_flows__fini(struct dt_dpdk_worker *w)
 {
 	dt_flow_table__free(w->flows);
 	w->flows = NULL;
+	rte_free(w->seen);
+	w->seen = NULL;
 	rte_ring_free(w->del_ring);
 }
 

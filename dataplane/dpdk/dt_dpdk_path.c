@@ -148,6 +148,24 @@ static inline __u64 dt_tables_now(struct dt_tables *t)
 	return t->now;
 }
 
+#define PATH_SEEN_SHIFT 20 /* the seen clock's tick: 2^20 ns, about 1 ms */
+#define PATH_SEEN_HZ 954 /* 1e9 / 2^20, rounded */
+
+static inline __u32 *dt_tables_seen_slot(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	return &t->w->seen[dt_seen_index(k)];
+}
+
+static inline __u32 dt_tables_seen_now(struct dt_tables *t)
+{
+	return (__u32)(dt_tables_now(t) >> PATH_SEEN_SHIFT) ?: 1;
+}
+
+static inline __u32 dt_tables_seen_hz(struct dt_tables *t)
+{
+	return PATH_SEEN_HZ;
+}
+
 /*
  * Through t->w->e, the same engine as t->e: gcc then keeps the worker in a register across the
  * deliver step: three instructions a rerouted packet fewer (callgrind).

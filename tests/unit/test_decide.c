@@ -39,6 +39,7 @@ struct dt_tables {
 	struct host_flow flows[TEST_FLOWS];
 	bool flows_full; /* make inserts fail */
 	struct dt_flow_bucket bucket;
+	__u32 seen[DT_SEEN_SLOTS];
 	__u64 now;
 	unsigned int flow_lookups, flow_writes, clock_reads;
 };
@@ -100,6 +101,21 @@ static int dt_tables_flow_record(struct dt_tables *t, const struct dt_flow_key *
 static struct dt_flow_bucket *dt_tables_flow_bucket(struct dt_tables *t)
 {
 	return &t->bucket;
+}
+
+static __u32 *dt_tables_seen_slot(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	return &t->seen[dt_seen_index(k)];
+}
+
+static __u32 dt_tables_seen_now(struct dt_tables *t)
+{
+	return (__u32)(t->now / 1000000) ?: 1; /* ms */
+}
+
+static __u32 dt_tables_seen_hz(struct dt_tables *t)
+{
+	return 1000;
 }
 
 static __u64 dt_tables_now(struct dt_tables *t)
@@ -410,6 +426,51 @@ static void test_draining_moves_unknown_udp(void **state)
 	assert_non_null(dt_tables_flow(t, &p.key));
 }
 
+/* A UDP flow seen at home before the drain stays home while it keeps sending; others move. */
+static void test_draining_keeps_udp_seen_at_home(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet est = flow_packet(32, PROTO_UDP, 0), fresh = flow_packet(33, PROTO_UDP, 0);
+	struct dt_decision d;
+	int i;
+
+	assert_int_not_equal(dt_seen_index(&est.key), dt_seen_index(&fresh.key));
+	assert_int_equal(decide(t, &est).reason, DT_REASON_HOME_UP); /* UP: stamped */
+	t->state[HOME] = DT_SITE_DRAINING;
+	t->now += 5 * 1000000000ull;
+	d = decide(t, &est);
+	assert_int_equal(d.reason, DT_REASON_HOME_UP);
+	assert_int_equal(dt_tables_flow(t, &est.key)->flags, DT_FLOW_F_HOME | DT_FLOW_F_NEW);
+	d = decide(t, &fresh);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_int_not_equal(d.target, HOME);
+	/* it keeps sending, every 50 s, for 5 minutes, its entry evicted each time: still home */
+	for (i = 0; i < 6; i++) {
+		memset(t->flows, 0, sizeof(t->flows));
+		t->now += 50 * 1000000000ull;
+		assert_int_equal(decide(t, &est).reason, DT_REASON_HOME_UP);
+	}
+	/* silent for longer than the window: a new flow */
+	memset(t->flows, 0, sizeof(t->flows));
+	t->now += (DT_SEEN_WINDOW_S + 1) * 1000000000ull;
+	assert_int_equal(decide(t, &est).reason, DT_REASON_NONE);
+}
+
+/* A stateless prefix's flows are not stamped: they may all move. */
+static void test_stateless_udp_is_not_stamped(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(34, PROTO_UDP, 0);
+
+	t->prefix.flags = DT_PREFIX_F_STATELESS;
+	decide(t, &p);
+	assert_int_equal(*dt_tables_seen_slot(t, &p.key), 0);
+	p.key.proto = PROTO_TCP;
+	t->prefix.flags = 0;
+	decide(t, &p);
+	assert_int_equal(*dt_tables_seen_slot(t, &p.key), 0); /* TCP needs none */
+}
+
 static void test_draining_stateless_moves_everything_without_records(void **state)
 {
 	struct dt_tables *t = *state;
@@ -658,6 +719,8 @@ int main(void)
 		T(test_recovering_site_takes_over),
 		T(test_draining_moves_new_tcp_and_keeps_established),
 		T(test_draining_moves_unknown_udp),
+		T(test_draining_keeps_udp_seen_at_home),
+		T(test_stateless_udp_is_not_stamped),
 		T(test_draining_stateless_moves_everything_without_records),
 		T(test_recovering_keeps_moved_flows_and_sends_new_home),
 		T(test_last_seen_refresh_is_rate_limited),

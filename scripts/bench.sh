@@ -6,9 +6,11 @@
 #
 #   scripts/bench.sh [--quick] [NAME...]
 #   NAME: xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk falsedown forward
-#         (default: all, in that order). Named ones replace their figures in an existing
+#         flood (default: all, in that order). Named ones replace their figures in an existing
 #         bench.json, the others' are kept. failover-dpdk: the failover benchmark with detourd
-#         --dataplane dpdk (its worker spins on CPU 1; EAL memory --no-huge).
+#         --dataplane dpdk (its worker spins on CPU 1; EAL memory --no-huge). flood: TCP
+#         connections across a drain under a flood of made-up handshakes
+#         (tests/integration/test-flood-drain.sh).
 #   --quick: fewer samples and shorter runs (about 6 minutes instead of about 25, after the
 #            build; failover, failover-dpdk and falsedown take most of it)
 # Needs root: BPF_PROG_TEST_RUN, pinned maps, network namespaces (only ones it makes itself).
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-$ROOT/build-bench}
-ALL=(xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk falsedown forward)
+ALL=(xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk falsedown forward flood)
 QUICK=
 NAMES=()
 
@@ -25,7 +27,7 @@ for arg in "$@"; do
 	case $arg in
 	--quick) QUICK=--quick ;;
 	-h | --help)
-		sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -112,6 +114,11 @@ bench_failover_dpdk() {
 }
 bench_falsedown() { e2e_env && run falsedown bash "$ROOT/bench/bench-e2e.sh" $QUICK falsedown; }
 bench_forward() { e2e_env && run forward bash "$ROOT/bench/bench-e2e.sh" $QUICK forward; }
+# The figures are the test's; a connection it lost is a missed target, not a broken run.
+bench_flood() {
+	e2e_env && export DT_FLOOD=$BUILD/tests/integration/dt-flood DT_FLOOD_JSON=1 &&
+		run flood bash -c '"$1"; exit 0' flood "$ROOT/tests/integration/test-flood-drain.sh"
+}
 
 : >"$RESULTS"
 failed=()

@@ -228,11 +228,13 @@ struct dt_flow_state {
 
 /*
  * Promotions of new flows into the established class, per CPU (XDP) or worker (DPDK): a token
- * bucket of DT_FLOW_PROMOTE_BURST tokens refilled at one per DT_FLOW_PROMOTE_INTERVAL_NS (10 000
- * a second). A flow refused a token stays new and asks again with its next packet.
+ * bucket of DT_FLOW_PROMOTE_BURST tokens refilled at one per DT_FLOW_PROMOTE_INTERVAL_NS (2 000
+ * a second). A flow refused a token stays new and asks again with its next packet. So made-up
+ * flows that complete handshakes take DT_FLOW_TABLE_DEFAULT / (2 000 x CPUs) seconds (16 s on 2
+ * CPUs) to fill the established class, before which they evict no established flow.
  */
-#define DT_FLOW_PROMOTE_INTERVAL_NS 100000ull
-#define DT_FLOW_PROMOTE_BURST 10000ull
+#define DT_FLOW_PROMOTE_INTERVAL_NS 500000ull
+#define DT_FLOW_PROMOTE_BURST 2000ull
 
 /*
  * Non-TCP flows seen at home (dt_udp_seen; XDP: one array, DPDK: one per worker): an array of

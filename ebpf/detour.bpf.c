@@ -61,22 +61,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dt_failover SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, struct dt_flow_key);
-	__type(value, struct dt_flow_state);
-	__uint(max_entries, DT_FLOW_TABLE_DEFAULT);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} dt_flows SEC(".maps");
+/* The two classes of the flow table (decide.h, "The flow table"): one layout, one size. */
+#define DT_FLOW_CLASS_MAP(name)                             \
+	struct {                                            \
+		__uint(type, BPF_MAP_TYPE_LRU_HASH);        \
+		__type(key, struct dt_flow_key);            \
+		__type(value, struct dt_flow_state);        \
+		__uint(max_entries, DT_FLOW_TABLE_DEFAULT); \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);        \
+	} name SEC(".maps")
 
-/* New flows until promoted (decide.h, "The flow table"): a flood of made-up flows churns this. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, struct dt_flow_key);
-	__type(value, struct dt_flow_state);
-	__uint(max_entries, DT_FLOW_TABLE_DEFAULT);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} dt_flow_new SEC(".maps");
+DT_FLOW_CLASS_MAP(dt_flows); /* established flows that left home */
+DT_FLOW_CLASS_MAP(dt_flow_new); /* new flows until promoted: a flood of made-up ones churns this */
 
 /*
  * Non-TCP flows seen at home, for a drain (decide.h): stamps in jiffies, shared by every CPU (a

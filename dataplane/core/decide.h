@@ -26,7 +26,7 @@
  *        decides alike; an engine that cached it with the flow may answer from the cache
  *
  * The healthy path (no prefix, or home UP) does two lookups, no writes and no hash; a non-TCP
- * packet of a stateful prefix adds its seen slot (below): one per-CPU lookup, a coarse clock and a
+ * packet of a stateful prefix adds its seen slot (below): one array lookup, a coarse clock and a
  * write at most once a second per slot.
  *
  * The flow table. Only what must be remembered is recorded, so that a flood of made-up flows
@@ -204,6 +204,14 @@ DT_INLINE bool dt_seen_recently(struct dt_tables *t, const struct dt_packet *pkt
 	       dt_tables_seen_now(t) - *slot <= DT_SEEN_WINDOW_S * dt_tables_seen_hz(t);
 }
 
+/* During a drain, a new flow: a TCP SYN, or a non-TCP flow not seen at home lately. */
+DT_INLINE bool dt_drain_starts_flow(struct dt_tables *t, const struct dt_packet *pkt)
+{
+	if (!dt_packet_starts_flow(pkt))
+		return false;
+	return dt_packet_is_syn(pkt) || !dt_seen_recently(t, pkt);
+}
+
 /* A non-TCP packet that goes home: stamp its flow as seen, if a second has passed. */
 DT_INLINE void dt_seen_stamp(struct dt_tables *t, const struct dt_packet *pkt)
 {
@@ -269,9 +277,9 @@ DT_INLINE void dt_decide_down(struct dt_tables *t, const struct dt_packet *pkt, 
 	}
 	if (dt_decide_known(t, pkt, flow, d))
 		return;
-	/* its target died: moved again, and remembered so, in the class it was in */
+	/* its target died: moved again, and remembered so, in the class it was in (not by an error) */
 	dt_decide_move(t, pkt, d, false);
-	if (d->reason == DT_REASON_NONE)
+	if (d->reason == DT_REASON_NONE && !(pkt->flags & DT_PKT_F_ICMP_ERROR))
 		dt_flow_record(t, pkt, d, flow->flags & DT_FLOW_F_NEW);
 }
 
@@ -290,7 +298,7 @@ DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *p
 			dt_seen_stamp(t, pkt);
 		return;
 	}
-	if (dt_packet_starts_flow(pkt) && !(pkt->key.proto != 6 && dt_seen_recently(t, pkt))) {
+	if (dt_drain_starts_flow(t, pkt)) {
 		dt_decide_move(t, pkt, d, true);
 		return;
 	}
@@ -341,8 +349,8 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 	state = dt_tables_site_state(t, d->home);
 	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
 	if (dt_state_keeps_home(state)) {
-		if (pkt->key.proto != 6 /* IPPROTO_TCP */ && !stateless)
-			dt_seen_stamp(t, pkt); /* a drain must know it existed */
+		if (!stateless)
+			dt_seen_stamp(t, pkt); /* non-TCP only: a drain must know it existed */
 		return;
 	}
 	if (pkt->frag == DT_FRAG_LATER) {

@@ -295,6 +295,27 @@ static void test_promotions_are_rate_limited(void **state)
 	assert_false(dt_flow_bucket_take(t));
 }
 
+/* An ICMP error about a moved flow whose target died follows the hash but rewrites nothing. */
+static void test_icmp_error_of_a_flow_whose_target_died_records_nothing(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(16, PROTO_TCP, TCP_SYN);
+	struct dt_decision d1, d2;
+	unsigned int writes;
+
+	t->state[HOME] = DT_SITE_DOWN;
+	d1 = decide(t, &p);
+	t->state[d1.target] = DT_SITE_DOWN;
+	writes = t->flow_writes;
+	p.flags = DT_PKT_F_ICMP_ERROR;
+	p.tcp_flags = 0;
+	d2 = decide(t, &p);
+	assert_int_equal(d2.reason, DT_REASON_NONE);
+	assert_int_not_equal(d2.target, d1.target);
+	assert_int_equal(t->flow_writes, writes);
+	assert_int_equal(dt_tables_flow(t, &p.key)->target_site, d1.target);
+}
+
 /* During a drain, an ICMP error about a flow the table does not know goes home, unrecorded. */
 static void test_draining_icmp_error_pins_nothing(void **state)
 {
@@ -712,6 +733,7 @@ int main(void)
 		T(test_only_a_later_packet_promotes),
 		T(test_promotions_are_rate_limited),
 		T(test_draining_icmp_error_pins_nothing),
+		T(test_icmp_error_of_a_flow_whose_target_died_records_nothing),
 		T(test_unknown_home_passes),
 		T(test_moved_flow_is_sticky),
 		T(test_flow_whose_target_died_is_moved_again),

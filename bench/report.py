@@ -54,6 +54,9 @@ CHECKS = [
     ("reload_10k_apply_ms", None, None, None, None),
     ("reload_10k_unchanged_ms", None, None, None, None),
     ("reload_udp_lost", "reload_udp_sent", 0, "<=", "sent"),
+    ("flood_drain_conns_survived", "flood_drain_conns", None, None, "conns"),
+    ("flood_drain_conns_lost", "flood_drain_conns", 0, "<=", "conns"),
+    ("flood_drain_kpps", None, None, None, None),
     ("failover_1ms_total_median_ms", None, 5, "<=", None),
     ("failover_1ms_total_p99_ms", None, 10, "<=", None),
     ("failover_redundant_1ms_total_median_ms", None, 5, "<=", None),
@@ -99,12 +102,15 @@ CHECKS = [
 
 
 def derive(fig):
-    """Figures computed from others: the largest IPv6-over-IPv4 excess of any XDP path."""
+    """Figures computed from others: the largest IPv6-over-IPv4 excess of any XDP path, and the
+    connections a flood during a drain broke."""
     diffs = [fig["xdp_v6_%s_ns" % k] - fig["xdp_v4_%s_ns" % k]
              for k in ("not_ours", "home_up", "route", "ipip")
              if "xdp_v6_%s_ns" % k in fig and "xdp_v4_%s_ns" % k in fig]
     if diffs:
         fig["xdp_v6_minus_v4_max_ns"] = max(diffs)
+    if "flood_drain_conns" in fig and "flood_drain_conns_survived" in fig:
+        fig["flood_drain_conns_lost"] = fig["flood_drain_conns"] - fig["flood_drain_conns_survived"]
 
 
 def check_row(fig, name, peer, limit, op, peer_what):

@@ -34,6 +34,8 @@ const char *const dt_reason_names[DT_REASON_MAX] = {
 	[DT_REASON_TOO_BIG_ICMP] = "too_big_icmp",
 	[DT_REASON_TOO_BIG_RATE_LIMITED] = "too_big_rate_limited",
 	[DT_REASON_TOO_BIG_DROPPED] = "too_big_dropped",
+	[DT_REASON_FLOW_PROMOTE_LIMITED] = "flow_promote_limited",
+	[DT_REASON_FLOW_EVICTED] = "flow_evicted",
 };
 
 const char *const dt_delivery_names[DT_DELIVERY_MAX] = {

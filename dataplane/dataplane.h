@@ -45,6 +45,11 @@ struct dt_dataplane_ops {
 	int (*del_prefix)(void *dp, __u8 family, const __u8 *addr, __u32 len);
 	int (*set_egress)(void *dp, __u32 port, const char *ifname);
 	int (*read_counter)(void *dp, __u32 site, __u32 reason, struct dt_counter *sum);
+	/*
+	 * Walk every flow-table entry: 0 when the walk was complete, the visitor's non-zero
+	 * return, -EAGAIN when it was cut short (eviction churn, deletions that moved entries)
+	 * and may have missed flows, or another -errno.
+	 */
 	int (*for_each_flow)(void *dp, dt_flow_visit_fn fn, void *ctx);
 	int (*delete_flow)(void *dp, const struct dt_flow_key *key);
 	/* Describe interfaces and attachment for `detourctl status` (a new JSON array). */

@@ -62,13 +62,37 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dt_failover SEC(".maps");
 
+/* The two classes of the flow table (decide.h, "The flow table"): one layout, one size. */
+#define DT_FLOW_CLASS_MAP(name)                             \
+	struct {                                            \
+		__uint(type, BPF_MAP_TYPE_LRU_HASH);        \
+		__type(key, struct dt_flow_key);            \
+		__type(value, struct dt_flow_state);        \
+		__uint(max_entries, DT_FLOW_TABLE_DEFAULT); \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);        \
+	} name SEC(".maps")
+
+DT_FLOW_CLASS_MAP(dt_flows); /* established flows that left home */
+DT_FLOW_CLASS_MAP(dt_flow_new); /* new flows until promoted: a flood of made-up ones churns this */
+
+/*
+ * Non-TCP flows seen at home, for a drain (decide.h): stamps in jiffies, shared by every CPU (a
+ * slot is written at most once a second, so its cache line is read-shared, not bounced).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, struct dt_flow_key);
-	__type(value, struct dt_flow_state);
-	__uint(max_entries, DT_FLOW_TABLE_DEFAULT);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} dt_flows SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, DT_SEEN_SLOTS);
+} dt_udp_seen SEC(".maps");
+
+/* This CPU's token bucket for promotions into dt_flows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct dt_flow_bucket);
+	__uint(max_entries, 1);
+} dt_flow_bucket SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -149,6 +173,7 @@ struct dt_tables {
 	__u32 gen; /* dt_flow_gen, read before the flow table */
 	__u32 hash; /* the flow hash, when the cache had it; else 0 */
 	bool recorded; /* dt_flows was written for this packet: its copy is stale */
+	bool found_new; /* dt_tables_flow() found the flow in dt_flow_new */
 };
 
 static __always_inline const struct dt_prefix_info *dt_tables_prefix(struct dt_tables *t,
@@ -210,6 +235,7 @@ static __always_inline struct dt_flow_state *dt_tables_flow(struct dt_tables *t,
 	const dt_key_word *w = (const dt_key_word *)k; /* the caller keeps it 8-byte aligned */
 	__u32 zero = 0;
 	struct dt_flow_gen *g = bpf_map_lookup_elem(&dt_flow_gen, &zero);
+	struct dt_flow_state *fresh;
 
 	t->gen = g ? g->gen : 0;
 	t->slot = dt_flow_cache__slot(w);
@@ -218,7 +244,11 @@ static __always_inline struct dt_flow_state *dt_tables_flow(struct dt_tables *t,
 		return &t->slot->flow;
 	}
 	t->entry = bpf_map_lookup_elem(&dt_flows, k);
-	return t->entry;
+	if (t->entry)
+		return t->entry;
+	fresh = bpf_map_lookup_elem(&dt_flow_new, k); /* a new flow: never cached */
+	t->found_new = fresh != NULL;
+	return fresh;
 }
 
 static __always_inline int dt_tables_flow_record(struct dt_tables *t, const struct dt_flow_key *k,
@@ -227,7 +257,18 @@ static __always_inline int dt_tables_flow_record(struct dt_tables *t, const stru
 	t->recorded = true;
 	if (t->slot)
 		t->slot->key[DT_FLOW_CACHE_KEY_WORDS - 1] = 0;
+	if (v->flags & DT_FLOW_F_NEW)
+		return bpf_map_update_elem(&dt_flow_new, k, v, BPF_ANY);
+	if (t->found_new) /* promoted: a flow lives in one class */
+		bpf_map_delete_elem(&dt_flow_new, k);
 	return bpf_map_update_elem(&dt_flows, k, v, BPF_ANY);
+}
+
+static __always_inline struct dt_flow_bucket *dt_tables_flow_bucket(struct dt_tables *t)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&dt_flow_bucket, &zero);
 }
 
 /*
@@ -255,6 +296,24 @@ static __always_inline void dt_flow_cache__fill(struct dt_tables *t, const struc
 	s->until = (__u32)bpf_jiffies64() + (__u32)ticks - 1;
 	s->hash = dt_flow_hash(k, flow_hash_seed);
 	s->gen = t->gen;
+}
+
+static __always_inline __u32 *dt_tables_seen_slot(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	__u32 idx = dt_seen_index(k);
+
+	return bpf_map_lookup_elem(&dt_udp_seen, &idx);
+}
+
+/* jiffies: an inlined load, where the coarse clock is a helper call. */
+static __always_inline __u32 dt_tables_seen_now(struct dt_tables *t)
+{
+	return (__u32)bpf_jiffies64() ?: 1;
+}
+
+static __always_inline __u32 dt_tables_seen_hz(struct dt_tables *t)
+{
+	return CONFIG_HZ;
 }
 
 /*
@@ -361,8 +420,8 @@ int detour_xdp(struct xdp_md *ctx)
 
 	dt_decide(&tables, &pkt, &d);
 	dt_flow_cache__fill(&tables, &pkt.key);
-	if (d.record_failed)
-		count(d.home, DT_REASON_FLOW_INSERT_FAILED, 0);
+	if (d.event)
+		count(d.home, d.event, 0);
 	if (d.reason != DT_REASON_NONE)
 		return finish(d.home, d.reason, bytes, XDP_PASS);
 	/* no_site_config exits on its own, before the rewrite's refusals: fewer spills on the way */

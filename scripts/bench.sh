@@ -6,10 +6,12 @@
 #
 #   scripts/bench.sh [--quick] [NAME...]
 #   NAME: xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk
-#         failover-redundant falsedown falsedown-redundant forward
+#         failover-redundant falsedown falsedown-redundant forward flood
 #         (default: all, in that order). Named ones replace their figures in an existing
 #         bench.json, the others' are kept. failover-dpdk: the failover benchmark with detourd
-#         --dataplane dpdk (its worker spins on CPU 1; EAL memory --no-huge).
+#         --dataplane dpdk (its worker spins on CPU 1; EAL memory --no-huge). flood: TCP
+#         connections across a drain under a flood of made-up handshakes
+#         (tests/integration/test-flood-drain.sh).
 #   --quick: fewer samples and shorter runs (about 6 minutes instead of about 25, after the
 #            build; failover, failover-dpdk and falsedown take most of it)
 # Needs root: BPF_PROG_TEST_RUN, pinned maps, network namespaces (only ones it makes itself).
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-$ROOT/build-bench}
 ALL=(xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk failover-redundant
-	falsedown falsedown-redundant forward)
+	falsedown falsedown-redundant forward flood)
 QUICK=
 NAMES=()
 
@@ -27,7 +29,7 @@ for arg in "$@"; do
 	case $arg in
 	--quick) QUICK=--quick ;;
 	-h | --help)
-		sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -120,6 +122,11 @@ bench_falsedown_redundant() {
 	e2e_env && run falsedown-redundant bash "$ROOT/bench/bench-e2e.sh" $QUICK falsedown-redundant
 }
 bench_forward() { e2e_env && run forward bash "$ROOT/bench/bench-e2e.sh" $QUICK forward; }
+# The figures are the test's; a connection it lost is a missed target, not a broken run.
+bench_flood() {
+	e2e_env && export DT_FLOOD=$BUILD/tests/integration/dt-flood DT_FLOOD_JSON=1 &&
+		run flood bash -c '"$1"; exit 0' flood "$ROOT/tests/integration/test-flood-drain.sh"
+}
 
 : >"$RESULTS"
 failed=()

@@ -198,6 +198,8 @@ static int do_status(void *ctx, struct json_object *args, struct json_object **r
 	json_object_object_add(daemon, "state_file", state_file_json(d));
 	json_object_object_add(dp, "mode", json_object_new_string(d->dp.ops->mode));
 	json_object_object_add(dp, "interfaces", d->dp.ops->describe(d->dp.impl));
+	json_object_object_add(dp, "partial_flow_walks",
+			       json_object_new_int64((int64_t)atomic_load(&d->recovery.partial_walks)));
 	*res = json_object_new_object();
 	json_object_object_add(*res, "daemon", daemon);
 	json_object_object_add(*res, "dataplane", dp);

@@ -6,7 +6,8 @@
  * means walking the flow table, which for a large table takes milliseconds of system calls: far
  * too long to do on the thread that detects power cuts. So a scanner thread walks the table every
  * DETOURD_SCAN_INTERVAL_NS, and reports through a pipe which recovering sites have no moved flow
- * seen within flow_idle; the event loop then tells the state machine. The same walk deletes
+ * seen within flow_idle; the event loop then tells the state machine. Only a complete walk
+ * reports: one the dataplane says was cut short (-EAGAIN) reports nothing and is counted. The same walk deletes
  * entries of sites that are UP and idle longer than flow_idle (a later drain or failure must not
  * find a stale "established" mark).
  */
@@ -21,7 +22,7 @@
 #include <unistd.h>
 
 #include "dt_clock.h"
-#include "detourd.h"
+#include "dataplane/dataplane.h"
 #include "dt_log.h"
 #include "recovery.h"
 
@@ -51,22 +52,36 @@ static int visit_flow(const struct dt_flow_key *key, const struct dt_flow_state 
 	return 0;
 }
 
-static void scan_once(struct detourd_recovery *r)
+/*
+ * One walk: the recovering sites it found idle. Only a complete walk can say a site is idle: a
+ * walk that was cut short or ran out (eviction churn) may have missed the flow that keeps it busy.
+ */
+__u64 detourd_recovery__scan(struct detourd_recovery *r)
 {
 	struct scan_ctx c = { 0 };
-	__u64 idle_sites;
 	unsigned int i;
+	int ret;
 
 	c.now = dt_mono_ns();
 	c.idle_ns = r->flow_idle_ns;
 	c.recovering = atomic_load(&r->recovering);
 	c.up = atomic_load(&r->up);
 	if (!c.recovering && !c.up)
-		return;
-	r->dp->ops->for_each_flow(r->dp->impl, visit_flow, &c);
+		return 0;
+	ret = r->dp->ops->for_each_flow(r->dp->impl, visit_flow, &c);
 	for (i = 0; i < c.n_stale; i++)
 		r->dp->ops->delete_flow(r->dp->impl, &c.stale[i]);
-	idle_sites = c.recovering & ~c.busy;
+	if (ret) {
+		atomic_fetch_add(&r->partial_walks, 1);
+		return 0;
+	}
+	return c.recovering & ~c.busy;
+}
+
+static void scan_once(struct detourd_recovery *r)
+{
+	__u64 idle_sites = detourd_recovery__scan(r);
+
 	if (idle_sites && write(r->pipe[1], &idle_sites, sizeof(idle_sites)) < 0 && errno != EAGAIN)
 		dt_log_warn("recovery scanner: %s", strerror(errno));
 }
@@ -100,13 +115,19 @@ static int start_ordinary_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 	return err;
 }
 
+/* The scanner's state without its thread: what detourd_recovery__scan() needs. */
+void detourd_recovery__init(struct detourd_recovery *r, struct dt_dataplane *dp, __u64 idle_ns)
+{
+	memset(r, 0, sizeof(*r));
+	r->dp = dp;
+	r->flow_idle_ns = idle_ns;
+}
+
 int detourd_recovery__start(struct detourd_recovery *r, struct dt_dataplane *dp, __u64 idle_ns)
 {
 	int err;
 
-	memset(r, 0, sizeof(*r));
-	r->dp = dp;
-	r->flow_idle_ns = idle_ns;
+	detourd_recovery__init(r, dp, idle_ns);
 	if (pipe2(r->pipe, O_NONBLOCK | O_CLOEXEC))
 		return -errno;
 	err = start_ordinary_thread(&r->thread, scanner_main, r);

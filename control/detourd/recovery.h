@@ -17,11 +17,15 @@ struct detourd_recovery {
 	int pipe[2]; /* scanner -> event loop: bitmasks of idle recovering sites */
 	_Atomic __u64 recovering;
 	_Atomic __u64 up;
+	_Atomic __u64 partial_walks; /* walks that were not complete, so reported nothing */
 	atomic_bool stop;
 	bool running;
 };
 
+void detourd_recovery__init(struct detourd_recovery *r, struct dt_dataplane *dp, __u64 idle_ns);
 int detourd_recovery__start(struct detourd_recovery *r, struct dt_dataplane *dp, __u64 idle_ns);
+/* One walk, on the caller's thread: the recovering sites it found idle (0 unless complete). */
+__u64 detourd_recovery__scan(struct detourd_recovery *r);
 void detourd_recovery__set_sites(struct detourd_recovery *r, __u64 recovering, __u64 up);
 __u64 detourd_recovery__take_idle(struct detourd_recovery *r);
 void detourd_recovery__stop(struct detourd_recovery *r);

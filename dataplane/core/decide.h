@@ -3,7 +3,7 @@
  * The decision: given a parsed packet, where does its flow go?
  *
  * This is the one copy of Detour's policy, shared by the XDP program and the DPDK engine. It reads
- * the tables through seven functions that the including program defines before including this
+ * the tables through eleven functions that the including program defines before including this
  * header (BPF map lookups in ebpf/detour.bpf.c, RCU-published tables in the DPDK engine, plain
  * arrays in unit tests):
  *
@@ -13,14 +13,40 @@
  *   struct dt_flow_state *dt_tables_flow(struct dt_tables *t, const struct dt_flow_key *k);
  *   int dt_tables_flow_record(struct dt_tables *t, const struct dt_flow_key *k,
  *                             const struct dt_flow_state *v);
+ *        into the new class when v->flags has DT_FLOW_F_NEW, else the established one; < 0 when
+ *        refused, 1 when it evicted an established flow to make room, else 0
+ *   struct dt_flow_bucket *dt_tables_flow_bucket(struct dt_tables *t);  (this CPU's, or NULL)
+ *   __u32 *dt_tables_seen_slot(struct dt_tables *t, const struct dt_flow_key *k);
+ *        the dt_udp_seen slot for @k (DT_SEEN_SLOTS, ABI; per engine or per worker), or NULL
+ *   __u32 dt_tables_seen_now(struct dt_tables *t);     (a coarse clock, never 0 ...)
+ *   __u32 dt_tables_seen_hz(struct dt_tables *t);      (... in these ticks a second)
  *   __u64 dt_tables_now(struct dt_tables *t);          (monotonic ns)
  *   __u32 dt_tables_flow_hash(struct dt_tables *t, const struct dt_flow_key *k);
  *        dt_flow_hash() of @k with the fleet-wide seed of the configuration, so that every edge
  *        decides alike; an engine that cached it with the flow may answer from the cache
  *
- * The healthy path (no prefix, or home UP) does two lookups, no writes and no hash. The flow
- * table is written only when a flow leaves its home, and while its home drains; refreshing
- * last_seen is rate-limited to once per DT_FLOW_REFRESH_NS per flow.
+ * The healthy path (no prefix, or home UP) does two lookups, no writes and no hash; a non-TCP
+ * packet of a stateful prefix adds its seen slot (below): one array lookup, a coarse clock and a
+ * write at most once a second per slot.
+ *
+ * The flow table. Only what must be remembered is recorded, so that a flood of made-up flows
+ * cannot flush the flows that moved:
+ *   - a flow that leaves its home on a packet that starts it (a TCP SYN, any non-TCP packet) is
+ *     recorded as new (DT_FLOW_F_NEW), in a class of its own that only new flows evict;
+ *   - a later packet of it (not a SYN, not an ICMP error) promotes it to the established class,
+ *     one token of this CPU's bucket a promotion (DT_FLOW_PROMOTE_*): a flood of one packet per
+ *     made-up flow never reaches the established class, and no flood fills it faster than that;
+ *   - a TCP packet of an unknown flow that is not a SYN: in DOWN it follows the hash, unrecorded
+ *     (its connection died with its home); in a drain it stays home as established, recorded so
+ *     (DT_FLOW_F_HOME) in the new class, never promoted;
+ *   - an ICMP error is never recorded and never promotes: it may be forged, and its flow may not
+ *     have started;
+ *   - a non-TCP flow of a stateful prefix that goes home stamps its slot of the seen array
+ *     (dt_tables_seen_slot(), at most once a second): during a drain, a non-TCP flow the table does
+ *     not know whose slot was stamped within DT_SEEN_WINDOW_S is established and stays home (and
+ *     stamps it again, so it stays while it keeps sending); any other is new and moves. A slot
+ *     shared with another flow keeps a new flow home: the safe side for a stateful prefix;
+ * refreshing last_seen is rate-limited to once per DT_FLOW_REFRESH_NS per flow.
  */
 #ifndef DT_DECIDE_H
 #define DT_DECIDE_H
@@ -37,7 +63,7 @@ struct dt_decision {
 	__u32 target; /* site the flow goes to; == home when it stays */
 	__u32 hash; /* flow hash; computed only to choose a new target, else 0 */
 	int reason; /* enum dt_reason to count under */
-	bool record_failed; /* the flow table refused an insert: counted on its own */
+	__u8 event; /* a flow-table event to count besides (DT_REASON_FLOW_*), or 0 */
 };
 
 /* The state predicates of site_state.h, for a site read through the tables. */
@@ -76,14 +102,25 @@ DT_INLINE __u32 dt_choose_target(struct dt_tables *t, __u32 home, __u32 hash)
 	return DT_SITE_NONE;
 }
 
-/* A new flow is a TCP SYN without ACK, or any non-TCP flow the table does not know. */
-DT_INLINE bool dt_packet_starts_flow(const struct dt_packet *pkt)
+DT_INLINE bool dt_packet_is_syn(const struct dt_packet *pkt)
 {
 	const __u8 syn = 0x02, ack = 0x10;
 
-	if (pkt->key.proto != 6 /* IPPROTO_TCP */)
-		return true;
-	return (pkt->tcp_flags & (syn | ack)) == syn;
+	return pkt->key.proto == 6 /* IPPROTO_TCP */ && (pkt->tcp_flags & (syn | ack)) == syn;
+}
+
+/* A new flow is a TCP SYN without ACK, or any non-TCP flow the table does not know. */
+DT_INLINE bool dt_packet_starts_flow(const struct dt_packet *pkt)
+{
+	if (pkt->flags & DT_PKT_F_ICMP_ERROR)
+		return false;
+	return pkt->key.proto != 6 /* IPPROTO_TCP */ || dt_packet_is_syn(pkt);
+}
+
+/* A packet that shows a new flow is real: a later one of it, not a repeated SYN, not an error. */
+DT_INLINE bool dt_packet_promotes(const struct dt_packet *pkt)
+{
+	return !(pkt->flags & DT_PKT_F_ICMP_ERROR) && !dt_packet_is_syn(pkt);
 }
 
 /* The clock is read only here and in dt_flow_record(): a cached copy that is fresh needs none. */
@@ -99,6 +136,17 @@ DT_INLINE void dt_flow_touch(struct dt_tables *t, struct dt_flow_state *flow)
 	flow->last_seen_ns = now; /* a racy write of a timestamp: the last writer wins, fine */
 }
 
+DT_INLINE void dt_flow_store(struct dt_tables *t, const struct dt_flow_key *k,
+			     const struct dt_flow_state *v, struct dt_decision *d)
+{
+	int ret = dt_tables_flow_record(t, k, v);
+
+	if (ret < 0)
+		d->event = DT_REASON_FLOW_INSERT_FAILED;
+	else if (ret > 0)
+		d->event = DT_REASON_FLOW_EVICTED;
+}
+
 DT_INLINE void dt_flow_record(struct dt_tables *t, const struct dt_packet *pkt,
 			      struct dt_decision *d, __u8 flags)
 {
@@ -109,11 +157,80 @@ DT_INLINE void dt_flow_record(struct dt_tables *t, const struct dt_packet *pkt,
 		.flags = flags,
 	};
 
-	if (dt_tables_flow_record(t, &pkt->key, &v))
-		d->record_failed = true;
+	dt_flow_store(t, &pkt->key, &v, d);
 }
 
-/* Send the flow to a freshly chosen target, or fail open when there is none. */
+/*
+ * One token of this CPU's bucket. GCRA: the bucket is the time its next token is due; it holds
+ * at most DT_FLOW_PROMOTE_BURST tokens, so that time is never more than BURST - 1 intervals back.
+ */
+DT_INLINE bool dt_flow_bucket_take(struct dt_tables *t)
+{
+	const __u64 span = (DT_FLOW_PROMOTE_BURST - 1) * DT_FLOW_PROMOTE_INTERVAL_NS;
+	struct dt_flow_bucket *b = dt_tables_flow_bucket(t);
+	__u64 now = dt_tables_now(t);
+
+	if (!b)
+		return false;
+	if (b->due_ns + span < now)
+		b->due_ns = now - span;
+	if (b->due_ns > now)
+		return false;
+	b->due_ns += DT_FLOW_PROMOTE_INTERVAL_NS;
+	return true;
+}
+
+/* A later packet of a new flow: it is real, move it to the established class if a token allows. */
+DT_INLINE void dt_flow_promote(struct dt_tables *t, const struct dt_packet *pkt,
+			       const struct dt_flow_state *flow, struct dt_decision *d)
+{
+	struct dt_flow_state v = *flow;
+
+	if (!dt_flow_bucket_take(t)) {
+		d->event = DT_REASON_FLOW_PROMOTE_LIMITED;
+		return;
+	}
+	v.last_seen_ns = dt_tables_now(t);
+	v.flags &= ~(DT_FLOW_F_NEW | DT_FLOW_F_CACHED);
+	dt_flow_store(t, &pkt->key, &v, d);
+}
+
+/* Whether the seen slot of @pkt's flow was stamped within DT_SEEN_WINDOW_S. */
+DT_INLINE bool dt_seen_recently(struct dt_tables *t, const struct dt_packet *pkt)
+{
+	__u32 *slot = dt_tables_seen_slot(t, &pkt->key);
+
+	return slot && *slot &&
+	       dt_tables_seen_now(t) - *slot <= DT_SEEN_WINDOW_S * dt_tables_seen_hz(t);
+}
+
+/* During a drain, a new flow: a TCP SYN, or a non-TCP flow not seen at home lately. */
+DT_INLINE bool dt_drain_starts_flow(struct dt_tables *t, const struct dt_packet *pkt)
+{
+	if (!dt_packet_starts_flow(pkt))
+		return false;
+	return dt_packet_is_syn(pkt) || !dt_seen_recently(t, pkt);
+}
+
+/* A non-TCP packet that goes home: stamp its flow as seen, if a second has passed. */
+DT_INLINE void dt_seen_stamp(struct dt_tables *t, const struct dt_packet *pkt)
+{
+	__u32 *slot, now;
+
+	if (pkt->key.proto == 6 /* IPPROTO_TCP */ || (pkt->flags & DT_PKT_F_ICMP_ERROR))
+		return;
+	slot = dt_tables_seen_slot(t, &pkt->key);
+	if (!slot)
+		return;
+	now = dt_tables_seen_now(t);
+	if (now - *slot >= dt_tables_seen_hz(t))
+		*slot = now; /* a racy store of a stamp: the last writer wins, fine */
+}
+
+/*
+ * Send the flow to a freshly chosen target, or fail open when there is none; @record: as a new
+ * flow (only a packet that starts one is worth remembering).
+ */
 DT_INLINE void dt_decide_move(struct dt_tables *t, const struct dt_packet *pkt,
 			      struct dt_decision *d, bool record)
 {
@@ -125,8 +242,8 @@ DT_INLINE void dt_decide_move(struct dt_tables *t, const struct dt_packet *pkt,
 		return;
 	}
 	d->reason = DT_REASON_NONE; /* the caller's rewrite sets the rerouted reason */
-	if (record)
-		dt_flow_record(t, pkt, d, 0);
+	if (record && dt_packet_starts_flow(pkt))
+		dt_flow_record(t, pkt, d, DT_FLOW_F_NEW);
 }
 
 /* A flow the table knows: keep it where it went while that site still serves it. */
@@ -140,9 +257,12 @@ DT_INLINE bool dt_decide_known(struct dt_tables *t, const struct dt_packet *pkt,
 	}
 	if (flow->home_site != d->home || !dt_site_serves_flows(t, flow->target_site))
 		return false;
-	dt_flow_touch(t, flow);
 	d->target = flow->target_site;
 	d->reason = DT_REASON_NONE;
+	if ((flow->flags & DT_FLOW_F_NEW) && dt_packet_promotes(pkt))
+		dt_flow_promote(t, pkt, flow, d);
+	else
+		dt_flow_touch(t, flow);
 	return true;
 }
 
@@ -151,9 +271,16 @@ DT_INLINE void dt_decide_down(struct dt_tables *t, const struct dt_packet *pkt, 
 {
 	struct dt_flow_state *flow = stateless ? NULL : dt_tables_flow(t, &pkt->key);
 
-	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d))
+	if (!flow || (flow->flags & DT_FLOW_F_HOME)) {
+		dt_decide_move(t, pkt, d, !stateless);
 		return;
-	dt_decide_move(t, pkt, d, !stateless);
+	}
+	if (dt_decide_known(t, pkt, flow, d))
+		return;
+	/* its target died: moved again, and remembered so, in the class it was in (not by an error) */
+	dt_decide_move(t, pkt, d, false);
+	if (d->reason == DT_REASON_NONE && !(pkt->flags & DT_PKT_F_ICMP_ERROR))
+		dt_flow_record(t, pkt, d, flow->flags & DT_FLOW_F_NEW);
 }
 
 DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *pkt, bool stateless,
@@ -166,15 +293,25 @@ DT_INLINE void dt_decide_draining(struct dt_tables *t, const struct dt_packet *p
 		return;
 	}
 	flow = dt_tables_flow(t, &pkt->key);
-	if (flow && dt_decide_known(t, pkt, flow, d))
+	if (flow && dt_decide_known(t, pkt, flow, d)) {
+		if (flow->flags & DT_FLOW_F_HOME)
+			dt_seen_stamp(t, pkt);
 		return;
-	if (dt_packet_starts_flow(pkt)) {
+	}
+	if (dt_drain_starts_flow(t, pkt)) {
 		dt_decide_move(t, pkt, d, true);
 		return;
 	}
-	/* Established before the drain began: it stays home, and the table remembers that. */
+	dt_seen_stamp(t, pkt);
+	/*
+	 * Established before the drain began (a TCP segment that is not a SYN, a non-TCP flow seen
+	 * at home lately): it stays home, and the table remembers that (so that a later SYN of it
+	 * stays too), in the new class: a flood of made-up ones evicts only its own kind. An ICMP
+	 * error goes home too, unrecorded: its flow may not have started.
+	 */
 	d->reason = DT_REASON_HOME_UP;
-	dt_flow_record(t, pkt, d, DT_FLOW_F_HOME);
+	if (!(pkt->flags & DT_PKT_F_ICMP_ERROR))
+		dt_flow_record(t, pkt, d, DT_FLOW_F_HOME | DT_FLOW_F_NEW);
 }
 
 DT_INLINE void dt_decide_recovering(struct dt_tables *t, const struct dt_packet *pkt,
@@ -185,6 +322,8 @@ DT_INLINE void dt_decide_recovering(struct dt_tables *t, const struct dt_packet 
 	if (flow && !(flow->flags & DT_FLOW_F_HOME) && dt_decide_known(t, pkt, flow, d))
 		return;
 	d->reason = DT_REASON_HOME_UP; /* new flows, and flows whose target died, go home */
+	if (!stateless)
+		dt_seen_stamp(t, pkt);
 }
 
 /*
@@ -201,15 +340,19 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 	d->target = DT_SITE_NONE;
 	d->hash = 0;
 	d->reason = DT_REASON_NO_PREFIX;
-	d->record_failed = false;
+	d->event = 0;
 	if (!prefix || prefix->home_site >= DT_MAX_SITES)
 		return;
 	d->home = prefix->home_site;
 	d->target = d->home;
 	d->reason = DT_REASON_HOME_UP;
 	state = dt_tables_site_state(t, d->home);
-	if (dt_state_keeps_home(state))
+	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
+	if (dt_state_keeps_home(state)) {
+		if (!stateless)
+			dt_seen_stamp(t, pkt); /* non-TCP only: a drain must know it existed */
 		return;
+	}
 	if (pkt->frag == DT_FRAG_LATER) {
 		d->reason = DT_REASON_FRAGMENT; /* no ports, cannot follow its flow */
 		return;
@@ -218,7 +361,6 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 	 * Only a flow whose home is not UP reads the clock (to refresh or record a flow-table entry);
 	 * only a new choice pays for the hash.
 	 */
-	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
 	if (state == DT_SITE_DOWN)
 		dt_decide_down(t, pkt, stateless, d);
 	else if (state == DT_SITE_DRAINING)

@@ -99,6 +99,9 @@ enum dt_reason {
 	DT_REASON_TOO_BIG_ICMP = 18, /* answered: ICMP frag needed / ICMPv6 too big, sent back */
 	DT_REASON_TOO_BIG_RATE_LIMITED = 19, /* its answer suppressed by the rate limit: dropped */
 	DT_REASON_TOO_BIG_DROPPED = 20, /* may not be answered (IPv4 without DF...): dropped */
+	/* events counted besides the packet's reason, under its home (decide.h, "The flow table") */
+	DT_REASON_FLOW_PROMOTE_LIMITED = 21, /* a promotion found the token bucket empty */
+	DT_REASON_FLOW_EVICTED = 22, /* an established flow was evicted to make room (DPDK) */
 	DT_REASON_MAX,
 };
 
@@ -203,7 +206,12 @@ struct dt_failover_slots {
 	__u8 cand[DT_FAILOVER_SLOTS][DT_FAILOVER_CANDIDATES];
 };
 
-/* dt_flows (LRU hash, key = struct dt_flow_key): flows that left home, or were seen in a drain. */
+/*
+ * dt_flows (LRU hash, key = struct dt_flow_key): established flows that left home. dt_flow_new
+ * (LRU hash, same layout): new flows, recorded by their first packet with DT_FLOW_F_NEW, until a
+ * later packet promotes them into dt_flows (decide.h, "The flow table"). The DPDK engine keeps
+ * both classes in one table, by the flag, and evicts a new flow before an established one.
+ */
 #define DT_FLOW_F_HOME (1u << 0) /* recorded during a drain as established: stays home */
 /*
  * Never stored in dt_flows: marks a dataplane's private copy of an entry (the XDP program's per-CPU
@@ -211,6 +219,7 @@ struct dt_failover_slots {
  * for it would be wasted.
  */
 #define DT_FLOW_F_CACHED (1u << 1)
+#define DT_FLOW_F_NEW (1u << 2) /* not yet promoted: in dt_flow_new, evicted first */
 
 struct dt_flow_state {
 	__u64 last_seen_ns; /* bpf_ktime_get_ns(); refreshed at most every DT_FLOW_REFRESH_NS */
@@ -221,6 +230,30 @@ struct dt_flow_state {
 };
 
 #define DT_FLOW_REFRESH_NS 100000000ull /* 100 ms: bounds flow-table writes per flow */
+
+/*
+ * Promotions of new flows into the established class, per CPU (XDP) or worker (DPDK): a token
+ * bucket of DT_FLOW_PROMOTE_BURST tokens refilled at one per DT_FLOW_PROMOTE_INTERVAL_NS (2 000
+ * a second). A flow refused a token stays new and asks again with its next packet. So made-up
+ * flows that complete handshakes take DT_FLOW_TABLE_DEFAULT / (2 000 x CPUs) seconds (16 s on 2
+ * CPUs) to fill the established class, before which they evict no established flow.
+ */
+#define DT_FLOW_PROMOTE_INTERVAL_NS 500000ull
+#define DT_FLOW_PROMOTE_BURST 2000ull
+
+/*
+ * Non-TCP flows seen at home (dt_udp_seen; XDP: one array, DPDK: one per worker): an array of
+ * DT_SEEN_SLOTS stamps of the engine's coarse clock, indexed by a fold of the flow key. A drain
+ * keeps home a non-TCP flow of a stateful prefix whose slot was stamped within DT_SEEN_WINDOW_S
+ * (decide.h); a slot is re-stamped at most once a second. 0: never stamped.
+ */
+#define DT_SEEN_SLOTS 65536
+#define DT_SEEN_WINDOW_S 60
+
+/* The bucket as one word: the time its next token is due (GCRA); per CPU, so no atomics. */
+struct dt_flow_bucket {
+	__u64 due_ns;
+};
 
 /*
  * dt_flow_gen (array, one entry): the generation of everything a flow-table entry's decision
@@ -279,6 +312,7 @@ _Static_assert(sizeof(struct dt_failover_slots) == DT_FAILOVER_SLOTS * DT_FAILOV
 	       "dt_failover_slots layout");
 _Static_assert(sizeof(struct dt_flow_state) == 16, "dt_flow_state layout");
 _Static_assert(sizeof(struct dt_flow_gen) == 8, "dt_flow_gen layout");
+_Static_assert(sizeof(struct dt_flow_bucket) == 8, "dt_flow_bucket layout");
 _Static_assert(sizeof(struct dt_counter) == 16, "dt_counter layout");
 _Static_assert(sizeof(struct dt_icmp_bucket) == 16, "dt_icmp_bucket layout");
 

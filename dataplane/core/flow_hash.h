@@ -91,4 +91,25 @@ DT_INLINE __u32 dt_flow_hash(const struct dt_flow_key *key, __u32 seed)
 	return c;
 }
 
+/*
+ * The key's five 64-bit words XORed and multiplied (Fibonacci hashing): a cheap index into a
+ * direct-mapped array (dt_udp_seen), the same in every engine; not the seeded flow hash, which
+ * chooses targets. Take the top bits.
+ */
+DT_INLINE __u32 dt_flow_key_fold(const struct dt_flow_key *key)
+{
+	__u64 w[sizeof(*key) / sizeof(__u64)], x;
+
+	dt_memcpy(w, key, sizeof(w)); /* the key may be only 4-aligned */
+	x = w[0] ^ w[1] ^ w[2] ^ w[3] ^ w[4];
+	return ((__u32)x ^ (__u32)(x >> 32)) * 0x9e3779b1u;
+}
+
+/* The dt_udp_seen slot of a key. */
+DT_INLINE __u32 dt_seen_index(const struct dt_flow_key *key)
+{
+	_Static_assert(DT_SEEN_SLOTS == 1u << 16, "16 bits of the fold");
+	return dt_flow_key_fold(key) >> 16;
+}
+
 #endif /* DT_FLOW_HASH_H */

@@ -6,13 +6,14 @@
  * RSS sends a flow to one worker, so each worker owns one table (dt_flow_table.h) and is its only
  * writer: no lock on the packet path. The control plane walks the tables while the workers write
  * them (each slot read under its sequence counter), and its deletions reach the owner through a
- * ring per worker. Like the XDP program's LRU hash, a full table makes room: the oldest of a few
- * sampled flows is evicted.
+ * ring per worker. Like the XDP program's LRU hashes, a full table makes room: the oldest of a few
+ * sampled new flows is evicted, an established flow only for another established one.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_malloc.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -31,6 +32,12 @@ int dt_dpdk_flows__init(struct dt_dpdk_worker *w, __u32 entries)
 			    entries, strerror(-err));
 		return err;
 	}
+	w->seen = rte_zmalloc_socket("dt_udp_seen", DT_SEEN_SLOTS * sizeof(*w->seen),
+				     RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY);
+	if (!w->seen) {
+		dt_dpdk_log("worker %u: cannot allocate its seen array", w->id);
+		return -ENOMEM;
+	}
 	snprintf(name, sizeof(name), "dtd%u_%p", w->id, (void *)w->e);
 	w->del_ring = rte_ring_create_elem(name, sizeof(struct dt_flow_key), DT_DPDK_DEL_RING,
 					   SOCKET_ID_ANY, RING_F_SC_DEQ);
@@ -45,6 +52,8 @@ void dt_dpdk_flows__fini(struct dt_dpdk_worker *w)
 {
 	dt_flow_table__free(w->flows);
 	w->flows = NULL;
+	rte_free(w->seen);
+	w->seen = NULL;
 	rte_ring_free(w->del_ring);
 }
 
@@ -59,17 +68,26 @@ void dt_dpdk_flows__apply_deletes(struct dt_dpdk_worker *w)
 		dt_flow_table__delete(w->flows, &keys[i], dt_dpdk_flow_sig(&keys[i]));
 }
 
-/* A visitor that returns non-zero stops the walk; that value is returned. */
+/*
+ * A visitor that returns non-zero stops the walk; that value is returned. -EAGAIN: every table
+ * was walked, but deletions moved flows in one while it was, so some may have been missed.
+ */
 int dt_dpdk__for_each_flow(struct dt_dpdk *e, dt_flow_visit_fn fn, void *ctx)
 {
+	bool partial = false;
 	unsigned int i;
 	int ret = 0;
 
 	if (!fn)
 		return -EINVAL;
-	for (i = 0; i < e->n_workers && !ret; i++)
+	for (i = 0; i < e->n_workers && !ret; i++) {
 		ret = dt_flow_table__walk(e->workers[i]->flows, fn, ctx);
-	return ret;
+		if (ret == -EAGAIN) {
+			partial = true;
+			ret = 0;
+		}
+	}
+	return ret ?: partial ? -EAGAIN : 0;
 }
 
 int dt_dpdk__delete_flow(struct dt_dpdk *e, const struct dt_flow_key *key)

@@ -58,6 +58,8 @@ struct dt_dpdk_worker {
 	unsigned int id; /* RX/TX queue on every port and the QSBR thread id */
 	unsigned int lcore;
 	struct dt_flow_table *flows;
+	struct dt_flow_bucket flow_bucket; /* promotions of new flows (decide.h) */
+	__u32 *seen; /* DT_SEEN_SLOTS stamps of non-TCP flows seen at home (decide.h) */
 	struct rte_ring *del_ring; /* struct dt_flow_key elements from the control plane */
 	__u64 tx_dropped;
 	struct dt_icmp_bucket icmp_bucket; /* too-big answers this worker may send (too_big.h) */

@@ -134,6 +134,11 @@ static inline int dt_tables_flow_record(struct dt_tables *t, const struct dt_flo
 	return dt_flow_table__record(t->w->flows, k, path_flow_sig(t, k), v);
 }
 
+static inline struct dt_flow_bucket *dt_tables_flow_bucket(struct dt_tables *t)
+{
+	return &t->w->flow_bucket;
+}
+
 /*
  * One read per burst: a burst is received in well under a microsecond, and last_seen is only
  * compared with DT_FLOW_REFRESH_NS (100 ms) and idle timeouts. A clock read costs ~23 ns here
@@ -144,6 +149,24 @@ static inline __u64 dt_tables_now(struct dt_tables *t)
 	if (!t->now)
 		t->now = t->e->opts.clock_ns(t->e->opts.clock_ctx);
 	return t->now;
+}
+
+#define PATH_SEEN_SHIFT 20 /* the seen clock's tick: 2^20 ns, about 1 ms */
+#define PATH_SEEN_HZ 954 /* 1e9 / 2^20, rounded */
+
+static inline __u32 *dt_tables_seen_slot(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	return &t->w->seen[dt_seen_index(k)];
+}
+
+static inline __u32 dt_tables_seen_now(struct dt_tables *t)
+{
+	return (__u32)(dt_tables_now(t) >> PATH_SEEN_SHIFT) ?: 1;
+}
+
+static inline __u32 dt_tables_seen_hz(struct dt_tables *t)
+{
+	return PATH_SEEN_HZ;
 }
 
 /*
@@ -286,8 +309,8 @@ static inline void worker__packet(struct dt_tables *t, struct rte_mbuf *m)
 		return worker__except(t, m, DT_SITE_NONE, -t->cur->parsed, bytes);
 	dt_buf_init(&b, m);
 	dt_decide(t, pkt, &d);
-	if (d.record_failed)
-		worker__count(t, d.home, DT_REASON_FLOW_INSERT_FAILED, 0);
+	if (d.event)
+		worker__count(t, d.home, d.event, 0);
 	if (d.reason == DT_REASON_NONE) {
 		ret = worker__deliver(t, &b, pkt, d.target, d.hash, d.home);
 		if (ret < 0)

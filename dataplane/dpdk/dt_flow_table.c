@@ -115,32 +115,55 @@ static void table_remove_at(struct dt_flow_table *t, __u32 hole)
 		if (slot_home_between(hole, s->tag & t->mask, pos))
 			continue;
 		slot_fill(t, &t->slots[hole], &s->key, s->tag, &s->val);
+		__atomic_store_n(&t->shifts, t->shifts + 1, __ATOMIC_RELEASE);
 		hole = pos;
 	}
 	slot_clear(t, &t->slots[hole]);
 	t->count--;
 }
 
-/* The oldest of EVICT_SAMPLES occupied slots from a rotating cursor leaves. */
-static void table_evict_one(struct dt_flow_table *t)
+struct evict_pick {
+	__u64 oldest;
+	__u32 slot;
+	bool found;
+};
+
+static void evict_consider(struct evict_pick *p, const struct dt_flow_slot *s, __u32 slot)
 {
-	__u64 oldest = UINT64_MAX;
-	__u32 victim = 0, tries;
-	int found = 0;
+	if (!p->found || s->val.last_seen_ns < p->oldest) {
+		p->oldest = s->val.last_seen_ns;
+		p->slot = slot;
+		p->found = true;
+	}
+}
+
+/*
+ * Room for one more flow: of EVICT_SAMPLES occupied slots from a rotating cursor, the oldest new
+ * flow leaves; else, for an established flow only, the oldest established one (returns 1).
+ */
+static int table_make_room(struct dt_flow_table *t, bool is_new)
+{
+	struct evict_pick fresh = { 0 }, est = { 0 };
+	__u32 tries, found = 0;
 
 	/* At least half the slots are taken when this runs: the tries find the samples. */
 	for (tries = 0; tries <= t->mask && found < EVICT_SAMPLES; tries++) {
-		struct dt_flow_slot *s = &t->slots[t->evict_cursor++ & t->mask];
+		__u32 i = t->evict_cursor++ & t->mask;
+		struct dt_flow_slot *s = &t->slots[i];
 
 		if (!s->tag)
 			continue;
-		if (!found++ || s->val.last_seen_ns < oldest) {
-			oldest = s->val.last_seen_ns;
-			victim = (__u32)(s - t->slots);
-		}
+		found++;
+		evict_consider(s->val.flags & DT_FLOW_F_NEW ? &fresh : &est, s, i);
 	}
-	if (found)
-		table_remove_at(t, victim);
+	if (fresh.found) {
+		table_remove_at(t, fresh.slot);
+		return 0;
+	}
+	if (is_new || !est.found)
+		return -ENOSPC;
+	table_remove_at(t, est.slot);
+	return 1;
 }
 
 int dt_flow_table__record(struct dt_flow_table *t, const struct dt_flow_key *k, __u32 sig,
@@ -148,6 +171,7 @@ int dt_flow_table__record(struct dt_flow_table *t, const struct dt_flow_key *k, 
 {
 	__u32 want = dt_flow_table_tag(sig), i;
 	struct dt_flow_state *known;
+	int ret = 0;
 
 	if (!t || !k || !v)
 		return -EINVAL;
@@ -157,14 +181,16 @@ int dt_flow_table__record(struct dt_flow_table *t, const struct dt_flow_key *k, 
 		return 0;
 	}
 	if (t->count >= t->max_entries)
-		table_evict_one(t);
+		ret = table_make_room(t, v->flags & DT_FLOW_F_NEW);
+	if (ret < 0)
+		return ret;
 	for (i = sig;; i++) {
 		struct dt_flow_slot *s = &t->slots[i & t->mask];
 
 		if (!s->tag) {
 			slot_fill(t, s, k, want, v);
 			t->count++;
-			return 0;
+			return ret;
 		}
 	}
 }
@@ -210,11 +236,12 @@ static void slot_read(const struct dt_flow_slot *s, struct dt_flow_slot *copy)
 int dt_flow_table__walk(const struct dt_flow_table *t, dt_flow_visit_fn fn, void *ctx)
 {
 	struct dt_flow_slot copy;
-	__u32 w, words = (t ? t->mask / 64 : 0) + 1;
+	__u32 w, shifts, words = (t ? t->mask / 64 : 0) + 1;
 	int ret;
 
 	if (!t || !fn)
 		return -EINVAL;
+	shifts = __atomic_load_n(&t->shifts, __ATOMIC_ACQUIRE);
 	for (w = 0; w < words; w++) {
 		__u64 bits = __atomic_load_n(&t->used[w], __ATOMIC_ACQUIRE);
 
@@ -228,5 +255,5 @@ int dt_flow_table__walk(const struct dt_flow_table *t, dt_flow_visit_fn fn, void
 				return ret;
 		}
 	}
-	return 0;
+	return __atomic_load_n(&t->shifts, __ATOMIC_ACQUIRE) == shifts ? 0 : -EAGAIN;
 }

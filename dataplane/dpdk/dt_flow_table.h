@@ -15,7 +15,7 @@
  * (8 MiB at the default size), which matters to the recovery scanner, which compares last_seen
  * with a time it read before the walk. As with rte_hash's iterator (it walks buckets, and cuckoo
  * displacement moves keys between them), a flow moved by a deletion while the walk passes may be
- * missed or seen twice by that walk.
+ * missed or seen twice by that walk: the walk then says so (-EAGAIN), from a count of such moves.
  *
  * The table holds at most @entries flows in a power-of-two array of at least twice as many
  * slots: probe runs stay short (expected < 2.5 probes for a miss at half load) and a probe always
@@ -56,17 +56,25 @@ struct dt_flow_table {
 	__u32 max_entries;
 	__u32 count;
 	__u32 evict_cursor;
+	__u32 shifts; /* entries moved back by deletions: a walk that saw it change may miss one */
 };
 
 /* -EINVAL for no table or entries outside 1 .. DT_FLOW_TABLE_MAX_ENTRIES, -ENOMEM. */
 int dt_flow_table__create(struct dt_flow_table **t, __u32 entries, int socket);
 void dt_flow_table__free(struct dt_flow_table *t);
-/* Insert or overwrite; a full table evicts the oldest of a few sampled flows first. */
+/*
+ * Insert or overwrite. A full table makes room first: the oldest of a few sampled new flows
+ * (DT_FLOW_F_NEW) leaves; if none was sampled, a new flow is refused (-ENOSPC) and an
+ * established one evicts the oldest sampled established flow, and 1 is returned.
+ */
 int dt_flow_table__record(struct dt_flow_table *t, const struct dt_flow_key *k, __u32 sig,
 			  const struct dt_flow_state *v);
 /* 0, or -ENOENT when the key is not there. */
 int dt_flow_table__delete(struct dt_flow_table *t, const struct dt_flow_key *k, __u32 sig);
-/* From any thread, beside the writer; a visitor's non-zero return stops the walk and is returned. */
+/*
+ * From any thread, beside the writer; a visitor's non-zero return stops the walk and is returned.
+ * -EAGAIN: a deletion moved flows while the walk passed, so it may have missed some.
+ */
 int dt_flow_table__walk(const struct dt_flow_table *t, dt_flow_visit_fn fn, void *ctx);
 
 static inline __u32 dt_flow_table_tag(__u32 sig)

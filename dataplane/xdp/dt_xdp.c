@@ -25,7 +25,7 @@ const char *const dt_xdp_map_names[DT_MAP_COUNT] = {
 	[DT_MAP_SITE_STATE] = "dt_site_state", [DT_MAP_SITE] = "dt_site",
 	[DT_MAP_FAILOVER] = "dt_failover",     [DT_MAP_FLOWS] = "dt_flows",
 	[DT_MAP_EGRESS] = "dt_egress",	       [DT_MAP_COUNTERS] = "dt_counters",
-	[DT_MAP_FLOW_GEN] = "dt_flow_gen",
+	[DT_MAP_FLOW_GEN] = "dt_flow_gen",     [DT_MAP_FLOW_NEW] = "dt_flow_new",
 };
 
 void dt_xdp_opts__init(struct dt_xdp_opts *o)
@@ -118,6 +118,7 @@ int dt_xdp_open_skel(const struct dt_xdp_opts *opts, struct detour **out)
 	}
 	skel->rodata->flow_hash_seed = opts->flow_hash_seed;
 	err = bpf_map__set_max_entries(skel->maps.dt_flows, opts->flow_table_size);
+	err = err ?: bpf_map__set_max_entries(skel->maps.dt_flow_new, opts->flow_table_size);
 	err = err ?: bpf_map__set_max_entries(skel->maps.dt_prefix_v4, opts->max_prefixes);
 	err = err ?: bpf_map__set_max_entries(skel->maps.dt_prefix_v6, opts->max_prefixes);
 	if (err) {

@@ -127,7 +127,11 @@ int dt_xdp__set_egress(struct dt_xdp *x, __u32 port, const char *ifname);
 /* Counters of (site, reason) summed over every possible CPU; DT_SITE_NONE is the "none" row. */
 int dt_xdp__read_counter(struct dt_xdp *x, __u32 site, __u32 reason, struct dt_counter *sum);
 
-/* Return non-zero from the callback to stop; dt_xdp__for_each_flow() then returns that value. */
+/*
+ * Both classes of flows (dt_flows, then dt_flow_new). Return non-zero from the callback to stop;
+ * dt_xdp__for_each_flow() then returns that value. -EAGAIN: the walk ran out of steps under
+ * eviction churn and may have missed flows.
+ */
 int dt_xdp__for_each_flow(struct dt_xdp *x, dt_flow_visit_fn fn, void *ctx);
 /* Remove one flow-table entry; an entry already gone is not an error. */
 int dt_xdp__delete_flow(struct dt_xdp *x, const struct dt_flow_key *key);

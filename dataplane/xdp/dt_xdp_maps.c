@@ -251,19 +251,22 @@ int dt_xdp__read_counter(struct dt_xdp *x, __u32 site, __u32 reason, struct dt_c
 	return err;
 }
 
-int dt_xdp__for_each_flow(struct dt_xdp *x, dt_flow_visit_fn fn, void *ctx)
+/*
+ * One map's walk. The LRU evicts while we walk, and a cursor that was deleted restarts the walk
+ * from the first key: a restart misses nothing that stayed in the map (it walks it all again),
+ * but under churn it may restart again and again, so the walk has a budget of steps, and a walk
+ * whose budget ran out is not complete (-EAGAIN): it may have missed flows.
+ */
+static int flow_walk__map(int fd, __u64 budget, dt_flow_visit_fn fn, void *ctx)
 {
-	/* The LRU evicts while we walk; a deleted cursor restarts the walk, so bound it. */
-	__u64 budget = 2ull * x->flow_max_entries + 1;
 	struct dt_flow_key key, next;
 	struct dt_flow_state val;
 	const void *cursor = NULL;
-	int fd = x->map_fd[DT_MAP_FLOWS];
 	int ret;
 
 	for (;;) {
 		if (!budget--)
-			return 0;
+			return -EAGAIN;
 		ret = bpf_map_get_next_key(fd, cursor, &next);
 		if (ret)
 			break;
@@ -281,11 +284,28 @@ int dt_xdp__for_each_flow(struct dt_xdp *x, dt_flow_visit_fn fn, void *ctx)
 	return ret;
 }
 
+/* Established flows, then new ones: a flow promoted while the walk passes may be seen twice. */
+int dt_xdp__for_each_flow(struct dt_xdp *x, dt_flow_visit_fn fn, void *ctx)
+{
+	__u64 budget = 2ull * x->flow_max_entries + 1;
+	int ret, ret_new;
+
+	ret = flow_walk__map(x->map_fd[DT_MAP_FLOWS], budget, fn, ctx);
+	if (ret && ret != -EAGAIN)
+		return ret;
+	ret_new = flow_walk__map(x->map_fd[DT_MAP_FLOW_NEW], budget, fn, ctx);
+	return ret_new ?: ret;
+}
+
+/* From both classes; 0 also when the LRU evicted it first. */
 int dt_xdp__delete_flow(struct dt_xdp *x, const struct dt_flow_key *key)
 {
 	int ret = bpf_map_delete_elem(x->map_fd[DT_MAP_FLOWS], key);
+	int ret_new = bpf_map_delete_elem(x->map_fd[DT_MAP_FLOW_NEW], key);
 
-	if (ret == -ENOENT) /* the LRU may have evicted it first */
+	if (ret == -ENOENT)
+		ret = ret_new;
+	if (ret == -ENOENT)
 		return 0;
 	if (!ret)
 		flow_gen__bump(x);

@@ -68,11 +68,14 @@ static int test_setup(void **state)
 	void *zero = calloc((size_t)xfix.ncpus, sizeof(struct dt_counter));
 	__u32 id;
 	int fd = bpf_map__fd(xfix.skel->maps.dt_flows);
+	int fd_new = bpf_map__fd(xfix.skel->maps.dt_flow_new);
 
 	for (id = 1; id < NSITES; id++)
 		set_state(id, DT_SITE_UP);
 	while (!bpf_map_get_next_key(fd, NULL, &key))
 		bpf_map_delete_elem(fd, &key);
+	while (!bpf_map_get_next_key(fd_new, NULL, &key))
+		bpf_map_delete_elem(fd_new, &key);
 	xdp_bump_flow_gen(xfix.skel);
 	for (id = 0; id < DT_COUNTER_ENTRIES; id++)
 		bpf_map_update_elem(bpf_map__fd(xfix.skel->maps.dt_counters), &id, zero, BPF_ANY);
@@ -103,7 +106,8 @@ static struct scenario_out xdp_engine_run(const uint8_t *pkt, unsigned int len)
 
 static bool flow_get_key(const struct dt_flow_key *k, struct dt_flow_state *v)
 {
-	return !bpf_map_lookup_elem(bpf_map__fd(xfix.skel->maps.dt_flows), k, v);
+	return !bpf_map_lookup_elem(bpf_map__fd(xfix.skel->maps.dt_flows), k, v) ||
+	       !bpf_map_lookup_elem(bpf_map__fd(xfix.skel->maps.dt_flow_new), k, v);
 }
 
 static const struct scenario_engine xdp_engine = {
@@ -151,7 +155,10 @@ static void flow_put(const struct pkt_spec *s, const struct dt_flow_state *v)
 	xdp_map_put(xfix.skel->maps.dt_flows, &k, v);
 }
 
-/* A moved flow's SYN (recorded) and an ACK (read from dt_flows and copied into this CPU's cache). */
+/*
+ * A moved flow's SYN (recorded as new), an ACK (promoted into dt_flows) and another (read from
+ * dt_flows and copied into this CPU's cache).
+ */
 static int move_and_cache(struct pkt_spec *s)
 {
 	uint8_t pkt[PKT_MAX];
@@ -160,6 +167,7 @@ static int move_and_cache(struct pkt_spec *s)
 	s->tcp_flags = SYN;
 	r = run(pkt, pkt_build(pkt, s));
 	s->tcp_flags = ACK;
+	assert_int_equal(run(pkt, pkt_build(pkt, s)).action, XDP_REDIRECT);
 	assert_int_equal(run(pkt, pkt_build(pkt, s)).action, XDP_REDIRECT);
 	return site_of_frame(&r);
 }
@@ -261,6 +269,46 @@ static void test_flow_cache_lets_last_seen_refresh(void **state)
 	assert_true(f.last_seen_ns >= before);
 }
 
+/*
+ * A flood of made-up connections during a drain that complete a handshake (a spoofed SYN, then an
+ * ACK of the same flow), more than the flow table holds: the promotions they ask for are limited
+ * by the token bucket, so the established class keeps the connections that moved before it. The
+ * LRU alone would not (each flood flow is used twice, as a real one is).
+ */
+static void test_handshake_flood_keeps_moved_flows(void **state)
+{
+	enum { REAL = 16, FLOOD = DT_FLOW_TABLE_DEFAULT + 4096 };
+	struct pkt_spec s[REAL];
+	int target[REAL], i, lost = 0;
+	uint8_t pkt[PKT_MAX];
+	struct xdp_run r;
+
+	set_state(HOME, DT_SITE_DRAINING);
+	for (i = 0; i < REAL; i++) {
+		s[i] = scenario_tcp4("198.18.10.14", (uint16_t)(20000 + i), SYN);
+		r = run(pkt, pkt_build(pkt, &s[i]));
+		target[i] = site_of_frame(&r);
+		s[i].tcp_flags = ACK;
+		r = run(pkt, pkt_build(pkt, &s[i]));
+		assert_int_equal(site_of_frame(&r), target[i]);
+	}
+	for (i = 0; i < FLOOD; i++) {
+		struct pkt_spec f =
+			scenario_tcp4("198.18.10.15", (uint16_t)(1024 + (i & 0x7fff)), SYN);
+
+		f.dport = (uint16_t)(1000 + (i >> 15));
+		run(pkt, pkt_build(pkt, &f));
+		f.tcp_flags = ACK;
+		run(pkt, pkt_build(pkt, &f));
+	}
+	for (i = 0; i < REAL; i++) {
+		r = run(pkt, pkt_build(pkt, &s[i]));
+		lost += r.action != XDP_REDIRECT || site_of_frame(&r) != target[i];
+	}
+	assert_int_equal(lost, 0);
+	assert_true(xdp_fixture_counter(HOME, DT_REASON_FLOW_PROMOTE_LIMITED) > 0);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest own[] = {
@@ -268,6 +316,7 @@ int main(void)
 		T(test_flow_cache_trusts_only_the_current_generation),
 		T(test_flow_cache_coherent_across_cpus),
 		T(test_flow_cache_lets_last_seen_refresh),
+		T(test_handshake_flood_keeps_moved_flows),
 #undef T
 	};
 	return scenario_run_group("detour_xdp", &xdp_engine, test_setup, own, SCENARIO_N(own),

@@ -41,6 +41,8 @@ static const char *const reasons[] = {
 	"too_big_icmp",
 	"too_big_rate_limited",
 	"too_big_dropped",
+	"flow_promote_limited",
+	"flow_evicted",
 };
 static const char *const deliveries[] = { "none", "route", "ipip" };
 static const char *const xdp_modes[] = { "native", "generic" };

@@ -82,12 +82,18 @@ static void expect_missing(struct dt_flow_table *t, __u32 n, __u32 sig)
 	assert_null(dt_flow_table__lookup(t, &k, sig));
 }
 
-static void record(struct dt_flow_table *t, __u32 n, __u32 sig, __u64 seen)
+static int record_flags(struct dt_flow_table *t, __u32 n, __u32 sig, __u64 seen, __u8 flags)
 {
 	struct dt_flow_key k = key_make(n);
 	struct dt_flow_state v = val_make(n, seen);
 
-	assert_int_equal(dt_flow_table__record(t, &k, sig, &v), 0);
+	v.flags = flags;
+	return dt_flow_table__record(t, &k, sig, &v);
+}
+
+static void record(struct dt_flow_table *t, __u32 n, __u32 sig, __u64 seen)
+{
+	assert_int_equal(record_flags(t, n, sig, seen, 0), 0);
 }
 
 static void test_bad_input(void **state)
@@ -250,7 +256,7 @@ static void test_wrap_around(void **state)
 	dt_flow_table__free(t);
 }
 
-/* Full: every record still succeeds, the count stays at the limit, the newest flows stay. */
+/* Full of new flows: every new one still goes in, the count stays at the limit, the newest stay. */
 static void test_full_table_makes_room(void **state)
 {
 	const __u32 entries = 64, extra = 40;
@@ -260,7 +266,7 @@ static void test_full_table_makes_room(void **state)
 
 	(void)state;
 	for (n = 0; n < entries + extra; n++)
-		record(t, n, n * 2654435761u, 1000 + n);
+		assert_int_equal(record_flags(t, n, n * 2654435761u, 1000 + n, DT_FLOW_F_NEW), 0);
 	assert_int_equal(t->count, entries);
 	expect_found(t, entries + extra - 1, (entries + extra - 1) * 2654435761u);
 	assert_int_equal(dt_flow_table__walk(t, walk_count, &w), 0);
@@ -271,6 +277,79 @@ static void test_full_table_makes_room(void **state)
 		evicted += !w.seen[n];
 	}
 	assert_int_equal(evicted, extra);
+	dt_flow_table__free(t);
+}
+
+/*
+ * A flood of new flows, older and newer than the established ones, never evicts an established
+ * flow; an established flow finds room among the new ones.
+ */
+static void test_new_flows_never_evict_established(void **state)
+{
+	const __u32 entries = 64, established = 48, flood = 5000;
+	struct dt_flow_table *t = table_new(entries);
+	__u32 n;
+
+	(void)state;
+	for (n = 0; n < established; n++)
+		record(t, n, n * 2654435761u, 1000 + n);
+	for (n = established; n < established + flood; n++) {
+		int ret =
+			record_flags(t, n, n * 2654435761u, n & 1 ? 1 : 1000000 + n, DT_FLOW_F_NEW);
+
+		assert_true(ret == 0 || ret == -ENOSPC);
+	}
+	for (n = 0; n < established; n++)
+		expect_found(t, n, n * 2654435761u);
+	assert_int_equal(t->count, entries);
+	n = established + flood;
+	assert_int_equal(record_flags(t, n, n * 2654435761u, 5, 0), 0);
+	expect_found(t, n, n * 2654435761u);
+	dt_flow_table__free(t);
+}
+
+/* Full of established flows: a new flow is refused; an established one evicts one (returns 1). */
+static void test_full_of_established(void **state)
+{
+	const __u32 entries = 32;
+	struct dt_flow_table *t = table_new(entries);
+	__u32 n;
+
+	(void)state;
+	for (n = 0; n < entries; n++)
+		record(t, n, n * 2654435761u, 1000 + n);
+	n = entries;
+	assert_int_equal(record_flags(t, n, n * 2654435761u, 9999, DT_FLOW_F_NEW), -ENOSPC);
+	expect_missing(t, n, n * 2654435761u);
+	assert_int_equal(record_flags(t, n, n * 2654435761u, 9999, 0), 1);
+	expect_found(t, n, n * 2654435761u);
+	assert_int_equal(t->count, entries);
+	dt_flow_table__free(t);
+}
+
+/* A visitor that deletes the first key of a run while the walk passes it: entries shift. */
+static int walk_delete_run_head(const struct dt_flow_key *k, const struct dt_flow_state *v,
+				void *ctx)
+{
+	struct dt_flow_table *t = ctx;
+	struct dt_flow_key head = key_make(0);
+
+	if (!memcmp(k, &head, sizeof(head)))
+		assert_int_equal(dt_flow_table__delete(t, &head, 5), 0);
+	return 0;
+}
+
+/* A walk during which a deletion moved entries back may have missed one: it says so. */
+static void test_walk_that_saw_entries_move_is_partial(void **state)
+{
+	struct dt_flow_table *t = table_new(32);
+	__u32 n;
+
+	(void)state;
+	for (n = 0; n < 4; n++)
+		record(t, n, 5, n); /* one run of four from slot 5 */
+	assert_int_equal(dt_flow_table__walk(t, walk_delete_run_head, t), -EAGAIN);
+	assert_int_equal(dt_flow_table__walk(t, walk_delete_run_head, t), 0);
 	dt_flow_table__free(t);
 }
 
@@ -357,6 +436,9 @@ int main(void)
 		cmocka_unit_test(test_collisions_and_delete),
 		cmocka_unit_test(test_wrap_around),
 		cmocka_unit_test(test_full_table_makes_room),
+		cmocka_unit_test(test_new_flows_never_evict_established),
+		cmocka_unit_test(test_full_of_established),
+		cmocka_unit_test(test_walk_that_saw_entries_move_is_partial),
 		cmocka_unit_test(test_walk_stops),
 		cmocka_unit_test(test_walk_beside_writer),
 		cmocka_unit_test(test_walk_hot_slot),

@@ -197,14 +197,17 @@ static unsigned int rss_queue(const struct pkt_spec *s)
 	return rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, rss_key) % QUEUES;
 }
 
-static void send_flow(unsigned int i)
+/* @first: the flow's first packet, a SYN (recorded); else an ACK */
+static void send_flow(unsigned int i, bool first)
 {
 	uint8_t frame[PKT_MAX];
 	char src[16];
 	struct pkt_spec s = flow_spec(i, src);
-	unsigned int len = pkt_build(frame, &s);
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	unsigned int len;
 
+	s.tcp_flags = first ? 0x02 : 0x10;
+	len = pkt_build(frame, &s);
 	assert_non_null(m);
 	memcpy(rte_pktmbuf_append(m, (uint16_t)len), frame, len);
 	/* single producer: only this thread enqueues on the client's RX rings */
@@ -304,7 +307,7 @@ static void test_rss_keeps_each_flow_on_one_worker(void **state)
 
 	/* Round 1: the first packet of every flow; HOME is down, every slot says A. */
 	for (i = 0; i < FLOWS; i++)
-		send_flow(i);
+		send_flow(i, true);
 	wait_for_frames(sent);
 	drain_all(&t, FLOWS);
 	assert_int_equal(t.by_queue[0] + t.by_queue[1], FLOWS);
@@ -318,10 +321,9 @@ static void test_rss_keeps_each_flow_on_one_worker(void **state)
 	__atomic_fetch_add(&clock_ns, 1000000ull, __ATOMIC_RELAXED);
 	for (k = 0; k < LATER_PKTS; k++)
 		for (i = 0; i < FLOWS; i++)
-			send_flow((i * 37 + k) %
-				  FLOWS); /* interleaved, in another order each time */
+			send_flow((i * 37 + k) % FLOWS, false); /* interleaved, reordered */
 	for (i = FLOWS; i < FLOWS + NEW_FLOWS; i++)
-		send_flow(i);
+		send_flow(i, true);
 	wait_for_frames(FLOWS * LATER_PKTS + NEW_FLOWS);
 	drain_all(&t, FLOWS);
 	assert_int_equal(t.by_queue[0] + t.by_queue[1], FLOWS * LATER_PKTS + NEW_FLOWS);

@@ -154,6 +154,7 @@ static void test_refreshes_last_seen_by_the_injected_clock(void **state)
 	fix_set_state(HOME, DT_SITE_DOWN);
 	fix_run(pkt, pkt_build(pkt, &s));
 	s.tcp_flags = ACK;
+	fix_run(pkt, pkt_build(pkt, &s)); /* promoted, at t0 */
 	fix.now_ns += DT_FLOW_REFRESH_NS - 1; /* inside the refresh interval: not written */
 	fix_run(pkt, pkt_build(pkt, &s));
 	assert_true(flow_get(&s, &f));

@@ -108,10 +108,9 @@ static void compare_counters(void)
 	assert_int_equal(bad, 0);
 }
 
-/* Every XDP flow is in the engine with the same home, target and flags, and no other. */
-static void compare_flows(void)
+/* Every flow of one XDP class is in the engine with the same home, target and flags. */
+static unsigned int compare_flow_map(int fd)
 {
-	int fd = bpf_map__fd(xfix.skel->maps.dt_flows);
 	struct dt_flow_key key, next;
 	unsigned int n = 0;
 	void *prev = NULL;
@@ -128,6 +127,15 @@ static void compare_flows(void)
 		prev = &key;
 		n++;
 	}
+	return n;
+}
+
+/* Both XDP classes (a flow lives in one) together are the engine's one table, and no other. */
+static void compare_flows(void)
+{
+	unsigned int n = compare_flow_map(bpf_map__fd(xfix.skel->maps.dt_flows));
+
+	n += compare_flow_map(bpf_map__fd(xfix.skel->maps.dt_flow_new));
 	assert_int_equal(n, fix_flow_count());
 }
 
@@ -234,6 +242,52 @@ static void test_fail_open_and_mtu(void **state)
 		compared_rerouted, compared_too_big, compared_passed);
 	assert_true(compared_rerouted > 300);
 	assert_true(compared_too_big > 40);
+}
+
+/*
+ * The flow-table rules of decide.h ("The flow table") on both: per flow, an ICMP error about it
+ * before it starts (it pins nothing), its SYN (recorded as new), an ACK (promoted), and flows the
+ * table never saw start (mid-stream ACKs, recorded only during a drain), UDP among them, over a
+ * drain, a failure and a recovery.
+ */
+static unsigned int build_flow_life(uint8_t *pkt, unsigned int i, unsigned int step)
+{
+	struct pkt_spec s = scenario_tcp4("198.18.10.30", (uint16_t)(50000 + i), 0x10);
+
+	if (i % 4 == 1)
+		s = scenario_tcp6("2001:db8:10::30", (uint16_t)(50000 + i), 0x10);
+	if (i % 4 == 2)
+		s.proto = 17;
+	if (i % 4 == 3) /* never starts: mid-stream ACKs only */
+		return pkt_build(pkt, &s);
+	if (step == 0)
+		return pkt_build_icmp_error(pkt, &s,
+					    s.family == 4 ? "198.19.9.9" : "2001:db8:ff::9");
+	s.tcp_flags = step == 1 ? 0x02 : 0x10;
+	return pkt_build(pkt, &s);
+}
+
+static void test_flow_table_rules(void **state)
+{
+	static const __u32 states[] = { DT_SITE_DRAINING, DT_SITE_DOWN, DT_SITE_RECOVERING };
+	uint8_t pkt[PKT_MAX];
+	unsigned int st, step, i, before;
+
+	set_state(SITE_A, DT_SITE_UP);
+	set_state(SITE_B, DT_SITE_UP);
+	for (st = 0; st < 3; st++) {
+		set_state(HOME, states[st]);
+		for (step = 0; step < 4; step++) {
+			before = fix_flow_count();
+			for (i = st * 64; i < st * 64 + 64; i++)
+				cross(pkt, build_flow_life(pkt, i, step));
+			if (step == 0) /* the ICMP errors pinned nothing; only the drain's ACKs */
+				assert_int_equal(fix_flow_count() - before,
+						 states[st] == DT_SITE_DRAINING ? 16 : 0);
+		}
+		compare_counters();
+		compare_flows();
+	}
 }
 
 /*
@@ -351,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_draining_recovering_stateless),
 		cmocka_unit_test(test_fail_open_and_mtu),
 		cmocka_unit_test(test_bursts_match_one_by_one),
+		cmocka_unit_test(test_flow_table_rules),
 	};
 
 	return cmocka_run_group_tests_name("dpdk_xdp_cross", tests, group_setup, group_teardown);

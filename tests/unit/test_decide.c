@@ -38,6 +38,8 @@ struct dt_tables {
 	struct dt_failover_slots failover[DT_MAX_SITES];
 	struct host_flow flows[TEST_FLOWS];
 	bool flows_full; /* make inserts fail */
+	struct dt_flow_bucket bucket;
+	__u32 seen[DT_SEEN_SLOTS];
 	__u64 now;
 	unsigned int flow_lookups, flow_writes, clock_reads;
 };
@@ -94,6 +96,26 @@ static int dt_tables_flow_record(struct dt_tables *t, const struct dt_flow_key *
 	f->key = *k;
 	f->v = *v;
 	return 0;
+}
+
+static struct dt_flow_bucket *dt_tables_flow_bucket(struct dt_tables *t)
+{
+	return &t->bucket;
+}
+
+static __u32 *dt_tables_seen_slot(struct dt_tables *t, const struct dt_flow_key *k)
+{
+	return &t->seen[dt_seen_index(k)];
+}
+
+static __u32 dt_tables_seen_now(struct dt_tables *t)
+{
+	return (__u32)(t->now / 1000000) ?: 1; /* ms */
+}
+
+static __u32 dt_tables_seen_hz(struct dt_tables *t)
+{
+	return 1000;
 }
 
 static __u64 dt_tables_now(struct dt_tables *t)
@@ -194,7 +216,7 @@ static void test_home_up_passes_without_touching_flows(void **state)
 static void test_home_down_moves_to_first_healthy_candidate(void **state)
 {
 	struct dt_tables *t = *state;
-	struct dt_packet p = flow_packet(7, PROTO_TCP, TCP_ACK);
+	struct dt_packet p = flow_packet(7, PROTO_TCP, TCP_SYN);
 	struct dt_decision d;
 	struct dt_flow_state *f;
 	__u32 slot;
@@ -209,8 +231,108 @@ static void test_home_down_moves_to_first_healthy_candidate(void **state)
 	assert_non_null(f);
 	assert_int_equal(f->target_site, d.target);
 	assert_int_equal(f->home_site, HOME);
+	assert_int_equal(f->flags, DT_FLOW_F_NEW);
+	assert_int_equal(f->last_seen_ns, t->now);
+	/* its next packet shows it is real: promoted to the established class */
+	p.tcp_flags = TCP_ACK;
+	t->now += 1000;
+	assert_int_equal(decide(t, &p).target, d.target);
 	assert_int_equal(f->flags, 0);
 	assert_int_equal(f->last_seen_ns, t->now);
+}
+
+/* In DOWN, a mid-stream TCP packet of a flow the table does not know follows the hash, unrecorded. */
+static void test_home_down_records_no_unknown_established_tcp(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(8, PROTO_TCP, TCP_ACK);
+	struct dt_decision d;
+
+	t->state[HOME] = DT_SITE_DOWN;
+	d = decide(t, &p);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_int_equal(d.target, t->failover[HOME].cand[d.hash & (DT_FAILOVER_SLOTS - 1)][0]);
+	assert_int_equal(t->flow_writes, 0);
+}
+
+/* A repeated SYN does not promote; an ICMP error neither records nor promotes. */
+static void test_only_a_later_packet_promotes(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(9, PROTO_TCP, TCP_SYN);
+
+	t->state[HOME] = DT_SITE_DOWN;
+	decide(t, &p);
+	decide(t, &p);
+	assert_int_equal(dt_tables_flow(t, &p.key)->flags, DT_FLOW_F_NEW);
+	p.flags = DT_PKT_F_ICMP_ERROR;
+	p.tcp_flags = 0;
+	assert_int_equal(decide(t, &p).reason, DT_REASON_NONE);
+	assert_int_equal(dt_tables_flow(t, &p.key)->flags, DT_FLOW_F_NEW);
+	assert_int_equal(t->flow_writes, 1);
+}
+
+/* Promotions take a token each: a burst's worth, then one per interval; a refused one waits. */
+static void test_promotions_are_rate_limited(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(10, PROTO_UDP, 0);
+	struct dt_decision d;
+	unsigned int i;
+
+	t->state[HOME] = DT_SITE_DOWN;
+	for (i = 0; i < DT_FLOW_PROMOTE_BURST; i++)
+		assert_true(dt_flow_bucket_take(t));
+	decide(t, &p);
+	d = decide(t, &p);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_int_equal(d.event, DT_REASON_FLOW_PROMOTE_LIMITED);
+	assert_int_equal(dt_tables_flow(t, &p.key)->flags, DT_FLOW_F_NEW);
+	t->now += DT_FLOW_PROMOTE_INTERVAL_NS;
+	d = decide(t, &p);
+	assert_int_equal(d.event, 0);
+	assert_int_equal(dt_tables_flow(t, &p.key)->flags, 0);
+	assert_false(dt_flow_bucket_take(t));
+}
+
+/* An ICMP error about a moved flow whose target died follows the hash but rewrites nothing. */
+static void test_icmp_error_of_a_flow_whose_target_died_records_nothing(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(16, PROTO_TCP, TCP_SYN);
+	struct dt_decision d1, d2;
+	unsigned int writes;
+
+	t->state[HOME] = DT_SITE_DOWN;
+	d1 = decide(t, &p);
+	t->state[d1.target] = DT_SITE_DOWN;
+	writes = t->flow_writes;
+	p.flags = DT_PKT_F_ICMP_ERROR;
+	p.tcp_flags = 0;
+	d2 = decide(t, &p);
+	assert_int_equal(d2.reason, DT_REASON_NONE);
+	assert_int_not_equal(d2.target, d1.target);
+	assert_int_equal(t->flow_writes, writes);
+	assert_int_equal(dt_tables_flow(t, &p.key)->target_site, d1.target);
+}
+
+/* During a drain, an ICMP error about a flow the table does not know goes home, unrecorded. */
+static void test_draining_icmp_error_pins_nothing(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(15, PROTO_TCP, 0);
+	struct dt_decision d;
+
+	p.flags = DT_PKT_F_ICMP_ERROR;
+	t->state[HOME] = DT_SITE_DRAINING;
+	assert_int_equal(decide(t, &p).reason, DT_REASON_HOME_UP);
+	assert_int_equal(t->flow_writes, 0);
+	/* the flow's real first packet then moves it */
+	p.flags = 0;
+	p.tcp_flags = TCP_SYN;
+	d = decide(t, &p);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_int_not_equal(d.target, HOME);
 }
 
 static void test_unknown_home_passes(void **state)
@@ -297,14 +419,15 @@ static void test_draining_moves_new_tcp_and_keeps_established(void **state)
 	d = decide(t, &syn);
 	assert_int_equal(d.reason, DT_REASON_NONE);
 	assert_int_not_equal(d.target, HOME);
-	assert_int_equal(dt_tables_flow(t, &syn.key)->flags, 0);
-	/* the rest of the moved connection follows it */
+	assert_int_equal(dt_tables_flow(t, &syn.key)->flags, DT_FLOW_F_NEW);
+	/* the rest of the moved connection follows it, promoted */
 	syn.tcp_flags = TCP_ACK;
 	assert_int_equal(decide(t, &syn).target, d.target);
+	assert_int_equal(dt_tables_flow(t, &syn.key)->flags, 0);
 
 	d = decide(t, &est);
 	assert_int_equal(d.reason, DT_REASON_HOME_UP);
-	assert_int_equal(dt_tables_flow(t, &est.key)->flags, DT_FLOW_F_HOME);
+	assert_int_equal(dt_tables_flow(t, &est.key)->flags, DT_FLOW_F_HOME | DT_FLOW_F_NEW);
 	/* even a later SYN-looking packet of an established flow stays home */
 	est.tcp_flags = TCP_SYN;
 	assert_int_equal(decide(t, &est).reason, DT_REASON_HOME_UP);
@@ -322,6 +445,51 @@ static void test_draining_moves_unknown_udp(void **state)
 	d = decide(t, &p);
 	assert_int_equal(d.reason, DT_REASON_NONE);
 	assert_non_null(dt_tables_flow(t, &p.key));
+}
+
+/* A UDP flow seen at home before the drain stays home while it keeps sending; others move. */
+static void test_draining_keeps_udp_seen_at_home(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet est = flow_packet(32, PROTO_UDP, 0), fresh = flow_packet(33, PROTO_UDP, 0);
+	struct dt_decision d;
+	int i;
+
+	assert_int_not_equal(dt_seen_index(&est.key), dt_seen_index(&fresh.key));
+	assert_int_equal(decide(t, &est).reason, DT_REASON_HOME_UP); /* UP: stamped */
+	t->state[HOME] = DT_SITE_DRAINING;
+	t->now += 5 * 1000000000ull;
+	d = decide(t, &est);
+	assert_int_equal(d.reason, DT_REASON_HOME_UP);
+	assert_int_equal(dt_tables_flow(t, &est.key)->flags, DT_FLOW_F_HOME | DT_FLOW_F_NEW);
+	d = decide(t, &fresh);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_int_not_equal(d.target, HOME);
+	/* it keeps sending, every 50 s, for 5 minutes, its entry evicted each time: still home */
+	for (i = 0; i < 6; i++) {
+		memset(t->flows, 0, sizeof(t->flows));
+		t->now += 50 * 1000000000ull;
+		assert_int_equal(decide(t, &est).reason, DT_REASON_HOME_UP);
+	}
+	/* silent for longer than the window: a new flow */
+	memset(t->flows, 0, sizeof(t->flows));
+	t->now += (DT_SEEN_WINDOW_S + 1) * 1000000000ull;
+	assert_int_equal(decide(t, &est).reason, DT_REASON_NONE);
+}
+
+/* A stateless prefix's flows are not stamped: they may all move. */
+static void test_stateless_udp_is_not_stamped(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(34, PROTO_UDP, 0);
+
+	t->prefix.flags = DT_PREFIX_F_STATELESS;
+	decide(t, &p);
+	assert_int_equal(*dt_tables_seen_slot(t, &p.key), 0);
+	p.key.proto = PROTO_TCP;
+	t->prefix.flags = 0;
+	decide(t, &p);
+	assert_int_equal(*dt_tables_seen_slot(t, &p.key), 0); /* TCP needs none */
 }
 
 static void test_draining_stateless_moves_everything_without_records(void **state)
@@ -351,8 +519,9 @@ static void test_recovering_keeps_moved_flows_and_sends_new_home(void **state)
 	d2 = decide(t, &moved);
 	assert_int_equal(d2.reason, DT_REASON_NONE);
 	assert_int_equal(d2.target, d1.target);
+	assert_int_equal(dt_tables_flow(t, &moved.key)->flags, 0); /* its ACK promoted it */
 	assert_int_equal(decide(t, &fresh).reason, DT_REASON_HOME_UP);
-	assert_int_equal(t->flow_writes, writes); /* recovery records nothing new */
+	assert_int_equal(t->flow_writes, writes + 1); /* recovery records nothing new */
 	/* the target of a moved flow dies during recovery: the flow goes home */
 	t->state[d1.target] = DT_SITE_DOWN;
 	assert_int_equal(decide(t, &moved).reason, DT_REASON_HOME_UP);
@@ -366,6 +535,7 @@ static void test_last_seen_refresh_is_rate_limited(void **state)
 
 	t->state[HOME] = DT_SITE_DOWN;
 	decide(t, &p);
+	decide(t, &p); /* promoted */
 	t->now += DT_FLOW_REFRESH_NS - 1;
 	decide(t, &p);
 	assert_int_equal(dt_tables_flow(t, &p.key)->last_seen_ns, start);
@@ -385,6 +555,7 @@ static void test_cached_copy_needs_no_clock(void **state)
 
 	t->state[HOME] = DT_SITE_DOWN;
 	d1 = decide(t, &p);
+	decide(t, &p); /* promoted: only an established flow is cached */
 	f = dt_tables_flow(t, &p.key);
 	f->flags |= DT_FLOW_F_CACHED;
 	t->now += 10 * DT_FLOW_REFRESH_NS;
@@ -422,7 +593,7 @@ static void test_flow_table_full_still_moves(void **state)
 	t->state[HOME] = DT_SITE_DOWN;
 	d = decide(t, &p);
 	assert_int_equal(d.reason, DT_REASON_NONE);
-	assert_true(d.record_failed);
+	assert_int_equal(d.event, DT_REASON_FLOW_INSERT_FAILED);
 }
 
 /* Over many flows the targets split by weight (1:1:2) within the stated tolerance. */
@@ -558,6 +729,11 @@ int main(void)
 		T(test_no_prefix_passes_without_touching_flows),
 		T(test_home_up_passes_without_touching_flows),
 		T(test_home_down_moves_to_first_healthy_candidate),
+		T(test_home_down_records_no_unknown_established_tcp),
+		T(test_only_a_later_packet_promotes),
+		T(test_promotions_are_rate_limited),
+		T(test_draining_icmp_error_pins_nothing),
+		T(test_icmp_error_of_a_flow_whose_target_died_records_nothing),
 		T(test_unknown_home_passes),
 		T(test_moved_flow_is_sticky),
 		T(test_flow_whose_target_died_is_moved_again),
@@ -565,6 +741,8 @@ int main(void)
 		T(test_recovering_site_takes_over),
 		T(test_draining_moves_new_tcp_and_keeps_established),
 		T(test_draining_moves_unknown_udp),
+		T(test_draining_keeps_udp_seen_at_home),
+		T(test_stateless_udp_is_not_stamped),
 		T(test_draining_stateless_moves_everything_without_records),
 		T(test_recovering_keeps_moved_flows_and_sends_new_home),
 		T(test_last_seen_refresh_is_rate_limited),

@@ -330,6 +330,37 @@ static __u32 flow_gen_now(void)
 	return g.gen;
 }
 
+/* Eviction churn, made: each visit replaces the flow it is shown by another, so the walk restarts. */
+static int walk_churn(const struct dt_flow_key *k, const struct dt_flow_state *v, void *ctx)
+{
+	int *fd = ctx;
+	struct dt_flow_key next = *k;
+
+	next.sport = htons((__u16)(ntohs(k->sport) + 1000));
+	assert_int_equal(bpf_map_delete_elem(*fd, k), 0);
+	assert_int_equal(bpf_map_update_elem(*fd, &next, v, BPF_ANY), 0);
+	return 0;
+}
+
+/* A walk that restarted until its budget ran out is not complete: it says so. */
+static void test_flow_walk_that_ran_out(void **state)
+{
+	struct dt_flow_key k = { .sport = htons(1), .proto = 6, .family = DT_FAMILY_V4 };
+	struct dt_flow_state v = { .home_site = 1, .target_site = 11 };
+	struct dt_xdp_opts o;
+	struct dt_xdp *x;
+	int fd;
+
+	opts_for_test(&o);
+	o.flow_table_size = 64;
+	assert_int_equal(dt_xdp__load(&o, &x), 0);
+	fd = pinned_fd("dt_flows");
+	assert_int_equal(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0);
+	assert_int_equal(dt_xdp__for_each_flow(x, walk_churn, &fd), -EAGAIN);
+	close(fd);
+	dt_xdp__close(x);
+}
+
 /*
  * Every write that can change a flow's decision moves dt_flow_gen by one, whichever handle makes
  * it (the program's flow cache trusts nothing older); a refused write or a flow already gone
@@ -412,6 +443,8 @@ int main(void)
 						test_teardown),
 		cmocka_unit_test_setup_teardown(test_counters_read_back, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_flow_walk, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_flow_walk_that_ran_out, test_setup,
+						test_teardown),
 		cmocka_unit_test_setup_teardown(test_flow_gen_bumped, test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_incompatible_pin_named, test_setup,
 						test_teardown),

@@ -51,29 +51,54 @@ DT_INLINE bool dt_site_serves_flows(struct dt_tables *t, __u32 site)
 	return dt_state_serves_flows(dt_tables_site_state(t, site));
 }
 
+struct dt_choose {
+	struct dt_tables *t;
+	const struct dt_failover_slots *slots;
+	__u32 slot, home;
+	__u32 target; /* the answer, DT_SITE_NONE until found */
+};
+
+/*
+ * dt_choose_target()'s step, candidate @i of the slot: 1 (stop) at the end of the list or at a
+ * site that takes new flows, which is then the target.
+ */
+static long dt_choose__candidate(__u64 i, void *arg)
+{
+	struct dt_choose *c = arg;
+	__u32 cand;
+
+	if (i >= DT_FAILOVER_CANDIDATES)
+		return 1;
+	cand = c->slots->cand[c->slot & (DT_FAILOVER_SLOTS - 1)][i];
+	if (cand >= DT_MAX_SITES) /* DT_CANDIDATE_NONE: the end of the list */
+		return 1;
+	if (cand == c->home || !dt_site_takes_new_flows(c->t, cand))
+		return 0;
+	c->target = cand;
+	return 1;
+}
+
 /*
  * The first candidate of the flow's slot that takes new flows. The candidates were ordered by the
- * control plane (weighted rendezvous hashing over the home's failover list), so this is weighted,
- * identical on every edge, and moves only the flows of a site that fails.
+ * control plane (weighted rendezvous hashing over the home's whole failover list), so this is
+ * weighted, identical on every edge, moves only the flows of a site that fails, and fails open
+ * only when every listed site is down. The walk stops at the first that takes flows (usually the
+ * first) or at the end of the list.
  */
 DT_INLINE __u32 dt_choose_target(struct dt_tables *t, __u32 home, __u32 hash)
 {
-	const struct dt_failover_slots *slots = dt_tables_failover(t, home);
-	__u32 slot = hash & (DT_FAILOVER_SLOTS - 1);
-	int i;
+	struct dt_choose c = {
+		.t = t,
+		.slots = dt_tables_failover(t, home),
+		.slot = hash & (DT_FAILOVER_SLOTS - 1),
+		.home = home,
+		.target = DT_SITE_NONE,
+	};
 
-	if (!slots)
+	if (!c.slots)
 		return DT_SITE_NONE;
-	DT_UNROLL
-	for (i = 0; i < DT_FAILOVER_CANDIDATES; i++) {
-		__u32 cand = slots->cand[slot][i];
-
-		if (cand == DT_CANDIDATE_NONE || cand >= DT_MAX_SITES)
-			break;
-		if (cand != home && dt_site_takes_new_flows(t, cand))
-			return cand;
-	}
-	return DT_SITE_NONE;
+	dt_loop(DT_FAILOVER_CANDIDATES, dt_choose__candidate, &c);
+	return c.target;
 }
 
 /* A new flow is a TCP SYN without ACK, or any non-TCP flow the table does not know. */
@@ -188,8 +213,25 @@ DT_INLINE void dt_decide_recovering(struct dt_tables *t, const struct dt_packet 
 }
 
 /*
+ * A malformed packet (dt_packet.malformed) has no flow to follow: it keeps a home that serves
+ * flows, counted under what is wrong with it, and leaves a DOWN home on its addresses alone,
+ * like a packet of a stateless prefix (no flow-table entry), rather than follow the kernel's
+ * route to the dead site.
+ */
+DT_INLINE void dt_decide_malformed(struct dt_tables *t, const struct dt_packet *pkt, __u32 state,
+				   struct dt_decision *d)
+{
+	if (state == DT_SITE_DOWN)
+		dt_decide_move(t, pkt, d, false);
+	else
+		d->reason = pkt->malformed;
+}
+
+/*
  * Decide for one parsed packet. On return d->reason is DT_REASON_NONE when the packet must be
- * rewritten toward d->target, or the reason it passes to the kernel untouched.
+ * rewritten toward d->target, or the reason it passes to the kernel untouched. A fragment is
+ * decided like any packet: its key is its addresses and protocol (parse.h), the same for every
+ * fragment of a datagram.
  */
 DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struct dt_decision *d)
 {
@@ -200,18 +242,18 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 	d->home = DT_SITE_NONE;
 	d->target = DT_SITE_NONE;
 	d->hash = 0;
-	d->reason = DT_REASON_NO_PREFIX;
+	d->reason = pkt->malformed ?: DT_REASON_NO_PREFIX;
 	d->record_failed = false;
 	if (!prefix || prefix->home_site >= DT_MAX_SITES)
 		return;
 	d->home = prefix->home_site;
 	d->target = d->home;
-	d->reason = DT_REASON_HOME_UP;
+	d->reason = pkt->malformed ?: DT_REASON_HOME_UP;
 	state = dt_tables_site_state(t, d->home);
 	if (dt_state_keeps_home(state))
 		return;
-	if (pkt->frag == DT_FRAG_LATER) {
-		d->reason = DT_REASON_FRAGMENT; /* no ports, cannot follow its flow */
+	if (pkt->malformed) {
+		dt_decide_malformed(t, pkt, state, d);
 		return;
 	}
 	/*
@@ -229,7 +271,7 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 
 /*
  * Whether dt_decide() reads the flow table for a packet of @prefix: its home uses the flow table,
- * the prefix keeps flow state and the packet has ports. An engine that fetches flow entries ahead
+ * the prefix keeps flow state and the packet is not malformed. An engine that fetches flow entries ahead
  * of the decision (the DPDK burst stages) asks this, so that it fetches exactly the entries
  * dt_decide() will read. The home's state is read last, only when the rest does not answer (a
  * home out of range reads as UNKNOWN from every binding, which uses no flow table).
@@ -237,7 +279,7 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 DT_INLINE bool dt_decide_reads_flow(struct dt_tables *t, const struct dt_prefix_info *prefix,
 				    const struct dt_packet *pkt)
 {
-	if ((prefix->flags & DT_PREFIX_F_STATELESS) || pkt->frag == DT_FRAG_LATER)
+	if ((prefix->flags & DT_PREFIX_F_STATELESS) || pkt->malformed)
 		return false;
 	return dt_state_uses_flow_table(dt_tables_site_state(t, prefix->home_site));
 }

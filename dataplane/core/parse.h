@@ -222,30 +222,32 @@ DT_INLINE bool dt_ipv6_is_ext(int nexthdr)
 	return nexthdr >= 0 && nexthdr < 64 && ((1ull << nexthdr) & DT_IPV6_EXT_MASK);
 }
 
-/* Marks a walk that stopped at a fragment header: what follows is not read as headers. */
-#define DT_WALK_AT_FRAG 0x100
+/* Marks a walk that stopped at a non-first fragment: what follows is data, not headers. */
+#define DT_WALK_LATER_FRAG 0x100
 
 /*
- * The fragment header: its length, or the marked next header where the walk stops. A non-first
- * fragment carries no upper-layer header; in the outer packet (@record) the walk stops at every
- * fragment, the first included, so that all fragments of a datagram key alike (the next header
- * of the fragment header is the same in each, RFC 8200 4.5).
+ * The fragment header: its length, or the marked next header of a non-first fragment. In the
+ * outer packet (@record) a first fragment is noted with the fragment header's next header as its
+ * protocol: that is the protocol every fragment of the datagram has (RFC 8200 4.5), whatever
+ * headers follow it in the first.
  */
 DT_INLINE int dt_ipv6_frag_len(const void *hdr, struct dt_packet *pkt, bool record)
 {
 	const struct dt_ipv6_frag_hdr *fh = hdr;
 	__u16 fo = bpf_ntohs(fh->frag_off);
 
-	if (record && (fo & (DT_IP6_OFFSET | DT_IP6_MF)))
-		pkt->frag = (fo & DT_IP6_OFFSET) ? DT_FRAG_LATER : DT_FRAG_FIRST;
-	if ((fo & DT_IP6_OFFSET) || (record && (fo & DT_IP6_MF)))
-		return -(DT_WALK_AT_FRAG | fh->nexthdr);
+	if (fo & DT_IP6_OFFSET)
+		return -(DT_WALK_LATER_FRAG | fh->nexthdr);
+	if (record && (fo & DT_IP6_MF)) {
+		pkt->frag = DT_FRAG_FIRST;
+		pkt->key.proto = fh->nexthdr;
+	}
 	return sizeof(*fh);
 }
 
 /*
- * The length of one extension header, or the negated marked next header of a fragment where
- * the walk stops. AH counts 4-octet units minus 2 (RFC 4302); the others 8-octet units minus 1.
+ * The length of one extension header, or the negated marked next header of a non-first
+ * fragment. AH counts 4-octet units minus 2 (RFC 4302); the others 8-octet units minus 1.
  */
 DT_INLINE int dt_ipv6_ext_len(const void *hdr, int type, struct dt_packet *pkt, bool record)
 {
@@ -260,8 +262,8 @@ DT_INLINE int dt_ipv6_ext_len(const void *hdr, int type, struct dt_packet *pkt, 
 
 /*
  * Walks at most DT_MAX_IPV6_EXT_HDRS extension headers. Returns the upper-layer protocol, with
- * DT_WALK_AT_FRAG set if the walk stopped at a fragment header, or a negative reason. With
- * record set (the outer packet) it notes the fragment and the walk in *pkt; nothing
+ * DT_WALK_LATER_FRAG set if the walk stopped at a non-first fragment, or a negative reason. With
+ * record set (the outer packet) it notes a first fragment and the walk in *pkt; nothing
  * else is kept in variables, so the verifier's paths through the walk differ only in offset.
  */
 DT_INLINE int dt_walk_ipv6_ext(struct dt_cursor *c, void *data_end, int nexthdr,
@@ -325,8 +327,11 @@ DT_INLINE int dt_parse_ipv6(struct dt_cursor *c, void *data_end, struct dt_packe
 		pkt->malformed = -nexthdr;
 		return IPPROTO_NONE;
 	}
+	if (nexthdr & DT_WALK_LATER_FRAG)
+		pkt->frag = DT_FRAG_LATER;
 	nexthdr &= 0xff;
-	pkt->key.proto = nexthdr;
+	if (pkt->frag != DT_FRAG_FIRST) /* a first fragment's was noted at its fragment header */
+		pkt->key.proto = nexthdr;
 	return nexthdr;
 }
 
@@ -385,14 +390,18 @@ DT_INLINE bool dt_icmp_is_error(int proto, __u8 type)
 }
 
 /*
- * The ports of the quoted L4 header (its first 8 octets, @l4), reversed into the forward flow:
- * the quote is a packet our server sent, the flow we route runs the other way. A quoted ICMP
- * error is not followed (one level only): its ports stay zero.
+ * The first 8 octets of the quoted L4 header, reversed into the forward flow: the quote is a
+ * packet our server sent, the flow we route runs the other way. A quoted ICMP error is not
+ * followed (one level only): its ports stay zero.
  */
-DT_INLINE void dt_icmp_quote_ports(const struct dt_icmp_hdr *l4, struct dt_packet *pkt, int proto)
+DT_INLINE int dt_parse_icmp_quote_l4(struct dt_cursor *c, void *data_end, struct dt_packet *pkt,
+				     int proto)
 {
-	const struct dt_ports *ports = (const void *)l4;
+	struct dt_icmp_hdr *l4 = dt_cursor__hdr(c, data_end, DT_ICMP_QUOTE_L4);
+	struct dt_ports *ports = (void *)l4;
 
+	if (!l4)
+		return -DT_REASON_TRUNCATED;
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
 		pkt->key.sport = ports->dest;
 		pkt->key.dport = ports->source;
@@ -400,26 +409,13 @@ DT_INLINE void dt_icmp_quote_ports(const struct dt_icmp_hdr *l4, struct dt_packe
 		pkt->key.sport = l4->id;
 		pkt->key.dport = l4->id;
 	}
-}
-
-/*
- * The key becomes the flow the error is about, written only once the whole quote was read: a
- * quote that cannot be read leaves the error keyed as itself (outer addresses, no ports).
- */
-DT_INLINE void dt_icmp_quote_key(struct dt_packet *pkt, const __be32 *saddr, const __be32 *daddr,
-				 __u32 addr_len, int proto)
-{
-	dt_memcpy(pkt->key.saddr, daddr, addr_len);
-	dt_memcpy(pkt->key.daddr, saddr, addr_len);
-	pkt->key.proto = proto;
-	pkt->flags |= DT_PKT_F_ICMP_ERROR;
+	return 0;
 }
 
 /* The IPv4 packet quoted by an ICMPv4 error. Its length field is not checked: quotes are cut. */
 DT_INLINE int dt_parse_icmp_quote_v4(struct dt_cursor *c, void *data_end, struct dt_packet *pkt)
 {
 	struct iphdr *iph = dt_cursor__hdr(c, data_end, sizeof(*iph));
-	struct dt_icmp_hdr *l4 = NULL;
 	__u8 ver_ihl;
 	int err;
 
@@ -428,47 +424,38 @@ DT_INLINE int dt_parse_icmp_quote_v4(struct dt_cursor *c, void *data_end, struct
 	ver_ihl = *(__u8 *)iph;
 	if ((ver_ihl >> 4) != 4 || (ver_ihl & 0x0f) < 5)
 		return -DT_REASON_BAD_HEADER;
+	pkt->key.saddr[0] = iph->daddr;
+	pkt->key.daddr[0] = iph->saddr;
+	pkt->key.proto = iph->protocol;
 	err = dt_cursor__advance(c, (ver_ihl & 0x0f) * 4);
 	if (err)
 		return err;
 	/* A quoted non-first fragment carries no L4 header to read ports from. */
-	if (!(bpf_ntohs(iph->frag_off) & DT_IP_OFFSET)) {
-		l4 = dt_cursor__hdr(c, data_end, DT_ICMP_QUOTE_L4);
-		if (!l4)
-			return -DT_REASON_TRUNCATED;
-	}
-	dt_icmp_quote_key(pkt, &iph->saddr, &iph->daddr, sizeof(iph->saddr), iph->protocol);
-	if (l4)
-		dt_icmp_quote_ports(l4, pkt, iph->protocol);
-	return 0;
+	if (bpf_ntohs(iph->frag_off) & DT_IP_OFFSET)
+		return 0;
+	return dt_parse_icmp_quote_l4(c, data_end, pkt, iph->protocol);
 }
 
 /* The IPv6 packet quoted by an ICMPv6 error, with its own bounded extension-header walk. */
 DT_INLINE int dt_parse_icmp_quote_v6(struct dt_cursor *c, void *data_end, struct dt_packet *pkt)
 {
 	struct ipv6hdr *ip6h = dt_cursor__hdr(c, data_end, sizeof(*ip6h));
-	struct dt_icmp_hdr *l4 = NULL;
 	int nexthdr;
 
 	if (!ip6h)
 		return -DT_REASON_TRUNCATED;
 	if ((*(__u8 *)ip6h >> 4) != 6)
 		return -DT_REASON_BAD_HEADER;
+	dt_memcpy(pkt->key.saddr, &ip6h->daddr, sizeof(pkt->key.saddr));
+	dt_memcpy(pkt->key.daddr, &ip6h->saddr, sizeof(pkt->key.daddr));
 	c->off += sizeof(*ip6h);
 	nexthdr = dt_walk_ipv6_ext(c, data_end, ip6h->nexthdr, pkt, false);
 	if (nexthdr < 0)
 		return nexthdr;
-	if (!(nexthdr & DT_WALK_AT_FRAG) && nexthdr != IPPROTO_NONE) {
-		l4 = dt_cursor__hdr(c, data_end, DT_ICMP_QUOTE_L4);
-		if (!l4)
-			return -DT_REASON_TRUNCATED;
-	}
-	nexthdr &= 0xff;
-	dt_icmp_quote_key(pkt, ip6h->saddr.in6_u.u6_addr32, ip6h->daddr.in6_u.u6_addr32,
-			  sizeof(pkt->key.saddr), nexthdr);
-	if (l4)
-		dt_icmp_quote_ports(l4, pkt, nexthdr);
-	return 0;
+	pkt->key.proto = nexthdr & 0xff;
+	if ((nexthdr & DT_WALK_LATER_FRAG) || nexthdr == IPPROTO_NONE)
+		return 0;
+	return dt_parse_icmp_quote_l4(c, data_end, pkt, nexthdr);
 }
 
 /*
@@ -491,6 +478,7 @@ DT_INLINE int dt_parse_icmp(struct dt_cursor *c, void *data_end, struct dt_packe
 	}
 	if (!dt_icmp_is_error(proto, icmp->type))
 		return 0;
+	pkt->flags |= DT_PKT_F_ICMP_ERROR;
 	c->off += sizeof(*icmp);
 	if (proto == IPPROTO_ICMP)
 		return dt_parse_icmp_quote_v4(c, data_end, pkt);

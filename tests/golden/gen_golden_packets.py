@@ -171,12 +171,12 @@ CASES = {
                quote4(server_udp4(), 28), 28),
         **dict(ERR4, proto=ICMP_P, sport=0, dport=0), l3_off=14, l4_off=34, l3_len=56,
         icmp_type=3, icmp_code=1),
-    # quote of 20 ip + only 4 octets of tcp: 20 + 8 + 24 = 52; malformed, keyed as itself
+    # quote of 20 ip + only 4 octets of tcp: 20 + 8 + 24 = 52; malformed, keyed on the quoted
+    # addresses alone
     "ipv4-icmp-unreach-quote-short": ok(eth(ETH_P_IP) / ip4(src=ROUTER4, dst=SERVICE4) /
                                         ICMP(type=3, code=4) / quote4(server_tcp4(), 24),
-                                        **dict(V4, saddr=ROUTER4, daddr=SERVICE4), l3_off=14,
-                                        l4_off=34, l3_len=52, proto=ICMP_P, icmp_type=3,
-                                        icmp_code=4, malformed=TRUNCATED),
+                                        **dict(ERR4, sport=0, dport=0), l3_off=14, l4_off=34,
+                                        l3_len=52, icmp_type=3, icmp_code=4, malformed=TRUNCATED),
     # GRE: a valid packet without ports; 20 + 4 gre + 20 inner ip + 20 tcp
     "ipv4-gre": ok(eth(ETH_P_IP) / ip4(proto=GRE_P) / Raw(b"\x00\x00\x08\x00") /
                    IP(src="198.18.7.1", dst="198.18.7.2") / TCP(),
@@ -281,12 +281,13 @@ CASES = {
                             Raw(b"d" * 56))[40:72]))),
         **dict(ERR6, proto=UDP_P, sport=53000, dport=53), l3_off=14, l4_off=54, l3_len=128,
         icmp_type=3, icmp_code=1),
-    # parameter problem quoting 40 + only 4 octets of tcp: 40 + 8 + 44; malformed, keyed as itself
+    # parameter problem quoting 40 + only 4 octets of tcp: 40 + 8 + 44; malformed, keyed on the
+    # quoted addresses alone
     "ipv6-icmp6-param-problem-quote-short": ok(
         eth(ETH_P_IPV6) / ip6(src=ROUTER6, dst=SERVICE6) / ICMPv6ParamProblem(code=0, ptr=6) /
         Raw(bytes(server_tcp6())[:44]),
-        **dict(V6, saddr=ROUTER6, daddr=SERVICE6), l3_off=14, l4_off=54, l3_len=92,
-        proto=ICMP6_P, icmp_type=4, malformed=TRUNCATED),
+        **dict(ERR6, sport=0, dport=0), l3_off=14, l4_off=54, l3_len=92, icmp_type=4,
+        malformed=TRUNCATED),
     # ESP: no ports; 40 + 8 spi/seq + 16 data
     "ipv6-esp": ok(eth(ETH_P_IPV6) / ip6(nh=ESP_P) / Raw(b"\x00\x00\x01\x00\x00\x00\x00\x01" +
                                                         b"e" * 16),
@@ -328,8 +329,8 @@ CASES = {
                               Raw(udp_datagram6()[32:]),
                               **C2S6, l3_off=14, l4_off=0, l3_len=80, flags=F_IPV6_EXT,
                               frag=FRAG_LATER, proto=UDP_P),
-    # hop-by-hop 8, dest 8, routing 24, fragment 8, dest 8, tcp: the walk stops at the
-    # fragment header, whose next header (dest options) is the protocol of every fragment
+    # hop-by-hop 8, dest 8, routing 24, fragment 8, dest 8, tcp: the fragment header's next
+    # header (dest options) is the protocol of every fragment; the tcp header is not read
     "ipv6-ext-chain-tcp": ok(eth(ETH_P_IPV6) / ip6() /
                              IPv6ExtHdrHopByHop(options=[RouterAlert()]) / IPv6ExtHdrDestOpt() /
                              IPv6ExtHdrRouting(addresses=[SERVICE6], segleft=0) /

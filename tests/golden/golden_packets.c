@@ -46,8 +46,8 @@ static const __u8 pkt_ipv4_icmp_echo_reply[50] = {
 static const __u8 pkt_ipv4_icmp_timestamp[54] = {
 	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00,
 	0x45, 0x00, 0x00, 0x28, 0x42, 0x42, 0x00, 0x00, 0x40, 0x01, 0xe3, 0x5e, 0xc6, 0x12,
-	0xc8, 0x05, 0xc6, 0x12, 0x01, 0x0a, 0x0d, 0x00, 0x9b, 0xc1, 0x00, 0x05, 0x00, 0x00,
-	0x02, 0xbc, 0xc5, 0x01, 0x02, 0xbc, 0xc5, 0x01, 0x02, 0xbc, 0xc5, 0x01,
+	0xc8, 0x05, 0xc6, 0x12, 0x01, 0x0a, 0x0d, 0x00, 0xa1, 0x16, 0x00, 0x05, 0x00, 0x00,
+	0x02, 0xd2, 0xc3, 0x24, 0x02, 0xd2, 0xc3, 0x24, 0x02, 0xd2, 0xc3, 0x24,
 };
 
 static const __u8 pkt_ipv4_icmp_frag_needed_tcp[70] = {
@@ -774,13 +774,13 @@ const struct dt_golden_packet dt_golden_packets[] = {
 		.expect_ret = 0,
 		.expect = {
 			.key = {
-				/* 198.19.0.1 */
-				.saddr = { bpf_htonl(0xc6130001) },
+				/* 198.18.200.5 */
+				.saddr = { bpf_htonl(0xc612c805) },
 				/* 198.18.1.10 */
 				.daddr = { bpf_htonl(0xc612010a) },
 				.sport = bpf_htons(0),
 				.dport = bpf_htons(0),
-				.proto = IPPROTO_ICMP,
+				.proto = IPPROTO_TCP,
 				.family = DT_FAMILY_V4,
 			},
 			.l3_off = 14,
@@ -793,7 +793,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.tcp_flags = 0,
 			.icmp_type = 3,
 			.icmp_code = 4,
-			.flags = 0,
+			.flags = DT_PKT_F_ICMP_ERROR,
 			.malformed = DT_REASON_TRUNCATED,
 		},
 	},
@@ -1510,12 +1510,12 @@ const struct dt_golden_packet dt_golden_packets[] = {
 		.expect_ret = 0,
 		.expect = {
 			.key = {
-				/* 2001:db8:ff::1 */
+				/* 2001:db8:c::5 */
 				.saddr = {
 					bpf_htonl(0x20010db8),
-					bpf_htonl(0x00ff0000),
+					bpf_htonl(0x000c0000),
 					bpf_htonl(0x00000000),
-					bpf_htonl(0x00000001),
+					bpf_htonl(0x00000005),
 				},
 				/* 2001:db8:5::10 */
 				.daddr = {
@@ -1526,7 +1526,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 				},
 				.sport = bpf_htons(0),
 				.dport = bpf_htons(0),
-				.proto = IPPROTO_ICMPV6,
+				.proto = IPPROTO_TCP,
 				.family = DT_FAMILY_V6,
 			},
 			.l3_off = 14,
@@ -1539,7 +1539,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.tcp_flags = 0,
 			.icmp_type = 4,
 			.icmp_code = 0,
-			.flags = 0,
+			.flags = DT_PKT_F_ICMP_ERROR,
 			.malformed = DT_REASON_TRUNCATED,
 		},
 	},

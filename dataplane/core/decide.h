@@ -213,21 +213,6 @@ DT_INLINE void dt_decide_recovering(struct dt_tables *t, const struct dt_packet 
 }
 
 /*
- * A malformed packet (dt_packet.malformed) has no flow to follow: it keeps a home that serves
- * flows, counted under what is wrong with it, and leaves a DOWN home on its addresses alone,
- * like a packet of a stateless prefix (no flow-table entry), rather than follow the kernel's
- * route to the dead site.
- */
-DT_INLINE void dt_decide_malformed(struct dt_tables *t, const struct dt_packet *pkt, __u32 state,
-				   struct dt_decision *d)
-{
-	if (state == DT_SITE_DOWN)
-		dt_decide_move(t, pkt, d, false);
-	else
-		d->reason = pkt->malformed;
-}
-
-/*
  * Decide for one parsed packet. On return d->reason is DT_REASON_NONE when the packet must be
  * rewritten toward d->target, or the reason it passes to the kernel untouched. A fragment is
  * decided like any packet: its key is its addresses and protocol (parse.h), the same for every
@@ -242,25 +227,31 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 	d->home = DT_SITE_NONE;
 	d->target = DT_SITE_NONE;
 	d->hash = 0;
-	d->reason = pkt->malformed ?: DT_REASON_NO_PREFIX;
+	d->reason = DT_REASON_NO_PREFIX;
 	d->record_failed = false;
 	if (!prefix || prefix->home_site >= DT_MAX_SITES)
 		return;
 	d->home = prefix->home_site;
 	d->target = d->home;
-	d->reason = pkt->malformed ?: DT_REASON_HOME_UP;
+	d->reason = DT_REASON_HOME_UP;
 	state = dt_tables_site_state(t, d->home);
 	if (dt_state_keeps_home(state))
 		return;
-	if (pkt->malformed) {
-		dt_decide_malformed(t, pkt, state, d);
+	/*
+	 * A malformed packet (dt_packet.malformed) has no flow to follow: it keeps a home that
+	 * serves flows (counted under what is wrong with it when that home is not UP) and leaves a
+	 * DOWN home on its addresses alone, as a packet of a stateless prefix does (no flow-table
+	 * entry), rather than follow the kernel's route to the dead site.
+	 */
+	if (pkt->malformed && state != DT_SITE_DOWN) {
+		d->reason = pkt->malformed;
 		return;
 	}
 	/*
 	 * Only a flow whose home is not UP reads the clock (to refresh or record a flow-table entry);
 	 * only a new choice pays for the hash.
 	 */
-	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
+	stateless = (prefix->flags & DT_PREFIX_F_STATELESS) || pkt->malformed;
 	if (state == DT_SITE_DOWN)
 		dt_decide_down(t, pkt, stateless, d);
 	else if (state == DT_SITE_DRAINING)

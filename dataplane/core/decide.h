@@ -59,31 +59,31 @@ struct dt_choose {
 };
 
 /*
- * dt_choose_target()'s step, candidate @i of the slot: 1 (stop) at the end of the list or at a
+ * dt_choose_target()'s step, candidate @i of the slot: true (stop) at the end of the list or at a
  * site that takes new flows, which is then the target.
  */
-static long dt_choose__candidate(__u64 i, void *arg)
+DT_INLINE bool dt_choose__candidate(struct dt_choose *c, int i)
 {
-	struct dt_choose *c = arg;
-	__u32 cand;
+	__u32 cand = c->slots->cand[c->slot][i];
 
-	if (i >= DT_FAILOVER_CANDIDATES)
-		return 1;
-	cand = c->slots->cand[c->slot & (DT_FAILOVER_SLOTS - 1)][i];
 	if (cand >= DT_MAX_SITES) /* DT_CANDIDATE_NONE: the end of the list */
-		return 1;
+		return true;
 	if (cand == c->home || !dt_site_takes_new_flows(c->t, cand))
-		return 0;
+		return false;
 	c->target = cand;
-	return 1;
+	return true;
 }
 
 /*
  * The first candidate of the flow's slot that takes new flows. The candidates were ordered by the
  * control plane (weighted rendezvous hashing over the home's whole failover list), so this is
  * weighted, identical on every edge, moves only the flows of a site that fails, and fails open
- * only when every listed site is down. The walk stops at the first that takes flows (usually the
- * first) or at the end of the list.
+ * only when every listed site is down.
+ *
+ * The first DT_FAILOVER_FIRST candidates are unrolled, each its own exit, as they always were;
+ * the rest (only when those are all down) is a loop the verifier bounds, whose answer is hidden
+ * from it (dt_barrier_var) so that every way out of the loop is one state for the rest of the
+ * program: without that, each of its 60 exits would be walked through the rest separately.
  */
 DT_INLINE __u32 dt_choose_target(struct dt_tables *t, __u32 home, __u32 hash)
 {
@@ -94,10 +94,19 @@ DT_INLINE __u32 dt_choose_target(struct dt_tables *t, __u32 home, __u32 hash)
 		.home = home,
 		.target = DT_SITE_NONE,
 	};
+	int i;
 
 	if (!c.slots)
 		return DT_SITE_NONE;
-	dt_loop(DT_FAILOVER_CANDIDATES, dt_choose__candidate, &c);
+	DT_UNROLL
+	for (i = 0; i < DT_FAILOVER_FIRST; i++)
+		if (dt_choose__candidate(&c, i))
+			return c.target;
+	DT_NO_UNROLL
+	for (i = DT_FAILOVER_FIRST; i < DT_FAILOVER_CANDIDATES; i++)
+		if (dt_choose__candidate(&c, i))
+			break;
+	dt_barrier_var(c.target);
 	return c.target;
 }
 

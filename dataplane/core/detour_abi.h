@@ -18,6 +18,7 @@
 #define DT_SITE_NONE 0xffff /* "no site": counters row and flow-table sentinel */
 #define DT_FAILOVER_SLOTS 1024 /* target slots per home site; a power of two */
 #define DT_FAILOVER_CANDIDATES DT_MAX_SITES /* ranked candidates per slot: every failover site */
+#define DT_FAILOVER_FIRST 4 /* of them, tried unrolled before the rest (decide.h) */
 #define DT_MAX_VLAN_DEPTH 2 /* 802.1Q / 802.1ad tags parsed */
 #define DT_MAX_IPV6_EXT_HDRS 6 /* extension headers walked before giving up */
 #define DT_MAX_PREFIXES_DEFAULT 16384 /* per address family */

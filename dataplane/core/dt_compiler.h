@@ -54,26 +54,13 @@
 #define DT_UNROLL
 #endif
 
-/*
- * dt_loop(n, fn, ctx): fn(i, ctx) for i = 0 .. n - 1, until it returns non-zero. For the one long
- * loop that usually ends in its first iteration (the failover candidates of a slot, up to
- * DT_FAILOVER_CANDIDATES): in BPF it is bpf_loop() (kernel 5.17), whose callback the verifier
- * checks on its own and after which the program goes on from one place. An unrolled or bounded
- * loop with an exit per iteration would have the verifier walk the rest of the program once per
- * exit, past its limit.
- */
-typedef long (*dt_loop_fn)(__u64 i, void *ctx);
-
-#ifdef __bpf__
-#define dt_loop(n, fn, ctx) bpf_loop((n), (fn), (ctx), 0)
+/* The one loop left rolled (the tail of a failover slot, decide.h): the verifier bounds it. */
+#if defined(__clang__)
+#define DT_NO_UNROLL _Pragma("nounroll")
+#elif defined(__GNUC__)
+#define DT_NO_UNROLL _Pragma("GCC unroll 1")
 #else
-static inline void dt_loop(__u32 n, dt_loop_fn fn, void *ctx)
-{
-	__u32 i;
-
-	for (i = 0; i < n && !fn(i, ctx); i++)
-		;
-}
+#define DT_NO_UNROLL
 #endif
 
 /* Tell clang-bpf that a scalar came from a bounded source so it keeps the bound in a register. */

@@ -51,7 +51,7 @@ static int check_list(uint32_t home, const struct dt_failover_entry *list, unsig
 	return 0;
 }
 
-/* Rank the candidates of one slot, best first, into cand[] (at most DT_FAILOVER_CANDIDATES). */
+/* Rank every candidate of one slot, best first, into cand[]; the rest is DT_CANDIDATE_NONE. */
 static void rank_slot(uint8_t *cand, uint64_t seed, uint32_t home, uint32_t slot,
 		      const struct dt_failover_entry *list, unsigned int n)
 {
@@ -62,7 +62,7 @@ static void rank_slot(uint8_t *cand, uint64_t seed, uint32_t home, uint32_t slot
 	for (i = 0; i < n; i++) {
 		double s = rendezvous_score(seed, home, slot, &list[i]);
 
-		/* insertion into the short sorted list of the best DT_FAILOVER_CANDIDATES */
+		/* insertion into the sorted list (n <= DT_MAX_SITES - 1 < DT_FAILOVER_CANDIDATES) */
 		for (k = filled; k > 0 && best[k - 1] < s; k--) {
 			if (k < DT_FAILOVER_CANDIDATES) {
 				best[k] = best[k - 1];

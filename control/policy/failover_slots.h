@@ -10,7 +10,8 @@
  *   - a site's share of the first-choice slots is proportional to its weight;
  *   - when a candidate fails, only the slots that ranked it first among the healthy ones move,
  *     each to its next candidate; no other slot changes (minimal disruption);
- *   - failing or restoring a site never rewrites this table: it is one state write.
+ *   - failing or restoring a site never rewrites this table: it is one state write;
+ *   - every slot ranks the whole list, so no flow fails open while a listed site is up.
  */
 #ifndef DT_FAILOVER_SLOTS_H
 #define DT_FAILOVER_SLOTS_H

@@ -77,29 +77,63 @@ DT_INLINE bool dt_site_serves_flows(struct dt_tables *t, __u32 site)
 	return dt_state_serves_flows(dt_tables_site_state(t, site));
 }
 
+struct dt_choose {
+	struct dt_tables *t;
+	const struct dt_failover_slots *slots;
+	__u32 slot, home;
+	__u32 target; /* the answer, DT_SITE_NONE until found */
+};
+
+/*
+ * dt_choose_target()'s step, candidate @i of the slot: true (stop) at the end of the list or at a
+ * site that takes new flows, which is then the target.
+ */
+DT_INLINE bool dt_choose__candidate(struct dt_choose *c, int i)
+{
+	__u32 cand = c->slots->cand[c->slot][i];
+
+	if (cand >= DT_MAX_SITES) /* DT_CANDIDATE_NONE: the end of the list */
+		return true;
+	if (cand == c->home || !dt_site_takes_new_flows(c->t, cand))
+		return false;
+	c->target = cand;
+	return true;
+}
+
 /*
  * The first candidate of the flow's slot that takes new flows. The candidates were ordered by the
- * control plane (weighted rendezvous hashing over the home's failover list), so this is weighted,
- * identical on every edge, and moves only the flows of a site that fails.
+ * control plane (weighted rendezvous hashing over the home's whole failover list), so this is
+ * weighted, identical on every edge, moves only the flows of a site that fails, and fails open
+ * only when every listed site is down.
+ *
+ * The first DT_FAILOVER_FIRST candidates are unrolled, each its own exit, as they always were;
+ * the rest (only when those are all down) is a loop the verifier bounds, whose answer is hidden
+ * from it (dt_barrier_var) so that every way out of the loop is one state for the rest of the
+ * program: without that, each of its 60 exits would be walked through the rest separately.
  */
 DT_INLINE __u32 dt_choose_target(struct dt_tables *t, __u32 home, __u32 hash)
 {
-	const struct dt_failover_slots *slots = dt_tables_failover(t, home);
-	__u32 slot = hash & (DT_FAILOVER_SLOTS - 1);
+	struct dt_choose c = {
+		.t = t,
+		.slots = dt_tables_failover(t, home),
+		.slot = hash & (DT_FAILOVER_SLOTS - 1),
+		.home = home,
+		.target = DT_SITE_NONE,
+	};
 	int i;
 
-	if (!slots)
+	if (!c.slots)
 		return DT_SITE_NONE;
 	DT_UNROLL
-	for (i = 0; i < DT_FAILOVER_CANDIDATES; i++) {
-		__u32 cand = slots->cand[slot][i];
-
-		if (cand == DT_CANDIDATE_NONE || cand >= DT_MAX_SITES)
+	for (i = 0; i < DT_FAILOVER_FIRST; i++)
+		if (dt_choose__candidate(&c, i))
+			return c.target;
+	DT_NO_UNROLL
+	for (i = DT_FAILOVER_FIRST; i < DT_FAILOVER_CANDIDATES; i++)
+		if (dt_choose__candidate(&c, i))
 			break;
-		if (cand != home && dt_site_takes_new_flows(t, cand))
-			return cand;
-	}
-	return DT_SITE_NONE;
+	dt_barrier_var(c.target);
+	return c.target;
 }
 
 DT_INLINE bool dt_packet_is_syn(const struct dt_packet *pkt)
@@ -328,7 +362,9 @@ DT_INLINE void dt_decide_recovering(struct dt_tables *t, const struct dt_packet 
 
 /*
  * Decide for one parsed packet. On return d->reason is DT_REASON_NONE when the packet must be
- * rewritten toward d->target, or the reason it passes to the kernel untouched.
+ * rewritten toward d->target, or the reason it passes to the kernel untouched. A fragment is
+ * decided like any packet: its key is its addresses and protocol (parse.h), the same for every
+ * fragment of a datagram.
  */
 DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struct dt_decision *d)
 {
@@ -349,18 +385,25 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 	state = dt_tables_site_state(t, d->home);
 	stateless = prefix->flags & DT_PREFIX_F_STATELESS;
 	if (dt_state_keeps_home(state)) {
-		if (!stateless)
+		if (!stateless && !pkt->malformed)
 			dt_seen_stamp(t, pkt); /* non-TCP only: a drain must know it existed */
 		return;
 	}
-	if (pkt->frag == DT_FRAG_LATER) {
-		d->reason = DT_REASON_FRAGMENT; /* no ports, cannot follow its flow */
+	/*
+	 * A malformed packet (dt_packet.malformed) has no flow to follow: it keeps a home that
+	 * serves flows (counted under what is wrong with it when that home is not UP) and leaves a
+	 * DOWN home on its addresses alone, as a packet of a stateless prefix does (no flow-table
+	 * entry), rather than follow the kernel's route to the dead site.
+	 */
+	if (pkt->malformed && state != DT_SITE_DOWN) {
+		d->reason = pkt->malformed;
 		return;
 	}
 	/*
 	 * Only a flow whose home is not UP reads the clock (to refresh or record a flow-table entry);
 	 * only a new choice pays for the hash.
 	 */
+	stateless = stateless || pkt->malformed;
 	if (state == DT_SITE_DOWN)
 		dt_decide_down(t, pkt, stateless, d);
 	else if (state == DT_SITE_DRAINING)
@@ -371,7 +414,7 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 
 /*
  * Whether dt_decide() reads the flow table for a packet of @prefix: its home uses the flow table,
- * the prefix keeps flow state and the packet has ports. An engine that fetches flow entries ahead
+ * the prefix keeps flow state and the packet is not malformed. An engine that fetches flow entries ahead
  * of the decision (the DPDK burst stages) asks this, so that it fetches exactly the entries
  * dt_decide() will read. The home's state is read last, only when the rest does not answer (a
  * home out of range reads as UNKNOWN from every binding, which uses no flow table).
@@ -379,7 +422,7 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 DT_INLINE bool dt_decide_reads_flow(struct dt_tables *t, const struct dt_prefix_info *prefix,
 				    const struct dt_packet *pkt)
 {
-	if ((prefix->flags & DT_PREFIX_F_STATELESS) || pkt->frag == DT_FRAG_LATER)
+	if ((prefix->flags & DT_PREFIX_F_STATELESS) || pkt->malformed)
 		return false;
 	return dt_state_uses_flow_table(dt_tables_site_state(t, prefix->home_site));
 }

@@ -17,7 +17,8 @@
 #define DT_MAX_SITES 64 /* site ids are 0 .. DT_MAX_SITES - 1 */
 #define DT_SITE_NONE 0xffff /* "no site": counters row and flow-table sentinel */
 #define DT_FAILOVER_SLOTS 1024 /* target slots per home site; a power of two */
-#define DT_FAILOVER_CANDIDATES 4 /* ordered candidates per slot tried per packet */
+#define DT_FAILOVER_CANDIDATES DT_MAX_SITES /* ranked candidates per slot: every failover site */
+#define DT_FAILOVER_FIRST 4 /* of them, tried unrolled before the rest (decide.h) */
 #define DT_MAX_VLAN_DEPTH 2 /* 802.1Q / 802.1ad tags parsed */
 #define DT_MAX_IPV6_EXT_HDRS 6 /* extension headers walked before giving up */
 #define DT_MAX_PREFIXES_DEFAULT 16384 /* per address family */
@@ -27,6 +28,7 @@
 
 _Static_assert((DT_FAILOVER_SLOTS & (DT_FAILOVER_SLOTS - 1)) == 0, "slots must be a power of 2");
 _Static_assert(DT_MAX_SITES <= 255, "a candidate is stored in one byte");
+_Static_assert(DT_FAILOVER_CANDIDATES >= DT_MAX_SITES - 1, "a slot ranks every failover site");
 
 /* ---- Enums -------------------------------------------------------------------------------- */
 
@@ -77,7 +79,7 @@ enum dt_reason {
 	DT_REASON_NOT_IP = 1, /* ARP, LLDP, anything not IPv4/IPv6 */
 	DT_REASON_NO_PREFIX = 2, /* destination in no configured prefix */
 	DT_REASON_HOME_UP = 3, /* home site healthy (or flow stays home) */
-	DT_REASON_FRAGMENT = 4, /* non-first fragment: no ports, left to the kernel */
+	DT_REASON_FRAGMENT = 4, /* unused: fragments are decided on their addresses */
 	/* passed because something is wrong with the packet */
 	DT_REASON_TRUNCATED = 5, /* a header runs past the end of the packet */
 	DT_REASON_BAD_HEADER = 6, /* version, IHL, length fields impossible */
@@ -110,7 +112,9 @@ enum dt_reason {
 /*
  * A flow, as the parser extracts it. IPv4 addresses live in addr[0] with addr[1..3] zero, so one
  * layout serves both families and a hash over the whole struct is well defined. For ICMP echo the
- * identifier stands in both ports; for other ICMP, and non-first fragments, the ports are zero.
+ * identifier stands in both ports; for other ICMP, for every fragment (first included: all
+ * fragments of a datagram must key alike) and for a malformed packet (dt_packet.malformed) the
+ * ports are zero.
  */
 struct dt_flow_key {
 	__be32 saddr[4];
@@ -128,8 +132,8 @@ struct dt_flow_key {
  */
 enum dt_frag {
 	DT_FRAG_NONE = 0,
-	DT_FRAG_FIRST = 1, /* offset 0, more fragments: has the L4 header */
-	DT_FRAG_LATER = 2, /* offset > 0: no L4 header, ports are zero */
+	DT_FRAG_FIRST = 1, /* offset 0, more fragments: has the L4 header, not read */
+	DT_FRAG_LATER = 2, /* offset > 0: no L4 header */
 };
 
 #define DT_PKT_F_ICMP_ERROR (1u << 0) /* key is the flow the ICMP error is about (reversed inner) */
@@ -149,7 +153,12 @@ struct dt_packet {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u8 flags; /* DT_PKT_F_* */
-	__u8 pad;
+	/*
+	 * 0, or the enum dt_reason the headers after the IP header failed with (truncated or bad
+	 * TCP/UDP/ICMP header or ICMP quote, IPv6 walk past the packet or over its limit): the
+	 * key then holds only what was read before (addresses, protocol), and no ports.
+	 */
+	__u8 malformed;
 };
 
 /* ---- Maps: the layouts of every key and value ----------------------------------------------- */
@@ -198,7 +207,9 @@ struct dt_site {
  * candidate target sites. Computed by the control plane from the home site's weighted failover
  * list by weighted rendezvous hashing, independently of which sites are healthy: the packet path
  * takes the first candidate that is UP. So failing a site never rewrites this table, and when a
- * second site fails only the slots whose first healthy candidate it was move.
+ * second site fails only the slots whose first healthy candidate it was move. A slot ranks every
+ * site of the list (at most DT_MAX_SITES - 1, the rest DT_CANDIDATE_NONE), so a flow fails open
+ * only when every listed site is down; a slot is one 64-octet cache line.
  */
 #define DT_CANDIDATE_NONE 0xff
 

@@ -54,7 +54,10 @@
 #define DT_UNROLL
 #endif
 
-/* A loop too long to unroll (the checksum of an ICMP quote): the verifier walks it as a loop. */
+/*
+ * A loop left rolled, for the verifier to walk as a loop: the checksum of an ICMP quote, and the
+ * tail of a failover slot (decide.h).
+ */
 #if defined(__clang__)
 #define DT_NO_UNROLL _Pragma("nounroll")
 #elif defined(__GNUC__)

@@ -225,7 +225,12 @@ DT_INLINE bool dt_ipv6_is_ext(int nexthdr)
 /* Marks a walk that stopped at a non-first fragment: what follows is data, not headers. */
 #define DT_WALK_LATER_FRAG 0x100
 
-/* The fragment header: its length, or the marked next header for a non-first fragment. */
+/*
+ * The fragment header: its length, or the marked next header of a non-first fragment. In the
+ * outer packet (@record) a first fragment is noted with the fragment header's next header as its
+ * protocol: that is the protocol every fragment of the datagram has (RFC 8200 4.5), whatever
+ * headers follow it in the first.
+ */
 DT_INLINE int dt_ipv6_frag_len(const void *hdr, struct dt_packet *pkt, bool record)
 {
 	const struct dt_ipv6_frag_hdr *fh = hdr;
@@ -233,8 +238,10 @@ DT_INLINE int dt_ipv6_frag_len(const void *hdr, struct dt_packet *pkt, bool reco
 
 	if (fo & DT_IP6_OFFSET)
 		return -(DT_WALK_LATER_FRAG | fh->nexthdr);
-	if (record && (fo & DT_IP6_MF))
+	if (record && (fo & DT_IP6_MF)) {
 		pkt->frag = DT_FRAG_FIRST;
+		pkt->key.proto = fh->nexthdr;
+	}
 	return sizeof(*fh);
 }
 
@@ -255,8 +262,8 @@ DT_INLINE int dt_ipv6_ext_len(const void *hdr, int type, struct dt_packet *pkt, 
 
 /*
  * Walks at most DT_MAX_IPV6_EXT_HDRS extension headers. Returns the upper-layer protocol, with
- * DT_WALK_LATER_FRAG set if the walk stopped at a non-first fragment, or a negative reason.
- * With record set (the outer packet) it notes the first fragment and the walk in *pkt; nothing
+ * DT_WALK_LATER_FRAG set if the walk stopped at a non-first fragment, or a negative reason. With
+ * record set (the outer packet) it notes a first fragment and the walk in *pkt; nothing
  * else is kept in variables, so the verifier's paths through the walk differ only in offset.
  */
 DT_INLINE int dt_walk_ipv6_ext(struct dt_cursor *c, void *data_end, int nexthdr,
@@ -289,7 +296,11 @@ DT_INLINE int dt_walk_ipv6_ext(struct dt_cursor *c, void *data_end, int nexthdr,
 	return nexthdr;
 }
 
-/* Returns the upper-layer protocol after the extension headers. */
+/*
+ * Returns the upper-layer protocol after the extension headers. A walk that fails (a header past
+ * the packet, more headers than DT_MAX_IPV6_EXT_HDRS) leaves the addresses, protocol 0 and the
+ * reason in pkt->malformed, and returns IPPROTO_NONE: the packet is valid IPv6 all the same.
+ */
 DT_INLINE int dt_parse_ipv6(struct dt_cursor *c, void *data_end, struct dt_packet *pkt)
 {
 	struct ipv6hdr *ip6h = dt_cursor__hdr(c, data_end, sizeof(*ip6h));
@@ -312,12 +323,15 @@ DT_INLINE int dt_parse_ipv6(struct dt_cursor *c, void *data_end, struct dt_packe
 	dt_memcpy(pkt->key.daddr, &ip6h->daddr, sizeof(pkt->key.daddr));
 	c->off += sizeof(*ip6h);
 	nexthdr = dt_walk_ipv6_ext(c, data_end, ip6h->nexthdr, pkt, true);
-	if (nexthdr < 0)
-		return nexthdr;
+	if (nexthdr < 0) {
+		pkt->malformed = -nexthdr;
+		return IPPROTO_NONE;
+	}
 	if (nexthdr & DT_WALK_LATER_FRAG)
 		pkt->frag = DT_FRAG_LATER;
 	nexthdr &= 0xff;
-	pkt->key.proto = nexthdr;
+	if (pkt->frag != DT_FRAG_FIRST) /* a first fragment's was noted at its fragment header */
+		pkt->key.proto = nexthdr;
 	return nexthdr;
 }
 
@@ -487,6 +501,12 @@ DT_INLINE int dt_parse_l4(struct dt_cursor *c, void *data_end, struct dt_packet 
 /*
  * Parses one frame into *pkt. Returns 0 for an IPv4/IPv6 packet, else a negative reason; *pkt
  * is zeroed first, so the key's padding and unused address words are always zero.
+ *
+ * Once the IP header is read, the packet's destination is known, so whatever fails after it
+ * does not fail the parse: pkt->malformed holds the reason, the key the addresses and the
+ * protocol (0 where the IPv6 walk did not reach it), no ports. A fragment (IPv4 MF or offset,
+ * IPv6 Fragment header with M or offset) is keyed the same way, on purpose: only the first
+ * fragment has ports, and every fragment of a datagram must be decided alike, without state.
  */
 DT_INLINE int dt_parse_packet(void *data, void *data_end, struct dt_packet *pkt)
 {
@@ -506,10 +526,13 @@ DT_INLINE int dt_parse_packet(void *data, void *data_end, struct dt_packet *pkt)
 		return -DT_REASON_NOT_IP;
 	if (proto < 0)
 		return proto;
-	if (pkt->frag == DT_FRAG_LATER || proto == IPPROTO_NONE)
+	if (pkt->frag != DT_FRAG_NONE || proto == IPPROTO_NONE)
 		return 0;
 	pkt->l4_off = c.off;
-	return dt_parse_l4(&c, data_end, pkt, proto);
+	proto = dt_parse_l4(&c, data_end, pkt, proto);
+	if (proto < 0)
+		pkt->malformed = -proto;
+	return 0;
 }
 
 #endif /* DT_PARSE_H */

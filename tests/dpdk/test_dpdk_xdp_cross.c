@@ -27,6 +27,7 @@
 #include "dataplane/core/detour_abi.h"
 #include "dpdk_fixture.h"
 #include "golden_packets.h"
+#include "scenario_cases.h"
 #include "xdp_fixture.h"
 #include "test_xdp_maps.h"
 
@@ -139,13 +140,31 @@ static void compare_flows(void)
 	assert_int_equal(n, fix_flow_count());
 }
 
-/* A mix of families, protocols, VLAN depths and TCP flags toward every configured prefix. */
+/* Fragments (first, middle, last) and the malformed classes a DOWN home steers on addresses. */
+static void mix_unusual(struct pkt_spec *s, unsigned int i)
+{
+	s->mf = i % 11 == 5 || i % 11 == 6;
+	s->frag_off = i % 11 == 6 || i % 11 == 7 ? 3 : 0;
+	if (i % 13 == 4 && s->proto != 1 && s->proto != 58)
+		s->l4_cut = 6;
+	if (i % 17 == 3)
+		s->tcp_doff = 3;
+	if (i % 19 == 2 && s->family == 6)
+		s->ext_hdrs = i % 2 ? DT_MAX_IPV6_EXT_HDRS + 1 : 2;
+	if (i % 58 == 29)
+		s->quote_l4 = 4;
+}
+
+/*
+ * A mix of families, protocols, VLAN depths and TCP flags toward every configured prefix, with
+ * fragments and malformed packets among them.
+ */
 static unsigned int build_mixed(uint8_t *pkt, unsigned int i)
 {
-	static const char *dst4[] = { "198.18.10.1", "198.18.20.2", "198.18.21.3",
-				      "198.18.30.4", "198.18.40.5", "198.18.99.6" };
+	static const char *dst4[] = { "198.18.10.1", "198.18.20.2", "198.18.21.3", "198.18.30.4",
+				      "198.18.40.5", "198.18.99.6", "198.18.50.7" };
 	static const char *dst6[] = { "2001:db8:10::1", "2001:db8:20::2", "2001:db8:21::3",
-				      "2001:db8:99::6" };
+				      "2001:db8:99::6", "2001:db8:50::7" };
 	static const uint8_t protos[] = { 6, 6, 17, 1 };
 	struct pkt_spec s = { .family = i % 3 ? 4 : 6,
 			      .vlans = (int)(i % 5 % 3),
@@ -158,12 +177,16 @@ static unsigned int build_mixed(uint8_t *pkt, unsigned int i)
 		s.proto = 58;
 	s.tcp_flags = i % 7 == 0 ? 0x02 : 0x10;
 	s.src = s.family == 4 ? "198.19.1.2" : "2001:db8:ff::2";
-	s.dst = s.family == 4 ? dst4[i % 6] : dst6[i % 4];
+	s.dst = s.family == 4 ? dst4[i % 7] : dst6[i % 5];
 	s.ttl = i % 53 == 0 ? 1 : 0;
 	if (s.proto == 6 && s.tcp_flags == 0x02 && i % 3 == 1)
 		s.mss = 1460;
+	mix_unusual(&s, i);
 	if (i % 19 == 5) { /* as large as MTU 1500 takes: too big for a tunnel */
-		s.payload = 1500 - (s.family == 4 ? 20 : 40) - l4_header_len(&s);
+		/* IPv6 extension and Fragment headers count: the packet stays at 1500 */
+		unsigned int ext = s.family == 6 ? 8 * (s.ext_hdrs + (s.mf || s.frag_off)) : 0;
+
+		s.payload = 1500 - (s.family == 4 ? 20 : 40) - ext - l4_header_len(&s);
 		s.df = i % 2;
 	}
 	if (i % 29 == 0)
@@ -207,8 +230,38 @@ static void test_all_up_and_golden(void **state)
 	run_mixed(0, 400);
 }
 
+/* Every case of the shared table (scenario_cases.c), under its states, through both. */
+static void test_scenario_table(void **state)
+{
+	uint8_t pkt[PKT_MAX];
+	size_t i, j;
+	__u32 id;
+
+	for (i = 0; i < scenario_case_count; i++) {
+		const struct scenario_case *c = &scenario_cases[i];
+
+		for (j = 0; j < SCENARIO_N(c->before) && c->before[j].site; j++)
+			set_state(c->before[j].site, c->before[j].state);
+		if (c->after_first_packet) {
+			cross(pkt, scenario_build(pkt, c, true));
+			if (c->then[0].site)
+				set_state(c->then[0].site, c->then[0].state);
+		}
+		cross(pkt, scenario_build(pkt, c, false));
+		for (id = 1; id < NSITES; id++)
+			set_state(id, DT_SITE_UP);
+	}
+	compare_counters();
+	compare_flows();
+}
+
 static void test_homes_down(void **state)
 {
+	unsigned int site;
+
+	for (site = SIX_1; site < SIX_1 + 4; site++) /* HOME_SIX's first four */
+		set_state(site, DT_SITE_DOWN);
+	set_state(HOME_SIX, DT_SITE_DOWN);
 	set_state(HOME, DT_SITE_DOWN);
 	set_state(HOME_V4TUN, DT_SITE_DOWN);
 	set_state(HOME_V6TUN, DT_SITE_DOWN);
@@ -401,6 +454,7 @@ int main(void)
 	/* In order: each scenario starts from the states and flows the previous one left. */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_up_and_golden),
+		cmocka_unit_test(test_scenario_table),
 		cmocka_unit_test(test_homes_down),
 		cmocka_unit_test(test_draining_recovering_stateless),
 		cmocka_unit_test(test_fail_open_and_mtu),

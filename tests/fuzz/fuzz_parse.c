@@ -40,12 +40,14 @@ static void check_result(const struct dt_packet *pkt, size_t len)
 	CHECK(pkt->frag <= DT_FRAG_LATER);
 	CHECK(key->family == DT_FAMILY_V4 || key->family == DT_FAMILY_V6);
 	CHECK(pkt->l3_proto == (key->family == DT_FAMILY_V4 ? ETH_P_IP : ETH_P_IPV6));
-	CHECK(!key->pad[0] && !key->pad[1] && !pkt->pad);
+	CHECK(!key->pad[0] && !key->pad[1] && pkt->malformed < DT_REASON_MAX);
 	if (key->family == DT_FAMILY_V4)
 		CHECK(!(key->saddr[1] | key->saddr[2] | key->saddr[3] | key->daddr[1] |
 			key->daddr[2] | key->daddr[3]));
-	if (pkt->frag == DT_FRAG_LATER)
+	if (pkt->frag != DT_FRAG_NONE)
 		CHECK(!pkt->l4_off && !key->sport && !key->dport);
+	if (pkt->malformed)
+		CHECK(!key->sport && !key->dport && !pkt->tcp_flags);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -27,7 +27,8 @@ MAC_EDGE, MAC_PEER = "02:00:00:00:00:01", "02:00:00:00:00:02"
 
 ETH_P_IP, ETH_P_IPV6, ETH_P_ARP = 0x0800, 0x86DD, 0x0806
 ETH_P_8021Q, ETH_P_8021AD = 0x8100, 0x88A8
-TCP_P, UDP_P, ICMP_P, ICMP6_P, GRE_P, ESP_P, NONE_P = 6, 17, 1, 58, 47, 50, 59
+TCP_P, UDP_P, ICMP_P, ICMP6_P, GRE_P, ESP_P, NONE_P, DSTOPTS_P = 6, 17, 1, 58, 47, 50, 59, 60
+TRUNCATED, BAD_HEADER, EXT_HDR_LIMIT = 5, 6, 7  # enum dt_reason, for dt_packet.malformed
 F_ICMP_ERROR, F_IPV4_OPTIONS, F_IPV6_EXT = 1, 2, 4
 FRAG_NONE, FRAG_FIRST, FRAG_LATER = 0, 1, 2
 TCP_SYN, TCP_ACK, TCP_SYNACK = 0x02, 0x10, 0x12
@@ -170,10 +171,12 @@ CASES = {
                quote4(server_udp4(), 28), 28),
         **dict(ERR4, proto=ICMP_P, sport=0, dport=0), l3_off=14, l4_off=34, l3_len=56,
         icmp_type=3, icmp_code=1),
-    # quote of 20 ip + only 4 octets of tcp: 20 + 8 + 24 = 52
-    "ipv4-icmp-unreach-quote-short": fail(eth(ETH_P_IP) / ip4(src=ROUTER4, dst=SERVICE4) /
-                                          ICMP(type=3, code=4) / quote4(server_tcp4(), 24),
-                                          "DT_REASON_TRUNCATED"),
+    # quote of 20 ip + only 4 octets of tcp: 20 + 8 + 24 = 52; malformed, keyed on the quoted
+    # addresses alone
+    "ipv4-icmp-unreach-quote-short": ok(eth(ETH_P_IP) / ip4(src=ROUTER4, dst=SERVICE4) /
+                                        ICMP(type=3, code=4) / quote4(server_tcp4(), 24),
+                                        **dict(ERR4, sport=0, dport=0), l3_off=14, l4_off=34,
+                                        l3_len=52, icmp_type=3, icmp_code=4, malformed=TRUNCATED),
     # GRE: a valid packet without ports; 20 + 4 gre + 20 inner ip + 20 tcp
     "ipv4-gre": ok(eth(ETH_P_IP) / ip4(proto=GRE_P) / Raw(b"\x00\x00\x08\x00") /
                    IP(src="198.18.7.1", dst="198.18.7.2") / TCP(),
@@ -201,11 +204,12 @@ CASES = {
                            TCP(sport=40000, dport=80, flags="S"),
                            **C2S4, l3_off=14, l4_off=38, l3_len=44, flags=F_IPV4_OPTIONS,
                            proto=TCP_P, sport=40000, dport=80, tcp_flags=TCP_SYN),
-    # first fragment: MF, offset 0, udp header + 24 data = 32; 20 + 32 = 52
+    # first fragment: MF, offset 0, udp header + 24 data = 32; 20 + 32 = 52. Keyed on
+    # addresses and protocol like the later fragments: no ports, no l4 offset
     "ipv4-frag-first-udp": ok(eth(ETH_P_IP) / ip4(id=0x1234, flags="MF", frag=0, proto=UDP_P) /
                               Raw(udp_datagram4()[:32]),
-                              **C2S4, l3_off=14, l4_off=34, l3_len=52, frag=FRAG_FIRST,
-                              proto=UDP_P, sport=40001, dport=4789),
+                              **C2S4, l3_off=14, l4_off=0, l3_len=52, frag=FRAG_FIRST,
+                              proto=UDP_P),
     # last fragment at offset 4 (32 octets): no ports, no l4 offset; 20 + 32 = 52
     "ipv4-frag-later-udp": ok(eth(ETH_P_IP) / ip4(id=0x1234, frag=4, proto=UDP_P) /
                               Raw(udp_datagram4()[32:]),
@@ -221,9 +225,13 @@ CASES = {
     "ipv4-tot-len-below-ihl": fail(eth(ETH_P_IP) / ip4(len=16) / TCP(), "DT_REASON_BAD_HEADER"),
     # tot_len 200, frame holds 40
     "ipv4-tot-len-past-frame": fail(eth(ETH_P_IP) / ip4(len=200) / TCP(), "DT_REASON_TRUNCATED"),
-    # tot_len 30 leaves only 10 octets of the 20-octet tcp header inside the packet
-    "ipv4-tcp-past-tot-len": fail(eth(ETH_P_IP) / ip4(len=30) / TCP(), "DT_REASON_TRUNCATED"),
-    "ipv4-tcp-bad-doff": fail(eth(ETH_P_IP) / ip4() / TCP(dataofs=4), "DT_REASON_BAD_HEADER"),
+    # tot_len 30 leaves only 10 octets of the 20-octet tcp header inside the packet: malformed
+    "ipv4-tcp-past-tot-len": ok(eth(ETH_P_IP) / ip4(len=30) / TCP(),
+                                **C2S4, l3_off=14, l4_off=34, l3_len=30, proto=TCP_P,
+                                malformed=TRUNCATED),
+    "ipv4-tcp-bad-doff": ok(eth(ETH_P_IP) / ip4() / TCP(dataofs=4),
+                            **C2S4, l3_off=14, l4_off=34, l3_len=40, proto=TCP_P,
+                            malformed=BAD_HEADER),
     # 40 + 20
     "ipv6-tcp-syn": ok(eth(ETH_P_IPV6) / ip6() / TCP(sport=40000, dport=80, flags="S"),
                        **C2S6, l3_off=14, l4_off=54, l3_len=60, proto=TCP_P, sport=40000,
@@ -273,10 +281,13 @@ CASES = {
                             Raw(b"d" * 56))[40:72]))),
         **dict(ERR6, proto=UDP_P, sport=53000, dport=53), l3_off=14, l4_off=54, l3_len=128,
         icmp_type=3, icmp_code=1),
-    # parameter problem quoting 40 + only 4 octets of tcp
-    "ipv6-icmp6-param-problem-quote-short": fail(
+    # parameter problem quoting 40 + only 4 octets of tcp: 40 + 8 + 44; malformed, keyed on the
+    # quoted addresses alone
+    "ipv6-icmp6-param-problem-quote-short": ok(
         eth(ETH_P_IPV6) / ip6(src=ROUTER6, dst=SERVICE6) / ICMPv6ParamProblem(code=0, ptr=6) /
-        Raw(bytes(server_tcp6())[:44]), "DT_REASON_TRUNCATED"),
+        Raw(bytes(server_tcp6())[:44]),
+        **dict(ERR6, sport=0, dport=0), l3_off=14, l4_off=54, l3_len=92, icmp_type=4,
+        malformed=TRUNCATED),
     # ESP: no ports; 40 + 8 spi/seq + 16 data
     "ipv6-esp": ok(eth(ETH_P_IPV6) / ip6(nh=ESP_P) / Raw(b"\x00\x00\x01\x00\x00\x00\x00\x01" +
                                                         b"e" * 16),
@@ -311,22 +322,22 @@ CASES = {
     "ipv6-frag-first-udp": ok(eth(ETH_P_IPV6) / ip6() /
                               IPv6ExtHdrFragment(nh=UDP_P, offset=0, m=1, id=0x77) /
                               Raw(udp_datagram6()[:32]),
-                              **C2S6, l3_off=14, l4_off=62, l3_len=80, flags=F_IPV6_EXT,
-                              frag=FRAG_FIRST, proto=UDP_P, sport=40001, dport=4789),
+                              **C2S6, l3_off=14, l4_off=0, l3_len=80, flags=F_IPV6_EXT,
+                              frag=FRAG_FIRST, proto=UDP_P),
     "ipv6-frag-later-udp": ok(eth(ETH_P_IPV6) / ip6() /
                               IPv6ExtHdrFragment(nh=UDP_P, offset=4, m=0, id=0x77) /
                               Raw(udp_datagram6()[32:]),
                               **C2S6, l3_off=14, l4_off=0, l3_len=80, flags=F_IPV6_EXT,
                               frag=FRAG_LATER, proto=UDP_P),
-    # hop-by-hop 8, dest 8, routing 24, fragment 8, dest 8: tcp at 14 + 40 + 56
+    # hop-by-hop 8, dest 8, routing 24, fragment 8, dest 8, tcp: the fragment header's next
+    # header (dest options) is the protocol of every fragment; the tcp header is not read
     "ipv6-ext-chain-tcp": ok(eth(ETH_P_IPV6) / ip6() /
                              IPv6ExtHdrHopByHop(options=[RouterAlert()]) / IPv6ExtHdrDestOpt() /
                              IPv6ExtHdrRouting(addresses=[SERVICE6], segleft=0) /
                              IPv6ExtHdrFragment(offset=0, m=1, id=5) / IPv6ExtHdrDestOpt() /
                              TCP(sport=40000, dport=80, flags="S"),
-                             **C2S6, l3_off=14, l4_off=110, l3_len=116, flags=F_IPV6_EXT,
-                             frag=FRAG_FIRST, proto=TCP_P, sport=40000, dport=80,
-                             tcp_flags=TCP_SYN),
+                             **C2S6, l3_off=14, l4_off=0, l3_len=116, flags=F_IPV6_EXT,
+                             frag=FRAG_FIRST, proto=DSTOPTS_P),
     # exactly DT_MAX_IPV6_EXT_HDRS (6) destination options headers of 8: udp at 14 + 40 + 48
     "ipv6-ext-6-headers-udp": ok(eth(ETH_P_IPV6) / ip6() / IPv6ExtHdrDestOpt() /
                                  IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
@@ -335,10 +346,13 @@ CASES = {
                                  Raw(b"dns?"),
                                  **C2S6, l3_off=14, l4_off=102, l3_len=100, flags=F_IPV6_EXT,
                                  proto=UDP_P, sport=53000, dport=53),
-    "ipv6-ext-7-headers": fail(eth(ETH_P_IPV6) / ip6() / IPv6ExtHdrDestOpt() /
-                               IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
-                               IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
-                               UDP(sport=53000, dport=53), "DT_REASON_EXT_HDR_LIMIT"),
+    # one more: malformed, keyed on the addresses alone; 40 + 7 * 8 + 8
+    "ipv6-ext-7-headers": ok(eth(ETH_P_IPV6) / ip6() / IPv6ExtHdrDestOpt() /
+                             IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+                             IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+                             UDP(sport=53000, dport=53),
+                             **C2S6, l3_off=14, l4_off=0, l3_len=104, flags=F_IPV6_EXT, proto=0,
+                             malformed=EXT_HDR_LIMIT),
     # version nibble 4 in an IPv6 frame (byte 14 = 0x60 -> 0x40)
     "ipv6-bad-version": fail(patch(eth(ETH_P_IPV6) / ip6() / TCP(), 14, 0x40),
                              "DT_REASON_BAD_HEADER"),
@@ -347,7 +361,7 @@ CASES = {
 }
 
 FIELDS = ("l3_off", "l4_off", "l3_proto", "l3_len", "vlan_depth", "frag", "ttl", "tcp_flags",
-          "icmp_type", "icmp_code", "flags")
+          "icmp_type", "icmp_code", "flags", "malformed")
 
 
 def check_lengths(name, raw, exp):
@@ -369,12 +383,14 @@ def addr_words(text):
 
 NAMES = {
     "proto": {6: "IPPROTO_TCP", 17: "IPPROTO_UDP", 1: "IPPROTO_ICMP", 58: "IPPROTO_ICMPV6",
-              47: "IPPROTO_GRE", 50: "IPPROTO_ESP", 59: "IPPROTO_NONE"},
+              47: "IPPROTO_GRE", 50: "IPPROTO_ESP", 59: "IPPROTO_NONE", 60: "IPPROTO_DSTOPTS"},
     "family": {4: "DT_FAMILY_V4", 6: "DT_FAMILY_V6"},
     "l3_proto": {ETH_P_IP: "ETH_P_IP", ETH_P_IPV6: "ETH_P_IPV6"},
     "frag": {FRAG_NONE: "DT_FRAG_NONE", FRAG_FIRST: "DT_FRAG_FIRST", FRAG_LATER: "DT_FRAG_LATER"},
     "flags": {0: "0", F_ICMP_ERROR: "DT_PKT_F_ICMP_ERROR", F_IPV4_OPTIONS: "DT_PKT_F_IPV4_OPTIONS",
               F_IPV6_EXT: "DT_PKT_F_IPV6_EXT"},
+    "malformed": {0: "0", TRUNCATED: "DT_REASON_TRUNCATED", BAD_HEADER: "DT_REASON_BAD_HEADER",
+                  EXT_HDR_LIMIT: "DT_REASON_EXT_HDR_LIMIT"},
 }
 
 

@@ -46,8 +46,8 @@ static const __u8 pkt_ipv4_icmp_echo_reply[50] = {
 static const __u8 pkt_ipv4_icmp_timestamp[54] = {
 	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00,
 	0x45, 0x00, 0x00, 0x28, 0x42, 0x42, 0x00, 0x00, 0x40, 0x01, 0xe3, 0x5e, 0xc6, 0x12,
-	0xc8, 0x05, 0xc6, 0x12, 0x01, 0x0a, 0x0d, 0x00, 0x47, 0x88, 0x00, 0x05, 0x00, 0x00,
-	0x02, 0xac, 0x36, 0x7a, 0x02, 0xac, 0x36, 0x7a, 0x02, 0xac, 0x36, 0x7a,
+	0xc8, 0x05, 0xc6, 0x12, 0x01, 0x0a, 0x0d, 0x00, 0xa1, 0x16, 0x00, 0x05, 0x00, 0x00,
+	0x02, 0xd2, 0xc3, 0x24, 0x02, 0xd2, 0xc3, 0x24, 0x02, 0xd2, 0xc3, 0x24,
 };
 
 static const __u8 pkt_ipv4_icmp_frag_needed_tcp[70] = {
@@ -464,6 +464,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -493,6 +494,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -522,6 +524,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -551,6 +554,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 8,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -580,6 +584,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -609,6 +614,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 13,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -638,6 +644,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 3,
 			.icmp_code = 4,
 			.flags = DT_PKT_F_ICMP_ERROR,
+			.malformed = 0,
 		},
 	},
 	{
@@ -667,6 +674,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 11,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_ICMP_ERROR,
+			.malformed = 0,
 		},
 	},
 	{
@@ -696,6 +704,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 12,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_ICMP_ERROR,
+			.malformed = 0,
 		},
 	},
 	{
@@ -725,6 +734,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 3,
 			.icmp_code = 1,
 			.flags = DT_PKT_F_ICMP_ERROR,
+			.malformed = 0,
 		},
 	},
 	{
@@ -754,13 +764,38 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 3,
 			.icmp_code = 1,
 			.flags = DT_PKT_F_ICMP_ERROR,
+			.malformed = 0,
 		},
 	},
 	{
 		.name = "ipv4-icmp-unreach-quote-short",
 		.bytes = pkt_ipv4_icmp_unreach_quote_short,
 		.len = sizeof(pkt_ipv4_icmp_unreach_quote_short),
-		.expect_ret = -DT_REASON_TRUNCATED,
+		.expect_ret = 0,
+		.expect = {
+			.key = {
+				/* 198.18.200.5 */
+				.saddr = { bpf_htonl(0xc612c805) },
+				/* 198.18.1.10 */
+				.daddr = { bpf_htonl(0xc612010a) },
+				.sport = bpf_htons(0),
+				.dport = bpf_htons(0),
+				.proto = IPPROTO_TCP,
+				.family = DT_FAMILY_V4,
+			},
+			.l3_off = 14,
+			.l4_off = 34,
+			.l3_proto = ETH_P_IP,
+			.l3_len = 52,
+			.vlan_depth = 0,
+			.frag = DT_FRAG_NONE,
+			.ttl = 64,
+			.tcp_flags = 0,
+			.icmp_type = 3,
+			.icmp_code = 4,
+			.flags = DT_PKT_F_ICMP_ERROR,
+			.malformed = DT_REASON_TRUNCATED,
+		},
 	},
 	{
 		.name = "ipv4-gre",
@@ -789,6 +824,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -818,6 +854,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -847,6 +884,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -876,6 +914,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -911,6 +950,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_IPV4_OPTIONS,
+			.malformed = 0,
 		},
 	},
 	{
@@ -924,13 +964,13 @@ const struct dt_golden_packet dt_golden_packets[] = {
 				.saddr = { bpf_htonl(0xc612c805) },
 				/* 198.18.1.10 */
 				.daddr = { bpf_htonl(0xc612010a) },
-				.sport = bpf_htons(40001),
-				.dport = bpf_htons(4789),
+				.sport = bpf_htons(0),
+				.dport = bpf_htons(0),
 				.proto = IPPROTO_UDP,
 				.family = DT_FAMILY_V4,
 			},
 			.l3_off = 14,
-			.l4_off = 34,
+			.l4_off = 0,
 			.l3_proto = ETH_P_IP,
 			.l3_len = 52,
 			.vlan_depth = 0,
@@ -940,6 +980,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -969,6 +1010,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1005,13 +1047,61 @@ const struct dt_golden_packet dt_golden_packets[] = {
 		.name = "ipv4-tcp-past-tot-len",
 		.bytes = pkt_ipv4_tcp_past_tot_len,
 		.len = sizeof(pkt_ipv4_tcp_past_tot_len),
-		.expect_ret = -DT_REASON_TRUNCATED,
+		.expect_ret = 0,
+		.expect = {
+			.key = {
+				/* 198.18.200.5 */
+				.saddr = { bpf_htonl(0xc612c805) },
+				/* 198.18.1.10 */
+				.daddr = { bpf_htonl(0xc612010a) },
+				.sport = bpf_htons(0),
+				.dport = bpf_htons(0),
+				.proto = IPPROTO_TCP,
+				.family = DT_FAMILY_V4,
+			},
+			.l3_off = 14,
+			.l4_off = 34,
+			.l3_proto = ETH_P_IP,
+			.l3_len = 30,
+			.vlan_depth = 0,
+			.frag = DT_FRAG_NONE,
+			.ttl = 64,
+			.tcp_flags = 0,
+			.icmp_type = 0,
+			.icmp_code = 0,
+			.flags = 0,
+			.malformed = DT_REASON_TRUNCATED,
+		},
 	},
 	{
 		.name = "ipv4-tcp-bad-doff",
 		.bytes = pkt_ipv4_tcp_bad_doff,
 		.len = sizeof(pkt_ipv4_tcp_bad_doff),
-		.expect_ret = -DT_REASON_BAD_HEADER,
+		.expect_ret = 0,
+		.expect = {
+			.key = {
+				/* 198.18.200.5 */
+				.saddr = { bpf_htonl(0xc612c805) },
+				/* 198.18.1.10 */
+				.daddr = { bpf_htonl(0xc612010a) },
+				.sport = bpf_htons(0),
+				.dport = bpf_htons(0),
+				.proto = IPPROTO_TCP,
+				.family = DT_FAMILY_V4,
+			},
+			.l3_off = 14,
+			.l4_off = 34,
+			.l3_proto = ETH_P_IP,
+			.l3_len = 40,
+			.vlan_depth = 0,
+			.frag = DT_FRAG_NONE,
+			.ttl = 64,
+			.tcp_flags = 0,
+			.icmp_type = 0,
+			.icmp_code = 0,
+			.flags = 0,
+			.malformed = DT_REASON_BAD_HEADER,
+		},
 	},
 	{
 		.name = "ipv6-tcp-syn",
@@ -1050,6 +1140,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1089,6 +1180,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1128,6 +1220,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1167,6 +1260,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1206,6 +1300,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 128,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1245,6 +1340,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 129,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1284,6 +1380,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 135,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1323,6 +1420,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 1,
 			.icmp_code = 3,
 			.flags = DT_PKT_F_ICMP_ERROR,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1362,6 +1460,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 2,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_ICMP_ERROR,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1401,13 +1500,48 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 3,
 			.icmp_code = 1,
 			.flags = DT_PKT_F_ICMP_ERROR,
+			.malformed = 0,
 		},
 	},
 	{
 		.name = "ipv6-icmp6-param-problem-quote-short",
 		.bytes = pkt_ipv6_icmp6_param_problem_quote_short,
 		.len = sizeof(pkt_ipv6_icmp6_param_problem_quote_short),
-		.expect_ret = -DT_REASON_TRUNCATED,
+		.expect_ret = 0,
+		.expect = {
+			.key = {
+				/* 2001:db8:c::5 */
+				.saddr = {
+					bpf_htonl(0x20010db8),
+					bpf_htonl(0x000c0000),
+					bpf_htonl(0x00000000),
+					bpf_htonl(0x00000005),
+				},
+				/* 2001:db8:5::10 */
+				.daddr = {
+					bpf_htonl(0x20010db8),
+					bpf_htonl(0x00050000),
+					bpf_htonl(0x00000000),
+					bpf_htonl(0x00000010),
+				},
+				.sport = bpf_htons(0),
+				.dport = bpf_htons(0),
+				.proto = IPPROTO_TCP,
+				.family = DT_FAMILY_V6,
+			},
+			.l3_off = 14,
+			.l4_off = 54,
+			.l3_proto = ETH_P_IPV6,
+			.l3_len = 92,
+			.vlan_depth = 0,
+			.frag = DT_FRAG_NONE,
+			.ttl = 64,
+			.tcp_flags = 0,
+			.icmp_type = 4,
+			.icmp_code = 0,
+			.flags = DT_PKT_F_ICMP_ERROR,
+			.malformed = DT_REASON_TRUNCATED,
+		},
 	},
 	{
 		.name = "ipv6-esp",
@@ -1446,6 +1580,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1485,6 +1620,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = 0,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1524,6 +1660,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_IPV6_EXT,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1563,6 +1700,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_IPV6_EXT,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1602,6 +1740,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_IPV6_EXT,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1641,6 +1780,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_IPV6_EXT,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1664,13 +1804,13 @@ const struct dt_golden_packet dt_golden_packets[] = {
 					bpf_htonl(0x00000000),
 					bpf_htonl(0x00000010),
 				},
-				.sport = bpf_htons(40001),
-				.dport = bpf_htons(4789),
+				.sport = bpf_htons(0),
+				.dport = bpf_htons(0),
 				.proto = IPPROTO_UDP,
 				.family = DT_FAMILY_V6,
 			},
 			.l3_off = 14,
-			.l4_off = 62,
+			.l4_off = 0,
 			.l3_proto = ETH_P_IPV6,
 			.l3_len = 80,
 			.vlan_depth = 0,
@@ -1680,6 +1820,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_IPV6_EXT,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1719,6 +1860,7 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_IPV6_EXT,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1742,22 +1884,23 @@ const struct dt_golden_packet dt_golden_packets[] = {
 					bpf_htonl(0x00000000),
 					bpf_htonl(0x00000010),
 				},
-				.sport = bpf_htons(40000),
-				.dport = bpf_htons(80),
-				.proto = IPPROTO_TCP,
+				.sport = bpf_htons(0),
+				.dport = bpf_htons(0),
+				.proto = IPPROTO_DSTOPTS,
 				.family = DT_FAMILY_V6,
 			},
 			.l3_off = 14,
-			.l4_off = 110,
+			.l4_off = 0,
 			.l3_proto = ETH_P_IPV6,
 			.l3_len = 116,
 			.vlan_depth = 0,
 			.frag = DT_FRAG_FIRST,
 			.ttl = 64,
-			.tcp_flags = 2,
+			.tcp_flags = 0,
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_IPV6_EXT,
+			.malformed = 0,
 		},
 	},
 	{
@@ -1797,13 +1940,48 @@ const struct dt_golden_packet dt_golden_packets[] = {
 			.icmp_type = 0,
 			.icmp_code = 0,
 			.flags = DT_PKT_F_IPV6_EXT,
+			.malformed = 0,
 		},
 	},
 	{
 		.name = "ipv6-ext-7-headers",
 		.bytes = pkt_ipv6_ext_7_headers,
 		.len = sizeof(pkt_ipv6_ext_7_headers),
-		.expect_ret = -DT_REASON_EXT_HDR_LIMIT,
+		.expect_ret = 0,
+		.expect = {
+			.key = {
+				/* 2001:db8:c::5 */
+				.saddr = {
+					bpf_htonl(0x20010db8),
+					bpf_htonl(0x000c0000),
+					bpf_htonl(0x00000000),
+					bpf_htonl(0x00000005),
+				},
+				/* 2001:db8:5::10 */
+				.daddr = {
+					bpf_htonl(0x20010db8),
+					bpf_htonl(0x00050000),
+					bpf_htonl(0x00000000),
+					bpf_htonl(0x00000010),
+				},
+				.sport = bpf_htons(0),
+				.dport = bpf_htons(0),
+				.proto = 0,
+				.family = DT_FAMILY_V6,
+			},
+			.l3_off = 14,
+			.l4_off = 0,
+			.l3_proto = ETH_P_IPV6,
+			.l3_len = 104,
+			.vlan_depth = 0,
+			.frag = DT_FRAG_NONE,
+			.ttl = 64,
+			.tcp_flags = 0,
+			.icmp_type = 0,
+			.icmp_code = 0,
+			.flags = DT_PKT_F_IPV6_EXT,
+			.malformed = DT_REASON_EXT_HDR_LIMIT,
+		},
 	},
 	{
 		.name = "ipv6-bad-version",

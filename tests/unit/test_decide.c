@@ -572,15 +572,99 @@ static void test_cached_copy_needs_no_clock(void **state)
 	assert_int_equal(f->last_seen_ns, t->now);
 }
 
-static void test_later_fragment_is_left_to_the_kernel(void **state)
+/* Every fragment of a datagram has the same key (parse.h): a DOWN home's fragments all move. */
+static void test_fragments_move_together(void **state)
 {
 	struct dt_tables *t = *state;
-	struct dt_packet p = flow_packet(60, PROTO_UDP, 0);
+	struct dt_packet first = flow_packet(60, PROTO_UDP, 0), later;
+	struct dt_decision d1, d2;
 
-	p.frag = DT_FRAG_LATER;
-	p.key.sport = p.key.dport = 0;
+	first.key.sport = first.key.dport = 0;
+	first.frag = DT_FRAG_FIRST;
+	later = first;
+	later.frag = DT_FRAG_LATER;
 	t->state[HOME] = DT_SITE_DOWN;
-	assert_int_equal(decide(t, &p).reason, DT_REASON_FRAGMENT);
+	d1 = decide(t, &first);
+	assert_int_equal(d1.reason, DT_REASON_NONE);
+	d2 = decide(t, &later);
+	assert_int_equal(d2.reason, DT_REASON_NONE);
+	assert_int_equal(d2.target, d1.target);
+	assert_true(dt_decide_reads_flow(t, &t->prefix, &later));
+	/* recorded like any flow: its fragments stay when a site it could go to returns */
+	assert_non_null(dt_tables_flow(t, &later.key));
+}
+
+/*
+ * Six failover sites, the first four listed down: every flow goes to one of the other two, none
+ * fails open; when one of those fails too, only its flows move.
+ */
+static void test_six_sites_first_four_down(void **state)
+{
+	const struct dt_failover_entry list[] = { { 2, 1 }, { 3, 1 }, { 4, 1 },
+						  { 5, 1 }, { 6, 1 }, { 7, 1 } };
+	static __u32 before[2000];
+	struct dt_tables *t = *state;
+	unsigned int i, site;
+
+	assert_int_equal(dt_failover_slots__compute(&t->failover[HOME], HOME, list, 6, SEED), 0);
+	t->state[HOME] = DT_SITE_DOWN;
+	for (site = 2; site <= 7; site++)
+		t->state[site] = site <= 5 ? DT_SITE_DOWN : DT_SITE_UP;
+	t->prefix.flags = DT_PREFIX_F_STATELESS; /* each packet chooses afresh */
+	for (i = 0; i < 2000; i++) {
+		struct dt_packet p = flow_packet(i, PROTO_UDP, 0);
+		struct dt_decision d = decide(t, &p);
+
+		assert_int_equal(d.reason, DT_REASON_NONE);
+		assert_true(d.target == 6 || d.target == 7);
+		before[i] = d.target;
+	}
+	t->state[6] = DT_SITE_DOWN;
+	for (i = 0; i < 2000; i++) {
+		struct dt_packet p = flow_packet(i, PROTO_UDP, 0);
+
+		assert_int_equal(decide(t, &p).target, 7);
+	}
+	t->state[6] = DT_SITE_UP;
+	t->state[7] = DT_SITE_DOWN;
+	for (i = 0; i < 2000; i++) {
+		struct dt_packet p = flow_packet(i, PROTO_UDP, 0);
+
+		assert_int_equal(decide(t, &p).target, 6);
+	}
+	t->state[7] = DT_SITE_UP; /* the same states again: the same choices */
+	for (i = 0; i < 2000; i++) {
+		struct dt_packet p = flow_packet(i, PROTO_UDP, 0);
+
+		assert_int_equal(decide(t, &p).target, before[i]);
+	}
+}
+
+/* A malformed packet keeps a home that serves flows, and leaves a DOWN one, without a record. */
+static void test_malformed_leaves_only_a_down_home(void **state)
+{
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(61, PROTO_TCP, 0);
+	const __u32 stays[] = { DT_SITE_UP, DT_SITE_DRAINING, DT_SITE_RECOVERING };
+	struct dt_decision d;
+	size_t i;
+
+	p.key.sport = p.key.dport = 0;
+	p.malformed = DT_REASON_TRUNCATED;
+	for (i = 0; i < sizeof(stays) / sizeof(stays[0]); i++) {
+		t->state[HOME] = stays[i];
+		d = decide(t, &p);
+		/* an UP home's is healthy traffic like any: the healthy path does not look */
+		assert_int_equal(d.reason, i ? DT_REASON_TRUNCATED : DT_REASON_HOME_UP);
+		assert_int_equal(d.target, HOME);
+	}
+	t->state[HOME] = DT_SITE_DOWN;
+	d = decide(t, &p);
+	assert_int_equal(d.reason, DT_REASON_NONE);
+	assert_true(d.target == SITE_A || d.target == SITE_B || d.target == SITE_C);
+	assert_int_equal(t->flow_lookups + t->flow_writes, 0);
+	p.key.daddr[0] = htobe32(0xc6120b01);
+	assert_int_equal(decide(t, &p).reason, DT_REASON_NO_PREFIX);
 }
 
 static void test_flow_table_full_still_moves(void **state)
@@ -683,17 +767,21 @@ static void check_reads_flow(__u32 home_state, bool stateless, __u8 frag, __u8 p
 
 	t->state[HOME] = home_state;
 	t->prefix.flags = stateless ? DT_PREFIX_F_STATELESS : 0;
-	p.frag = frag;
+	p.frag = frag & 3;
+	p.malformed = frag & 4 ? DT_REASON_EXT_HDR_LIMIT : 0;
 	predicted = dt_decide_reads_flow(t, &t->prefix, &p);
 	decide(t, &p);
 	assert_int_equal(predicted, t->flow_lookups > 0);
 	free(t);
 }
 
-/* For every home state, stateless or not, every fragment kind, new and established TCP, UDP. */
+/*
+ * For every home state, stateless or not, every fragment kind, malformed (4) or not, new and
+ * established TCP, UDP.
+ */
 static void test_reads_flow_matches_decide(void **state)
 {
-	const __u8 frags[] = { DT_FRAG_NONE, DT_FRAG_FIRST, DT_FRAG_LATER };
+	const __u8 frags[] = { DT_FRAG_NONE, DT_FRAG_FIRST, DT_FRAG_LATER, 4 | DT_FRAG_NONE };
 	size_t s, f;
 	int stateless;
 
@@ -747,7 +835,9 @@ int main(void)
 		T(test_recovering_keeps_moved_flows_and_sends_new_home),
 		T(test_last_seen_refresh_is_rate_limited),
 		T(test_cached_copy_needs_no_clock),
-		T(test_later_fragment_is_left_to_the_kernel),
+		T(test_fragments_move_together),
+		T(test_malformed_leaves_only_a_down_home),
+		T(test_six_sites_first_four_down),
 		T(test_flow_table_full_still_moves),
 		T(test_split_follows_weights),
 		T(test_second_failure_moves_only_its_flows),

@@ -105,22 +105,52 @@ static void test_removing_a_candidate_reorders_nothing_else(void **state)
 	}
 }
 
-/* More failover sites than candidates per slot: the best DT_FAILOVER_CANDIDATES are kept. */
-static void test_long_list_keeps_the_best(void **state)
+/* Any number of failover sites: every slot ranks all of them, once each, then NONE. */
+static void test_long_list_ranks_every_site(void **state)
 {
-	struct dt_failover_entry list[8];
-	unsigned int s, i, count[DT_MAX_SITES] = { 0 };
+	struct dt_failover_entry list[DT_MAX_SITES - 1];
+	unsigned int s, i, n = DT_MAX_SITES - 1, first[DT_MAX_SITES] = { 0 };
 
-	for (i = 0; i < 8; i++)
-		list[i] = (struct dt_failover_entry){ .site = 10 + i, .weight = 1 };
-	assert_int_equal(dt_failover_slots__compute(&slots_a, 0, list, 8, 5), 0);
-	for (s = 0; s < DT_FAILOVER_SLOTS; s++)
-		for (i = 0; i < DT_FAILOVER_CANDIDATES; i++) {
-			assert_in_range(slots_a.cand[s][i], 10, 17);
-			count[slots_a.cand[s][i]]++;
+	for (i = 0; i < n; i++)
+		list[i] = (struct dt_failover_entry){ .site = i + 1, .weight = 1 };
+	assert_int_equal(dt_failover_slots__compute(&slots_a, 0, list, n, 5), 0);
+	for (s = 0; s < DT_FAILOVER_SLOTS; s++) {
+		uint64_t seen = 0;
+
+		for (i = 0; i < n; i++) {
+			assert_in_range(slots_a.cand[s][i], 1, n);
+			seen |= 1ull << slots_a.cand[s][i];
 		}
-	for (i = 10; i < 18; i++) /* each appears in about half the slots' top four */
-		assert_in_range(count[i], DT_FAILOVER_SLOTS / 2 - 120, DT_FAILOVER_SLOTS / 2 + 120);
+		assert_int_equal(__builtin_popcountll(seen), n);
+		for (; i < DT_FAILOVER_CANDIDATES; i++)
+			assert_int_equal(slots_a.cand[s][i], DT_CANDIDATE_NONE);
+		first[slots_a.cand[s][0]]++;
+	}
+	for (i = 1; i <= n; i++) /* 1024 / 63: about 16 first choices each */
+		assert_in_range(first[i], 2, 40);
+}
+
+/*
+ * Six failover sites, the first four listed down: the first up candidate of every slot is one
+ * of the other two (with four candidates a slot, one slot in 15 had none), split by weight.
+ */
+static void test_six_sites_four_down(void **state)
+{
+	const struct dt_failover_entry list[] = { { 11, 1 }, { 12, 1 }, { 13, 1 },
+						  { 14, 1 }, { 15, 1 }, { 16, 3 } };
+	unsigned int s, i, on[DT_MAX_SITES] = { 0 };
+
+	assert_int_equal(dt_failover_slots__compute(&slots_a, 1, list, 6, 9), 0);
+	for (s = 0; s < DT_FAILOVER_SLOTS; s++) {
+		for (i = 0; i < DT_FAILOVER_CANDIDATES; i++)
+			if (slots_a.cand[s][i] == 15 || slots_a.cand[s][i] == 16)
+				break;
+		assert_true(i < DT_FAILOVER_CANDIDATES);
+		on[slots_a.cand[s][i]]++;
+	}
+	/* among the two left, 1:3: expected 256 / 768 */
+	assert_in_range(on[15], 256 - 70, 256 + 70);
+	assert_int_equal(on[15] + on[16], DT_FAILOVER_SLOTS);
 }
 
 int main(void)
@@ -131,7 +161,8 @@ int main(void)
 		cmocka_unit_test(test_every_slot_is_a_permutation),
 		cmocka_unit_test(test_first_choice_follows_weights),
 		cmocka_unit_test(test_removing_a_candidate_reorders_nothing_else),
-		cmocka_unit_test(test_long_list_keeps_the_best),
+		cmocka_unit_test(test_long_list_ranks_every_site),
+		cmocka_unit_test(test_six_sites_four_down),
 	};
 
 	return cmocka_run_group_tests_name("failover_slots", tests, NULL, NULL);

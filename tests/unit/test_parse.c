@@ -95,7 +95,7 @@ static void expect_packet(const char *name, const struct dt_packet *got,
 	EXPECT_FIELD(name, got, exp, icmp_type);
 	EXPECT_FIELD(name, got, exp, icmp_code);
 	EXPECT_FIELD(name, got, exp, flags);
-	EXPECT_FIELD(name, got, exp, pad);
+	EXPECT_FIELD(name, got, exp, malformed);
 	/* Field by field names the culprit; the whole struct catches anything added later. */
 	assert_memory_equal(got, exp, sizeof(*got));
 }
@@ -129,17 +129,20 @@ static void expect_within_frame(const struct dt_packet *pkt, __u32 len)
 	assert_true(pkt->l4_off == 0 || pkt->l4_off <= pkt->l3_off + pkt->l3_len);
 	assert_true(pkt->l4_off == 0 || pkt->l4_off > pkt->l3_off);
 	if (pkt->l4_off && (key->proto == IPPROTO_TCP || key->proto == IPPROTO_UDP) &&
-	    !(pkt->flags & DT_PKT_F_ICMP_ERROR))
+	    !(pkt->flags & DT_PKT_F_ICMP_ERROR) && !pkt->malformed)
 		assert_true(pkt->l4_off + sizeof(struct udphdr) <= pkt->l3_off + pkt->l3_len);
 	assert_true(pkt->vlan_depth <= DT_MAX_VLAN_DEPTH);
 	assert_true(key->family == DT_FAMILY_V4 || key->family == DT_FAMILY_V6);
-	assert_int_equal(key->pad[0] | key->pad[1] | pkt->pad, 0);
+	assert_int_equal(key->pad[0] | key->pad[1], 0);
+	assert_true(pkt->malformed < DT_REASON_MAX);
 	if (key->family == DT_FAMILY_V4)
 		assert_int_equal(key->saddr[1] | key->saddr[2] | key->saddr[3] | key->daddr[1] |
 					 key->daddr[2] | key->daddr[3],
 				 0);
-	if (pkt->frag == DT_FRAG_LATER)
-		assert_int_equal(pkt->l4_off | key->sport | key->dport, 0);
+	if (pkt->frag != DT_FRAG_NONE)
+		assert_int_equal(pkt->l4_off | key->sport | key->dport | pkt->tcp_flags, 0);
+	if (pkt->malformed)
+		assert_int_equal(key->sport | key->dport | pkt->tcp_flags, 0);
 }
 
 static void test_golden_packets_truncated_everywhere(void **state)
@@ -293,7 +296,9 @@ static void test_tcp_header_in_padding_is_truncated(void **state)
 
 	memcpy(frame, g->bytes, g->len);
 	frame[ETH_HLEN + 3] = 20; /* tot_len: the IPv4 header alone */
-	assert_int_equal(parse_copy(frame, g->len, &pkt), -DT_REASON_TRUNCATED);
+	assert_int_equal(parse_copy(frame, g->len, &pkt), 0);
+	assert_int_equal(pkt.malformed, DT_REASON_TRUNCATED);
+	assert_int_equal(pkt.key.sport | pkt.key.dport | pkt.tcp_flags, 0);
 	frame[ETH_HLEN + 3] = 19; /* shorter than the header */
 	assert_int_equal(parse_copy(frame, g->len, &pkt), -DT_REASON_BAD_HEADER);
 }
@@ -301,12 +306,10 @@ static void test_tcp_header_in_padding_is_truncated(void **state)
 /* Every protocol the table promises is there, so a regenerated table cannot silently drop one. */
 static void test_golden_table_covers_every_reason(void **state)
 {
-	static const int reasons[] = { 0,
-				       -DT_REASON_NOT_IP,
-				       -DT_REASON_TRUNCATED,
-				       -DT_REASON_BAD_HEADER,
-				       -DT_REASON_EXT_HDR_LIMIT,
-				       -DT_REASON_VLAN_LIMIT };
+	static const int reasons[] = { 0, -DT_REASON_NOT_IP, -DT_REASON_TRUNCATED,
+				       -DT_REASON_BAD_HEADER, -DT_REASON_VLAN_LIMIT };
+	static const int malformed[] = { DT_REASON_TRUNCATED, DT_REASON_BAD_HEADER,
+					 DT_REASON_EXT_HDR_LIMIT };
 	unsigned int i, r, seen;
 
 	for (r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++) {
@@ -314,6 +317,55 @@ static void test_golden_table_covers_every_reason(void **state)
 			seen += dt_golden_packets[i].expect_ret == reasons[r];
 		if (!seen)
 			fail_msg("no golden packet returns %d", reasons[r]);
+	}
+	for (r = 0; r < sizeof(malformed) / sizeof(malformed[0]); r++) {
+		for (i = 0, seen = 0; i < dt_golden_packet_count; i++)
+			seen += !dt_golden_packets[i].expect_ret &&
+				dt_golden_packets[i].expect.malformed == malformed[r];
+		if (!seen)
+			fail_msg("no golden packet is malformed with %d", malformed[r]);
+	}
+}
+
+/* Every fragment of a datagram keys alike, first included: they must all reach one site. */
+static void expect_fragments_key_alike(const char *first_name, const char *later_name)
+{
+	const struct dt_golden_packet *first = golden(first_name), *later = golden(later_name);
+	struct dt_packet a, b;
+
+	assert_int_equal(parse_copy(first->bytes, first->len, &a), 0);
+	assert_int_equal(parse_copy(later->bytes, later->len, &b), 0);
+	assert_int_equal(a.frag, DT_FRAG_FIRST);
+	assert_int_equal(b.frag, DT_FRAG_LATER);
+	assert_memory_equal(&a.key, &b.key, sizeof(a.key));
+	assert_int_equal(a.tcp_flags | b.tcp_flags | a.malformed | b.malformed, 0);
+}
+
+static void test_fragments_of_a_datagram_key_alike(void **state)
+{
+	expect_fragments_key_alike("ipv4-frag-first-udp", "ipv4-frag-later-udp");
+	expect_fragments_key_alike("ipv6-frag-first-udp", "ipv6-frag-later-udp");
+}
+
+/* Past the IP header nothing fails the parse: the addresses are known, the packet is marked. */
+static void test_malformed_after_ip_keeps_addresses(void **state)
+{
+	static const char *const names[] = { "ipv4-tcp-past-tot-len", "ipv4-tcp-bad-doff",
+					     "ipv4-icmp-unreach-quote-short",
+					     "ipv6-icmp6-param-problem-quote-short",
+					     "ipv6-ext-7-headers" };
+	struct dt_packet pkt;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct dt_golden_packet *g = golden(names[i]);
+
+		assert_int_equal(parse_copy(g->bytes, g->len, &pkt), 0);
+		assert_int_not_equal(pkt.malformed, 0);
+		assert_int_equal(pkt.key.sport | pkt.key.dport, 0);
+		assert_memory_equal(pkt.key.daddr,
+				    g->bytes + pkt.l3_off + (pkt.key.family == 4 ? 16 : 24),
+				    pkt.key.family == 4 ? 4 : 16);
 	}
 }
 
@@ -328,6 +380,8 @@ int main(void)
 		cmocka_unit_test(test_result_overwrites_stale_packet),
 		cmocka_unit_test(test_icmp_error_keys_as_its_flow),
 		cmocka_unit_test(test_echo_request_and_reply_mirror),
+		cmocka_unit_test(test_fragments_of_a_datagram_key_alike),
+		cmocka_unit_test(test_malformed_after_ip_keeps_addresses),
 		cmocka_unit_test(test_tcp_header_in_padding_is_truncated),
 		cmocka_unit_test(test_golden_table_covers_every_reason),
 	};

@@ -443,6 +443,7 @@ static void test_flood_bounded_per_call(void **state)
 	struct pollfd p = { .fd = ctl_server__fd(f->server), .events = POLLIN };
 	const char line[] = "{\"command\":\"echo\"}\n";
 	struct ctl_client flooder, other;
+	struct json_object *args;
 	char buf[100 * sizeof(line)];
 	int i, calls = 0;
 
@@ -451,7 +452,9 @@ static void test_flood_bounded_per_call(void **state)
 	for (i = 0; i < 100; i++)
 		memcpy(buf + i * (sizeof(line) - 1), line, sizeof(line) - 1);
 	send_raw(&flooder, buf, 100 * (sizeof(line) - 1));
-	assert_int_equal(ctl_client__send(&other, "echo", tag_args("between"), buf, 64), 0);
+	args = tag_args("between");
+	assert_int_equal(ctl_client__send(&other, "echo", args, buf, 64), 0);
+	json_object_put(args);
 	assert_int_equal(poll(&p, 1, 1000), 1);
 	ctl_server__process(f->server);
 	assert_true(f->handler_calls >= 1 && f->handler_calls <= 8);

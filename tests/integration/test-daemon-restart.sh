@@ -7,6 +7,11 @@
 # adopts them without publishing anything that would send pangyo's flows back. So no request
 # sent after the reroute is lost, to the kill, the gap or the restart, and the new daemon is
 # in charge: it reports pangyo down and detects a second failure (ansan) within budget.
+# Timers of 5 ms x 10 (DT_MULTIPLIER, unless set), not the lib's x 4: a restart now keeps each
+# site's state and damping (docs/detector.md, "Restart"), so a false DOWN of ansan or sihung that
+# a loaded machine caused before the kill stays with the new daemon too (seen in CI: sihung
+# suppressed after 5 flaps of 36 ms gaps, then every site down at ansan's cut).
+: "${DT_MULTIPLIER:=10}"
 . "$(dirname "$0")/lib.sh"
 # shellcheck disable=SC2034 # read by client_udp_tcp
 RATE=1000

@@ -219,6 +219,7 @@ pin_beacons() {
 # (failover_redundant_1ms_*). In a subshell: the exports stay there.
 bench_failover_redundant() {
 	(
+		dt_trap_cleanup e2e_topo_down INT TERM HUP PIPE # a subshell has no traps of its own
 		redundant_beacons
 		failover_setting 1 $((QUICK ? 5 : 30))
 	) || exit 1
@@ -325,6 +326,7 @@ print(m if f.get("falsedown_x3_down_events") else 0)')
 # spinning: falsedown_redundant_x3_* (issue 13's goal: no false DOWN).
 bench_falsedown_redundant() {
 	(
+		dt_trap_cleanup e2e_topo_down INT TERM HUP PIPE # a subshell has no traps of its own
 		redundant_beacons
 		falsedown_run $((QUICK ? 60 : 600)) 3
 	) || exit 1

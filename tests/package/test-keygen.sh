@@ -25,17 +25,7 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-fails=0
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	fails=$((fails + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+. "$(dirname "$0")/tap.sh"
 # run EXPECTED-EXIT DESCRIPTION CMD...: exit status and the output kept in $WORK/out, $WORK/err
 run() {
 	local want=$1 what=$2 rc
@@ -158,5 +148,4 @@ wait "$OTHER_PID"
 check "a receiver holding other keys for site 2 accepts none of them" \
 	eval '! grep -q "^hb " "$WORK/other.log" && grep -qE "bad-mac=[1-9]" "$WORK/other.log"'
 
-echo "$fails failed"
-[ "$fails" -eq 0 ]
+finish

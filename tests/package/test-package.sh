@@ -165,12 +165,20 @@ for u in $units; do
 	name=$(basename "$u")
 	case $name in *@.*) name=${name/@./@check.} ;; esac
 	# In the root, beside the host's own units (read-only, where the root's /usr/local units
-	# would be), which the package's units refer to (targets, sockets).
+	# would be), which the package's units refer to (targets, sockets), and with the host's copy
+	# of each program a unit runs that is not the package's (/bin/kill: another package's).
 	unshare --mount --propagation private sh -c '
-		mkdir -p "$1/usr/local/lib/systemd/system" &&
-		mount --bind /usr/lib/systemd/system "$1/usr/local/lib/systemd/system" &&
-		mount -o remount,bind,ro "$1/usr/local/lib/systemd/system" &&
-		exec systemd-analyze verify --root="$1" "$2"' sh "$ROOT" "$name" >"$WORK/verify.out" 2>&1
+		set -e
+		ro() { mount --bind "$1" "$2"; mount -o remount,bind,ro "$2"; }
+		mkdir -p "$1/usr/local/lib/systemd/system"
+		ro /usr/lib/systemd/system "$1/usr/local/lib/systemd/system"
+		for p in $(sed -n "s/^Exec[A-Za-z]*=[-@+!:]*\(\/[^ ]*\).*/\1/p" "$1/$3"); do
+			[ -e "$1$p" ] || [ ! -f "$p" ] || {
+				mkdir -p "$1${p%/*}" && touch "$1$p" && ro "$p" "$1$p"
+			}
+		done
+		exec systemd-analyze verify --root="$1" "$2"' sh "$ROOT" "$name" "$u" \
+		>"$WORK/verify.out" 2>&1
 	rc=$?
 	sed 's/^/#   /' "$WORK/verify.out"
 	check "systemd-analyze verify $name (installed as /$u): exit $rc, no complaint" \

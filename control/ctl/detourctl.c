@@ -390,8 +390,8 @@ static void usage(FILE *f)
 		CTL_SOCKET_DEFAULT);
 	for (c = commands; c->name; c++)
 		fprintf(f, "  %-8s %-40s %s\n", c->name, c->usage, c->help);
-	fprintf(f, "\nexit codes: 0 ok, 1 refused by detourd, 2 usage, 3 detourd not running,\n"
-		   "4 permission denied, 5 no or bad answer\n");
+	fprintf(f, "\nexit codes: 0 ok, 1 refused by detourd (keygen: nothing written), 2 usage,\n"
+		   "3 detourd not running, 4 permission denied, 5 no or bad answer\n");
 }
 
 int main(int argc, char **argv)

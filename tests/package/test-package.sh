@@ -101,6 +101,15 @@ for c in deb-systemd-helper deb-systemd-invoke systemctl systemd-tmpfiles system
 		"$c" "$WORK/maint.log" >"$WORK/stubs/$c"
 	chmod +x "$WORK/stubs/$c"
 done
+# Scripts run on the host: only debhelper's own snippets (DPKG_ROOT-aware) are let through; a
+# hand-written line outside them could act on the host's files, so it stops the test instead.
+dpkg-deb -e "$DEB" "$WORK/control"
+for script in preinst postinst prerm postrm; do
+	[ -f "$WORK/control/$script" ] || continue
+	own=$(awk '/^# Automatically added by dh_/ { auto = 1 } !auto && !/^(#|$|set -e$|exit 0$)/ { print }
+		/^# End automatically added section/ { auto = 0 }' "$WORK/control/$script")
+	[ -z "$own" ] || bail "$script has hand-written lines; this test runs maintainer scripts outside a chroot and cannot run them safely: $own"
+done
 PATH="$WORK/stubs:$PATH" dpkg --root="$ROOT" --log="$WORK/dpkg.log" --force-depends \
 	--force-script-chrootless --install "$DEB" >"$WORK/dpkg.out" 2>&1 ||
 	{ sed 's/^/#   /' "$WORK/dpkg.out"; bail "dpkg --root --install"; }

@@ -11,7 +11,8 @@
 #   5. in that root (chroot, the host's libraries bind-mounted read-only in a private mount
 #      namespace): `detourctl keygen /etc/detour/detour.keys` for the sample's sites, then the
 #      installed `detourd --check --other-host` on the installed /etc/detour/detour.conf, then
-#      `systemd-analyze verify` on every unit the package installs.
+#      `systemd-analyze verify` on every unit the package installs;
+#   6. `dpkg --root --purge`: its files and conffile go, the key file keygen wrote stays.
 # DT_EXPECT_UNITS=1 makes a package without systemd units a failure (turn it on once systemd/
 # has landed); without it a package with no unit is reported, not failed. DT_PACKAGE_KEEP=1
 # keeps the work directory (the .deb, the logs, the root).
@@ -193,6 +194,16 @@ for u in $units; do
 	check "systemd-analyze verify $name (installed as /$u): exit $rc, no complaint" \
 		eval '[ $rc -eq 0 ] && [ ! -s "$WORK/verify.out" ]'
 done
+
+# 6. Purge: the package's files and its conffile go, the key file keygen wrote stays (the
+# package never made it, so it never deletes it).
+PATH="$WORK/stubs:$PATH" dpkg --root="$ROOT" --log="$WORK/dpkg.log" --force-script-chrootless \
+	--purge detour >"$WORK/dpkg.out" 2>&1
+rc=$?
+sed 's/^/#   /' "$WORK/dpkg.out" | grep -v '^#   (Reading database' || true
+check "dpkg --root --purge: exit $rc, the programs and the example config are gone" \
+	eval '[ $rc -eq 0 ] && [ ! -e "$ROOT/usr/sbin/detourd" ] && [ ! -e "$ROOT/etc/detour/detour.conf" ]'
+check "... and the key file is kept" test -f "$ROOT/etc/detour/detour.keys"
 
 echo "# test-package: $(elapsed) in all"
 finish

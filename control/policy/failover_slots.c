@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "failover_slots.h"
+#include "dataplane/core/site_state.h"
 
 /* splitmix64's finaliser: a full-avalanche 64-bit mix, fixed forever (the fleet depends on it). */
 static uint64_t mix64(uint64_t x)
@@ -89,4 +90,32 @@ int dt_failover_slots__compute(struct dt_failover_slots *out, uint32_t home,
 	for (slot = 0; slot < DT_FAILOVER_SLOTS; slot++)
 		rank_slot(out->cand[slot], seed, home, slot, list, n);
 	return 0;
+}
+
+uint32_t dt_failover_slots__target(const struct dt_failover_slots *s, uint32_t home, uint32_t slot,
+				   const uint32_t state[DT_MAX_SITES])
+{
+	const uint8_t *cand = s->cand[slot % DT_FAILOVER_SLOTS];
+	unsigned int i;
+
+	for (i = 0; i < DT_FAILOVER_CANDIDATES && cand[i] < DT_MAX_SITES; i++)
+		if (cand[i] != home && dt_state_takes_new_flows(state[cand[i]]))
+			return cand[i];
+	return DT_SITE_NONE;
+}
+
+uint32_t dt_failover_slots__shares(const struct dt_failover_slots *s, uint32_t home,
+				   const uint32_t state[DT_MAX_SITES], uint32_t count[DT_MAX_SITES])
+{
+	uint32_t slot, target, none = 0;
+
+	memset(count, 0, DT_MAX_SITES * sizeof(count[0]));
+	for (slot = 0; slot < DT_FAILOVER_SLOTS; slot++) {
+		target = dt_failover_slots__target(s, home, slot, state);
+		if (target < DT_MAX_SITES)
+			count[target]++;
+		else
+			none++;
+	}
+	return none;
 }

@@ -31,4 +31,20 @@ struct dt_failover_entry {
 int dt_failover_slots__compute(struct dt_failover_slots *out, uint32_t home,
 			       const struct dt_failover_entry *list, unsigned int n, uint64_t seed);
 
+/*
+ * The target of slot @slot of @home's table, given every site's state (@state[site id], an enum
+ * dt_site_state): the first candidate other than the home that takes new flows, as the packet
+ * path's dt_choose_target() picks it; DT_SITE_NONE when none does (the flow fails open).
+ */
+uint32_t dt_failover_slots__target(const struct dt_failover_slots *s, uint32_t home, uint32_t slot,
+				   const uint32_t state[DT_MAX_SITES]);
+
+/*
+ * The same over every slot: @count[site id] is set to the number of slots that land on that site.
+ * Returns the number that fail open. What `detourctl what-if` reports.
+ */
+uint32_t dt_failover_slots__shares(const struct dt_failover_slots *s, uint32_t home,
+				   const uint32_t state[DT_MAX_SITES],
+				   uint32_t count[DT_MAX_SITES]);
+
 #endif /* DT_FAILOVER_SLOTS_H */

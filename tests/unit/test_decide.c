@@ -640,6 +640,59 @@ static void test_six_sites_first_four_down(void **state)
 	}
 }
 
+/*
+ * What `detourctl what-if` counts (dt_failover_slots__shares()) is what the packet path chooses,
+ * slot by slot: every mix of the five states over the home and its three failover sites, then
+ * random mixes over eight failover sites (past the unrolled first candidates).
+ */
+static void check_shares_match(struct dt_tables *t)
+{
+	__u32 count[DT_MAX_SITES], seen[DT_MAX_SITES] = { 0 }, none, seen_none = 0, slot, total = 0;
+	unsigned int i;
+
+	none = dt_failover_slots__shares(&t->failover[HOME], HOME, t->state, count);
+	for (slot = 0; slot < DT_FAILOVER_SLOTS; slot++) {
+		__u32 target = dt_choose_target(t, HOME, slot);
+
+		assert_int_equal(dt_failover_slots__target(&t->failover[HOME], HOME, slot,
+							   t->state),
+				 target);
+		if (target < DT_MAX_SITES)
+			seen[target]++;
+		else
+			seen_none++;
+	}
+	assert_int_equal(none, seen_none);
+	assert_memory_equal(count, seen, sizeof(count));
+	for (i = 0; i < DT_MAX_SITES; i++)
+		total += count[i];
+	assert_int_equal(total + none, DT_FAILOVER_SLOTS);
+}
+
+static void test_shares_match_choose_target(void **state)
+{
+	static const __u32 states[] = { DT_SITE_UNKNOWN, DT_SITE_UP, DT_SITE_DRAINING, DT_SITE_DOWN,
+					DT_SITE_RECOVERING };
+	const struct dt_failover_entry eight[] = { { 2, 1 }, { 3, 2 }, { 4, 1 }, { 5, 3 },
+						   { 6, 1 }, { 7, 1 }, { 8, 5 }, { 9, 1 } };
+	struct dt_tables *t = *state;
+	unsigned int combo, c, site, lcg = 12345;
+
+	for (combo = 0; combo < 5 * 5 * 5 * 5; combo++) {
+		for (c = combo, site = HOME; site <= SITE_C; site++, c /= 5)
+			t->state[site] = states[c % 5];
+		check_shares_match(t);
+	}
+	assert_int_equal(dt_failover_slots__compute(&t->failover[HOME], HOME, eight, 8, SEED), 0);
+	for (combo = 0; combo < 300; combo++) {
+		for (site = HOME; site <= 9; site++) {
+			lcg = lcg * 1103515245u + 12345u;
+			t->state[site] = states[(lcg >> 16) % 5];
+		}
+		check_shares_match(t);
+	}
+}
+
 /* A malformed packet keeps a home that serves flows, and leaves a DOWN one, without a record. */
 static void test_malformed_leaves_only_a_down_home(void **state)
 {
@@ -838,6 +891,7 @@ int main(void)
 		T(test_fragments_move_together),
 		T(test_malformed_leaves_only_a_down_home),
 		T(test_six_sites_first_four_down),
+		T(test_shares_match_choose_target),
 		T(test_flow_table_full_still_moves),
 		T(test_split_follows_weights),
 		T(test_second_failure_moves_only_its_flows),

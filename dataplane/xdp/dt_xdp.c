@@ -3,11 +3,14 @@
  * Load and adopt: open the detour skeleton, size its maps, load it with every map pinned by name
  * under the pin root, or open the maps already pinned there without loading anything.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
@@ -36,9 +39,36 @@ void dt_xdp_opts__init(struct dt_xdp_opts *o)
 	o->max_prefixes = DT_MAX_PREFIXES_DEFAULT;
 }
 
+/*
+ * The name of the named network namespace this process is in (the one `ip netns exec NAME` put it
+ * in: its /run/netns/NAME is our /proc/self/ns/net) into @name; false when it is in none.
+ */
+static bool named_netns(char *name, size_t len)
+{
+	struct stat self, ns;
+	struct dirent *e;
+	char path[PATH_MAX];
+	bool found = false;
+	DIR *dir;
+
+	if (stat("/proc/self/ns/net", &self) || !(dir = opendir("/run/netns")))
+		return false;
+	while (!found && (e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", e->d_name);
+		if (!stat(path, &ns) && ns.st_dev == self.st_dev && ns.st_ino == self.st_ino) {
+			snprintf(name, len, "%s", e->d_name);
+			found = true;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
 int dt_xdp_check_bpffs(const char *pin_root)
 {
-	char parent[PATH_MAX];
+	char parent[PATH_MAX], ns[NAME_MAX + 1];
 	struct statfs st;
 	char *slash;
 
@@ -50,8 +80,18 @@ int dt_xdp_check_bpffs(const char *pin_root)
 		*slash = '\0';
 	if (statfs(parent, &st) == 0 && st.f_type == BPF_FS_MAGIC)
 		return 0;
-	dt_log_warn("pin root %s: bpffs is not mounted at %s (mount -t bpf bpf %s)", pin_root,
-		    parent, parent);
+	if (!strncmp(parent, "/sys/", 5) && named_netns(ns, sizeof(ns)))
+		dt_log_warn(
+			"pin root %s: bpffs is not mounted at %s: this process is in network "
+			"namespace %s, and `ip netns exec` mounts a fresh /sys for every command, "
+			"so a bpffs mounted under /sys lasts only as long as that one command: "
+			"mount one outside /sys first (mkdir -p /run/detour/bpffs && "
+			"mount -t bpf bpf /run/detour/bpffs) and put the pin root under it "
+			"(pin_root = /run/detour/bpffs/detour)",
+			pin_root, parent, ns);
+	else
+		dt_log_warn("pin root %s: bpffs is not mounted at %s (mount -t bpf bpf %s)",
+			    pin_root, parent, parent);
 	return -ENOENT;
 }
 

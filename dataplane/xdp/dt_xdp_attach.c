@@ -367,6 +367,8 @@ int dt_xdp__attach(struct dt_xdp *x, const char *ifname, const struct dt_xdp_att
 		err = attach_over(x, ifname, ifindex, opts, &st, &r);
 	else
 		err = attach_fresh(x, ifname, ifindex, opts, &r);
+	if (!err)
+		dt_xdp_check_veth_csum(ifname, ifindex);
 	if (!err && res)
 		*res = r;
 	return err;

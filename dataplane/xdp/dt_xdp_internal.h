@@ -50,6 +50,12 @@ int dt_xdp_open_skel(const struct dt_xdp_opts *opts, struct detour **out);
 int dt_xdp_check_pins(struct detour *skel, const char *pin_root);
 /* -ENOENT with the mount hint unless pin_root's parent directory is on bpffs. */
 int dt_xdp_check_bpffs(const char *pin_root);
+/*
+ * After an attach to @ifname: warn when it is a veth whose peer offloads TX checksums (every
+ * rerouted packet would leave with an unfinished checksum), or note it when the peer is in
+ * another network namespace and cannot be checked (dt_xdp_veth.c).
+ */
+void dt_xdp_check_veth_csum(const char *ifname, int ifindex);
 /* Route libbpf's and libxdp's messages to dt_log, with the loader's own lines. */
 void dt_xdp_hook_libs(void);
 /* While set, libbpf warnings become debug lines: for probes that are expected to fail. */

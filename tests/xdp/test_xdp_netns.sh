@@ -101,12 +101,19 @@ check "the fallback names the direct path" err_has "falling back to direct attac
 id1=$(field prog_id)
 check "v0 runs detour_xdp (id $id1) in native mode" attached v0 "$id1" detour_xdp xdp
 check "every map is pinned under the pin root" all_pinned
+# v0's peer v1 offloads TX checksums (veth's default): every frame rerouted from it would leave
+# with an unfinished checksum. The attach warns, naming the fix.
+check "the attach warns that v0's veth peer v1 offloads TX checksums, with the fix" \
+	eval 'err_has "interface v0: its veth peer v1 offloads TX checksums" &&
+		err_has "ethtool -K v1 tx off"'
 expect_ok "query v0" query v0
 check "query sees detour_xdp, ours" out_has "prog_id=$id1 name=detour_xdp mode=native ours=1"
 
 # -- state survives a reload: write, load a new program, swap it in, read back ---------------
 expect_ok "set site 3 DOWN through the pins" set-state 3 3
+ip netns exec "$NS" ethtool -K v1 tx off >/dev/null
 expect_ok "attach v0 again (reload)" attach v0
+check "with v1's TX checksum offload off, no warning" eval '! err_has "offloads TX checksums"'
 check "the reload replaced the program atomically" out_has "replaced=1"
 id2=$(field prog_id)
 check "the reload loaded a new program ($id1 -> $id2)" test "$id1" != "$id2"
@@ -139,13 +146,15 @@ check "the foreign program survived the detach attempt" attached v2 "$fid" xdp_p
 expect_fail "native XDP unsupported on a bridge" \
 	"interface br0: XDP is not supported in native mode on this device (try generic mode)" \
 	attach br0 --direct
-# ip netns exec mounts a fresh sysfs on /sys: /sys/fs/bpf there is not bpffs.
+# ip netns exec mounts a fresh sysfs on /sys: /sys/fs/bpf there is not bpffs, and mounting one
+# there lasts only as long as that one command, so the hint says to mount one outside /sys.
 if ip netns exec "$NS" "$HELPER" attach v3 >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
 if [ "$rc" -ne 0 ] &&
-	err_has "bpffs is not mounted at /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)"; then
-	ok "bpffs not mounted"
+	err_has "bpffs is not mounted at /sys/fs/bpf: this process is in network namespace $NS, and \`ip netns exec\` mounts a fresh /sys" &&
+	err_has "mount -t bpf bpf /run/detour/bpffs" && ! err_has "(mount -t bpf bpf /sys/fs/bpf)"; then
+	ok "bpffs not mounted: the hint fits ip netns exec"
 else
-	not_ok "bpffs not mounted (exit $rc)"
+	not_ok "bpffs not mounted: the hint fits ip netns exec (exit $rc)"
 fi
 check "nothing attached to v3 without bpffs" no_xdp v3
 expect_fail "a pinned flow table of another size is named, with the fix" \

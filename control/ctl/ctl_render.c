@@ -156,6 +156,8 @@ void render_site(struct json_object *result)
 		    json_object_is_type(val, json_type_array))
 			printf("%-18s %s\n", key,
 			       json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
+		else if (json_object_is_type(val, json_type_double)) /* the damping penalty */
+			printf("%-18s %.0f\n", key, json_object_get_double(val));
 		else
 			printf("%-18s %s\n", key, json_object_get_string(val));
 	}
@@ -256,4 +258,56 @@ void render_events(struct json_object *result, bool json)
 
 	for (i = 0; i < n; i++)
 		render_event(json_object_array_get_idx(evs, i), json);
+}
+
+/* One line per other home whose slots on the site would move on. */
+static void render_also_moved(struct json_object *result)
+{
+	struct json_object *arr = member(result, "also_moved");
+	size_t i, j, n = arr ? json_object_array_length(arr) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *h = json_object_array_get_idx(arr, i);
+		struct json_object *to = member(h, "targets");
+		size_t m = to ? json_object_array_length(to) : 0;
+
+		printf("also moved: %s (%s) has %" PRId64 " slots on %s now:", get_str(h, "home"),
+		       get_str(h, "home_state"), get_int(h, "slots"), get_str(result, "site"));
+		for (j = 0; j < m; j++) {
+			struct json_object *t = json_object_array_get_idx(to, j);
+
+			printf("%s %" PRId64 " to %s (%s)", j ? "," : "", get_int(t, "slots"),
+			       get_str(t, "site"), get_str(t, "state"));
+		}
+		if (get_int(h, "fail_open_slots"))
+			printf("%s %" PRId64 " fail open", m ? "," : "",
+			       get_int(h, "fail_open_slots"));
+		printf("\n");
+	}
+}
+
+void render_whatif(struct json_object *result)
+{
+	static const struct column cols[] = {
+		{ "TARGET", "site" }, { "STATE", "state" },	  { "WEIGHT", "weight" },
+		{ "SLOTS", "slots" }, { "SHARE %", "share_pct" },
+	};
+
+	printf("what-if %s %s (now %s): it would be %s; nothing has been changed\n",
+	       get_str(result, "action"), get_str(result, "site"), get_str(result, "state"),
+	       get_str(result, "would_be"));
+	printf("new flows:         %s\n", get_str(result, "new_flows"));
+	printf("established flows: %s\n", get_str(result, "established_flows"));
+	printf("share of the %" PRId64 " failover slots (flows spread over them by hash):\n",
+	       get_int(result, "slots"));
+	print_table(member(result, "targets"), cols, 5);
+	if (get_int(result, "fail_open_slots"))
+		printf("fail open (no listed site takes new flows: passed to the kernel): %" PRId64
+		       " slots, %s%%\n",
+		       get_int(result, "fail_open_slots"), get_str(result, "fail_open_pct"));
+	render_also_moved(result);
+	if (json_object_get_boolean(member(result, "refused")))
+		printf("WARNING: detourctl %s %s would be refused: %s (--force does it anyway)\n",
+		       get_str(result, "action"), get_str(result, "site"),
+		       get_str(result, "refusal"));
 }

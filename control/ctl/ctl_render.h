@@ -13,6 +13,7 @@ void render_site_change(struct json_object *result);
 void render_prefixes(struct json_object *result);
 void render_flows(struct json_object *result);
 void render_stats(struct json_object *result);
+void render_whatif(struct json_object *result);
 void render_done(struct json_object *result);
 void render_events(struct json_object *result, bool json);
 void render_event(struct json_object *event, bool json);

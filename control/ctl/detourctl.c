@@ -257,6 +257,26 @@ static int do_stats(const struct ctl_opts *o, int argc, char **argv)
 	return simple(o, "stats", NULL, render_stats);
 }
 
+/* what-if fail|drain NAME: where the site's traffic would go; nothing is changed. */
+static int do_whatif(const struct ctl_opts *o, int argc, char **argv)
+{
+	struct json_object *a;
+
+	if (argc < 2)
+		return usage_error("what-if", "%s",
+				   "needs an action (fail or drain) and a site name");
+	if (strcmp(argv[1], "fail") && strcmp(argv[1], "drain"))
+		return usage_error("what-if", "unknown action \"%s\" (fail or drain)", argv[1]);
+	if (argc < 3)
+		return usage_error("what-if", "%s", "needs a site name");
+	if (argc > 3)
+		return usage_error("what-if", "unexpected argument \"%s\"", argv[3]);
+	a = json_object_new_object();
+	json_object_object_add(a, "action", json_object_new_string(argv[1]));
+	json_object_object_add(a, "site", json_object_new_string(argv[2]));
+	return simple(o, "what-if", a, render_whatif);
+}
+
 /* events [--follow]: the log so far, then (with --follow) every new event as it happens. */
 static int do_events(const struct ctl_opts *o, int argc, char **argv)
 {
@@ -364,6 +384,8 @@ static const struct ctl_cmd commands[] = {
 	{ "events", "[--follow]", "site transitions with their timings", do_events },
 	{ "keygen", "[--force] [--key-id N] FILE SITE-ID...",
 	  "write a new heartbeat key file (no daemon needed)", do_keygen },
+	{ "what-if", "fail|drain NAME", "where a site's traffic would go; changes nothing",
+	  do_whatif },
 	{ NULL, NULL, NULL, NULL },
 };
 

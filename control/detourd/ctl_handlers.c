@@ -410,5 +410,6 @@ const struct ctl_command detourd_commands[] = {
 	{ "flows", detourd_ctl_flows },
 	{ "stats", detourd_ctl_stats },
 	{ "events", detourd_ctl_events },
+	{ "what-if", detourd_ctl_whatif },
 	{ NULL, NULL },
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Control commands over tables: prefixes (read and change), moved flows, counters, events.
+ * Control commands over tables: prefixes (read and change), moved flows, counters, events, and
+ * what-if (where a site's traffic would go, from its failover slots).
  * A runtime prefix change lives in the dataplane and in the running configuration until the next
  * reload or restart, when the configuration file is the truth again.
  */
@@ -14,8 +15,10 @@
 #include "dt_names.h"
 #include "dt_clock.h"
 #include "ctl_proto.h"
+#include "dataplane/core/site_state.h"
 #include "detourd.h"
 #include "dt_log.h"
+#include "failover_slots.h"
 
 static const char *site_name(struct detourd *d, __u32 id)
 {
@@ -284,5 +287,201 @@ DETOURD_CTL_HANDLER(detourd_ctl_events)
 		json_object_array_add(arr, detourd_event_json(&d->events[i % DETOURD_EVENT_RING]));
 	*res = json_object_new_object();
 	json_object_object_add(*res, "events", arr);
+	return 0;
+}
+
+/* ---- what-if ------------------------------------------------------------------------------ */
+
+/*
+ * what-if fail|drain SITE: where the site's traffic would go if it were failed or drained now,
+ * changing nothing. Its failover slots are computed as apply.c computes them for the dataplane,
+ * and each slot's target is picked as the packet path picks it, from every other site's current
+ * state (dt_failover_slots__shares()). Other homes that do not keep their own traffic now and
+ * have slots on this site would move those slots on: they are listed too.
+ */
+struct whatif {
+	struct detourd *d;
+	const struct dt_config_site *site;
+	bool fail;
+	__u32 now[DT_MAX_SITES]; /* every site's state now */
+	__u32 then[DT_MAX_SITES]; /* ... and with the action done */
+	struct dt_failover_slots slots;
+};
+
+static struct json_object *pct_json(__u32 n)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%.1f", n * 100.0 / DT_FAILOVER_SLOTS);
+	return json_object_new_double_s(n * 100.0 / DT_FAILOVER_SLOTS, buf);
+}
+
+static struct json_object *share_json(struct whatif *w, __u32 site, __u32 slots)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "site", json_object_new_string(site_name(w->d, site)));
+	json_object_object_add(o, "state",
+			       json_object_new_string(dt_site_state_name(w->now[site])));
+	json_object_object_add(o, "slots", json_object_new_int64(slots));
+	json_object_object_add(o, "share_pct", pct_json(slots));
+	return o;
+}
+
+/* The site's own slots: one row per failover site, in the order of its list. */
+static void whatif_own(struct whatif *w, struct json_object *res)
+{
+	const struct dt_config_site *s = w->site;
+	__u32 count[DT_MAX_SITES] = { 0 }, none = DT_FAILOVER_SLOTS;
+	struct json_object *arr = json_object_new_array();
+	unsigned int i;
+
+	if (s->n_failover && !dt_failover_slots__compute(&w->slots, s->id, s->failover,
+							 s->n_failover, w->d->cfg->hash_seed))
+		none = dt_failover_slots__shares(&w->slots, s->id, w->then, count);
+	for (i = 0; i < s->n_failover; i++) {
+		struct json_object *o =
+			share_json(w, s->failover[i].site, count[s->failover[i].site]);
+
+		json_object_object_add(o, "weight", json_object_new_int64(s->failover[i].weight));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(res, "slots", json_object_new_int(DT_FAILOVER_SLOTS));
+	json_object_object_add(res, "targets", arr);
+	json_object_object_add(res, "fail_open_slots", json_object_new_int64(none));
+	json_object_object_add(res, "fail_open_pct", pct_json(none));
+}
+
+/* A home that does not keep its traffic now: its slots on the site, and where they would go. */
+static struct json_object *whatif_other(struct whatif *w, const struct dt_config_site *h)
+{
+	__u32 to[DT_MAX_SITES + 1] = { 0 }, moved = 0, slot, t;
+	struct json_object *o, *arr;
+
+	if (h == w->site || !h->n_failover || dt_state_keeps_home(w->now[h->id]) ||
+	    dt_failover_slots__compute(&w->slots, h->id, h->failover, h->n_failover,
+				       w->d->cfg->hash_seed))
+		return NULL;
+	for (slot = 0; slot < DT_FAILOVER_SLOTS; slot++) {
+		if (dt_failover_slots__target(&w->slots, h->id, slot, w->now) != w->site->id)
+			continue;
+		t = dt_failover_slots__target(&w->slots, h->id, slot, w->then);
+		to[t < DT_MAX_SITES ? t : DT_MAX_SITES]++;
+		moved++;
+	}
+	if (!moved)
+		return NULL;
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(o, "home", json_object_new_string(h->name));
+	json_object_object_add(o, "home_state",
+			       json_object_new_string(dt_site_state_name(w->now[h->id])));
+	json_object_object_add(o, "slots", json_object_new_int64(moved));
+	for (t = 0; t < DT_MAX_SITES; t++)
+		if (to[t])
+			json_object_array_add(arr, share_json(w, t, to[t]));
+	json_object_object_add(o, "targets", arr);
+	json_object_object_add(o, "fail_open_slots", json_object_new_int64(to[DT_MAX_SITES]));
+	return o;
+}
+
+/* Whether some site other than @site is in a state that @pred accepts. */
+static bool whatif_other_site(const struct whatif *w, bool (*pred)(__u32 state))
+{
+	unsigned int i;
+
+	for (i = 0; i < w->d->cfg->n_sites; i++)
+		if (w->d->cfg->sites[i].id != w->site->id && pred(w->now[w->d->cfg->sites[i].id]))
+			return true;
+	return false;
+}
+
+/* The refusal of the real command (health__refuses(), docs/detector.md), or NULL. */
+static const char *whatif_refusal(const struct whatif *w)
+{
+	__u32 st = w->now[w->site->id];
+
+	if (dt_state_takes_new_flows(st) && !whatif_other_site(w, dt_state_takes_new_flows))
+		return "no other site takes new flows";
+	if (w->fail && dt_state_serves_flows(st) && !whatif_other_site(w, dt_state_serves_flows))
+		return "no other site serves flows";
+	return NULL;
+}
+
+static void whatif_flows_text(const struct whatif *w, struct json_object *res)
+{
+	char buf[320];
+
+	json_object_object_add(res, "new_flows",
+			       json_object_new_string("go to the targets by failover slot"));
+	if (w->fail)
+		snprintf(
+			buf, sizeof(buf),
+			"leave %s too, by the same slots (its TCP connections end); flows of other "
+			"homes that were moved to %s move on",
+			w->site->name, w->site->name);
+	else
+		snprintf(buf, sizeof(buf),
+			 "stay on %s: TCP and the flows in the flow table, and non-TCP flows of "
+			 "stateful prefixes seen in the last %d s; stateless prefixes move by slot "
+			 "like new flows",
+			 w->site->name, DT_SEEN_WINDOW_S);
+	json_object_object_add(res, "established_flows", json_object_new_string(buf));
+}
+
+DETOURD_CTL_HANDLER(detourd_ctl_whatif)
+{
+	const char *action = arg_str(args, "action"), *site = arg_str(args, "site"), *refusal;
+	struct whatif *w;
+	struct json_object *others;
+	unsigned int i;
+
+	if (!action || (strcmp(action, "fail") && strcmp(action, "drain")))
+		return snprintf(err, len, "what-if needs \"action\": \"fail\" or \"drain\""),
+		       -EINVAL;
+	if (!site)
+		return snprintf(err, len, "what-if needs \"site\""), -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return snprintf(err, len, "what-if: out of memory"), -ENOMEM;
+	w->d = ctx;
+	w->site = dt_config__site_by_name(w->d->cfg, site);
+	if (!w->site) {
+		free(w);
+		return snprintf(err, len, "site \"%s\" is not configured", site), -ENOENT;
+	}
+	w->fail = !strcmp(action, "fail");
+	for (i = 0; i < w->d->cfg->n_sites; i++) {
+		struct health_site_status st = { 0 };
+		__u16 id = w->d->cfg->sites[i].id;
+
+		health__site_status(w->d->health, id, &st);
+		w->now[id] = w->then[id] = st.state;
+	}
+	if (!w->fail && w->now[w->site->id] == DT_SITE_DOWN)
+		w->then[w->site->id] = DT_SITE_DOWN; /* a drain of a DOWN site changes nothing */
+	else
+		w->then[w->site->id] = w->fail ? DT_SITE_DOWN : DT_SITE_DRAINING;
+	refusal = whatif_refusal(w);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "site", json_object_new_string(w->site->name));
+	json_object_object_add(*res, "action", json_object_new_string(action));
+	json_object_object_add(*res, "state",
+			       json_object_new_string(dt_site_state_name(w->now[w->site->id])));
+	json_object_object_add(*res, "would_be",
+			       json_object_new_string(dt_site_state_name(w->then[w->site->id])));
+	json_object_object_add(*res, "refused", json_object_new_boolean(refusal != NULL));
+	json_object_object_add(*res, "refusal", refusal ? json_object_new_string(refusal) : NULL);
+	whatif_flows_text(w, *res);
+	whatif_own(w, *res);
+	others = json_object_new_array();
+	for (i = 0; i < w->d->cfg->n_sites; i++) {
+		struct json_object *o = whatif_other(w, &w->d->cfg->sites[i]);
+
+		if (o)
+			json_object_array_add(others, o);
+	}
+	json_object_object_add(*res, "also_moved", others);
+	free(w);
 	return 0;
 }

@@ -110,7 +110,7 @@ void detourd_on_health_event(const struct health_event *ev, void *ctx);
 struct json_object *detourd_event_json(const struct detourd_event *e);
 int detourd_open_event_log(struct detourd *d, const char *path);
 
-/* ctl_handlers.c (sites, overrides) and ctl_tables.c (prefixes, flows, counters, events) */
+/* ctl_handlers.c (sites, overrides) and ctl_tables.c (prefixes, flows, counters, events, what-if) */
 struct json_object;
 extern const struct ctl_command detourd_commands[];
 #define DETOURD_CTL_HANDLER(name)                                                          \
@@ -122,6 +122,7 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_del);
 DETOURD_CTL_HANDLER(detourd_ctl_flows);
 DETOURD_CTL_HANDLER(detourd_ctl_stats);
 DETOURD_CTL_HANDLER(detourd_ctl_events);
+DETOURD_CTL_HANDLER(detourd_ctl_whatif);
 struct json_object *detourd_site_json(struct detourd *d, const struct dt_config_site *s, __u64 now);
 
 #endif /* DT_DETOURD_H */

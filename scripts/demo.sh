@@ -8,6 +8,9 @@
 # them, prints the timeline and one machine-readable line
 #   failover: site=NAME detect_ms=X reroute_ms=Y client_sent=N client_lost=M
 # then restores the site, shows new connections going home, and tears everything down.
+# The timeline is also kept, with the recorded event log and client log and the same failover
+# drawn as a picture (scripts/plot-failover.sh), in $DEMO_OUT (default build/demo/):
+#   timeline.txt  events.jsonl  client.log  failover.png
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +27,8 @@ bash scripts/setup.sh
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" >/dev/null
 meson compile -C "$BUILD" >/dev/null
 BUILD=$(cd "$BUILD" && pwd)
+DEMO_OUT=${DEMO_OUT:-$BUILD/demo}
+mkdir -p "$DEMO_OUT"
 
 DETOURD=$BUILD/control/detourd/detourd
 DETOURCTL=$BUILD/control/ctl/detourctl
@@ -63,7 +68,7 @@ wait "$client_pid"
 sed 's/^/   /' "$DT_WORK/demo.out"
 
 # The timeline, from detourd's event log and the client's per-request log.
-python3 - "$DT_WORK/events.jsonl" "$DT_WORK/demo.log" "$SITE" "$before_cut" <<'EOF'
+python3 - "$DT_WORK/events.jsonl" "$DT_WORK/demo.log" "$SITE" "$before_cut" <<'EOF' |
 import json, sys
 events, log, site, skip = sys.argv[1:5]
 ev = next(e for e in map(json.loads, open(events).readlines()[int(skip):])
@@ -86,6 +91,12 @@ if lost:
 print("\nfailover: site=%s detect_ms=%.1f reroute_ms=%.1f client_sent=%d client_lost=%d" % (
     site, ms(ev["detected_ns"]), ms(ev["applied_ns"]), len(reqs), len(lost)))
 EOF
+	tee "$DEMO_OUT/timeline.txt"
+cp "$DT_WORK/events.jsonl" "$DEMO_OUT/events.jsonl"
+cp "$DT_WORK/demo.log" "$DEMO_OUT/client.log"
+bash "$ROOT/scripts/plot-failover.sh" "$DEMO_OUT/events.jsonl" "$DEMO_OUT/client.log" "$SITE" \
+	"$DEMO_OUT/failover.png" "$before_cut"
+echo "   the same failover as a picture: $DEMO_OUT/failover.png (and the text: timeline.txt)"
 
 echo
 echo "== power back at $SITE: new connections go home once it has been clean for the hold-down"

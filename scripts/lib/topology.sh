@@ -453,7 +453,7 @@ dt_stop_beacon() {
 		dt_kill "$name" "${3:-TERM}"
 		return
 	fi
-	kill -KILL "$pid" 2>/dev/null
+	kill -KILL "$pid" 2>/dev/null || true # gone already (dt_cut_power kills first): no error
 	# reaped here and quietly: bash would otherwise report "Killed" for it on the terminal
 	{ wait "$pid"; } 2>/dev/null || true
 	rm -f "$DT_WORK/pids/$name"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck source-path=SCRIPTDIR
 # scripts/plot-failover.sh on a timeline that scripts/demo.sh recorded (recorded/: detourd's
 # event log and the client's per-request log around pangyo's power cut, 5 ms x 4): it writes a
 # PNG of the size it asks gnuplot for, and refuses clearly, writing nothing, when the event log
@@ -11,6 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REC=$HERE/recorded
 TMP=$(mktemp -d /tmp/dt-plot-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
+# shellcheck source=../../scripts/lib/tap.sh
 . "$HERE/../../scripts/lib/tap.sh"
 
 is_png() { # FILE: the PNG signature, an IHDR of 900 x 420, and file(1) agrees

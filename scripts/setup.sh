@@ -11,7 +11,7 @@ PACKAGES=(
 	libdpdk-dev dpdk dpdk-dev
 	libcmocka-dev libsodium-dev libinih-dev libjson-c-dev libcap-dev libmicrohttpd-dev
 	iproute2 iputils-ping ethtool tcpdump tshark netsniff-ng socat ncat
-	nut-server nut-client bird2 python3 python3-scapy faketime prometheus
+	nut-server nut-client bird2 python3 python3-scapy faketime prometheus curl
 	debhelper lintian groff-base
 )
 

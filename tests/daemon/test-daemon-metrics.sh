@@ -22,12 +22,15 @@ SCRAPE_MS=200
 PROM_LIFETIME_S=100 # the server is killed by then whatever happens (and on exit)
 DETOUR_EXTRA=("metrics_listen=$METRICS")
 
+T0=$(mono_ms)
+stamp() { echo "# $(($(mono_ms) - T0)) ms: $1"; }
 setup_all
 # the verifier may take longer than start_daemon's 5 s while other builds load the machine
 start_daemon || wait_until 90000 eval 'ctl status >/dev/null 2>&1' || bail "detourd did not start"
 start_beacon 1
 start_beacon 2
 wait_until 3000 sites_up || bail "sites did not come UP"
+stamp "detourd and both sites up"
 
 scrape() { # [PATH]: the page (curl fails on an HTTP error)
 	ip netns exec "$NS_E" curl -sf --max-time 3 "http://$METRICS${1:-/metrics}"
@@ -98,7 +101,12 @@ dt_bg "$NS_E" "$TMP/prometheus.log" "$TMP/prometheus.log" prometheus \
 	--web.listen-address="$PROM" --log.level=warn
 PROM_PID=$DT_BG_PID
 EXTRA_PIDS+=("$PROM_PID")
-(sleep "$PROM_LIFETIME_S" && kill -9 "$PROM_PID") 2>/dev/null &
+# the watchdog ends within a second of the server, and holds none of the test's output open
+(for _ in $(seq "$PROM_LIFETIME_S"); do
+	sleep 1
+	kill -0 "$PROM_PID" || exit 0
+done
+kill -9 "$PROM_PID") >/dev/null 2>&1 &
 EXTRA_PIDS+=("$!")
 
 prom_query() { # EXPR [UNIX_TIME]: the first result's value from /api/v1/query, or "none"
@@ -120,8 +128,10 @@ EOF
 prom_is() { [ "$(prom_query "$1" "${3:-}")" = "$2" ]; } # EXPR VALUE [TIME]
 unix_now() { date +%s.%N; }
 
+stamp "Prometheus started"
 check "Prometheus scrapes detourd (up{job=\"detourd\"} is 1)" \
 	wait_until 20000 prom_is 'up{job="detourd"}' 1
+stamp "Prometheus scraped"
 ip netns exec "$NS_C" ping -q -c 20 -i 0.01 -W 0.05 198.18.10.5 >/dev/null 2>&1
 sleep 1 # a few scrapes of pangyo UP
 before=$(unix_now)
@@ -136,6 +146,7 @@ ip netns exec "$NS_C" ping -q -c 20 -i 0.01 -W 0.05 198.18.10.5 >/dev/null 2>&1
 
 check "Prometheus: pangyo's down state is 1" \
 	wait_until 10000 prom_is 'detour_site_state{site="pangyo",state="down"}' 1
+stamp "Prometheus saw pangyo down"
 check "Prometheus: and pangyo's up state was 1 before the cut" \
 	prom_is 'detour_site_state{site="pangyo",state="up"}' 1 "$before"
 check "Prometheus: ansan stays up" prom_is 'detour_site_state{site="ansan",state="up"}' 1
@@ -168,9 +179,25 @@ check "pangyo's home_up packets: /metrics ${m_up:-none} = stats $(stats_count pa
 	eval '[ "${m_up:-0}" = "$(stats_count pangyo home_up)" ] && [ "${m_up:-0}" -ge 20 ]'
 check "pangyo's rerouted_route packets: /metrics ${m_rr:-none} = stats $(stats_count pangyo rerouted_route), at least 20" \
 	eval '[ "${m_rr:-0}" = "$(stats_count pangyo rerouted_route)" ] && [ "${m_rr:-0}" -ge 20 ]'
+# the flow table: counted by the scanner's walks, not by the scrape
+flows_match() {
+	local est new total
+	est=$(metric 'detour_flow_table_entries{class="established"}')
+	new=$(metric 'detour_flow_table_entries{class="new"}')
+	total=$(ctl --json flows | json "d['total']")
+	echo "# flow table: /metrics established ${est:-?} + new ${new:-?}, detourctl flows $total" >"$TMP/flows.seen"
+	[ -n "$est" ] && [ -n "$new" ] && [ "$total" -ge 1 ] && [ $((est + new)) = "$total" ]
+}
+check "flow-table occupancy in /metrics is what detourctl flows lists (the moved ping flow)" \
+	wait_until 3000 flows_match
+cat "$TMP/flows.seen"
+check "and that count is fresh (the scanner walks every 200 ms)" eval \
+	'python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 1 else 1)" \
+		"$(metric detour_flow_table_count_age_seconds)"'
 scrape >"$PAGE"
 report=$(promtool check metrics <"$PAGE" 2>&1)
 check "promtool check metrics passes after the cut too" test $? = 0 -a -z "$report"
 
 dt_stop_pid "$PROM_PID"
+stamp "done"
 finish

@@ -58,6 +58,19 @@ check "detourctl status --json shows a policy fingerprint of 32 hex digits ($fp)
 	eval '[[ "$fp" =~ ^[0-9a-f]{32}$ ]]'
 check "detour_build_info carries the same fingerprint and the version" \
 	grep -q "^detour_build_info{version=\"[0-9.]*\",dataplane=\"xdp\",policy_fingerprint=\"$fp\"} 1$" "$PAGE"
+build_fp() { metric_line detour_build_info | sed -n 's/.*policy_fingerprint="\([0-9a-f]*\)".*/\1/p'; }
+metric_line() { scrape | grep "^$1{"; }
+status_fp() { ctl --json status | json "d['daemon']['policy_fingerprint']"; }
+ctl prefix add 198.18.30.0/24 ansan >/dev/null
+fp2=$(status_fp)
+check "a prefix added through the control socket changes the fingerprint ($fp2)" test "$fp2" != "$fp"
+check "and detour_build_info follows within the publish period" wait_until 1000 eval '[ "$(build_fp)" = "$fp2" ]'
+ctl prefix del 198.18.30.0/24 >/dev/null
+check "removing it gives the first fingerprint back, in status and in /metrics" \
+	wait_until 1000 eval '[ "$(status_fp)" = "$fp" ] && [ "$(build_fp)" = "$fp" ]'
+timing=$(ip netns exec "$NS_E" curl -sf -o /dev/null -w '%{time_total} s, %{size_download} bytes' \
+	"http://$METRICS/metrics")
+echo "# one scrape: $timing"
 check "an unknown path is 404" test "$(ip netns exec "$NS_E" curl -s -o /dev/null -w '%{http_code}' \
 	"http://$METRICS/nothing")" = 404
 check "POST is 405" test "$(ip netns exec "$NS_E" curl -s -o /dev/null -w '%{http_code}' -d x \

@@ -9,9 +9,9 @@ PACKAGES=(
 	clang llvm lld libclang-rt-14-dev
 	libbpf-dev bpftool libxdp-dev xdp-tools linux-libc-dev
 	libdpdk-dev dpdk dpdk-dev
-	libcmocka-dev libsodium-dev libinih-dev libjson-c-dev libcap-dev
+	libcmocka-dev libsodium-dev libinih-dev libjson-c-dev libcap-dev libmicrohttpd-dev
 	iproute2 iputils-ping ethtool tcpdump tshark netsniff-ng socat ncat
-	nut-server nut-client bird2 python3 python3-scapy faketime gnuplot-nox file
+	nut-server nut-client bird2 python3 python3-scapy faketime gnuplot-nox file prometheus curl
 	debhelper lintian groff-base
 )
 

@@ -33,7 +33,7 @@
 
 static conf_parse_fn parse_interfaces, parse_listen, parse_group, parse_seed, parse_site_id,
 	parse_source_mac, parse_tunnel_remote, parse_tunnel_local, parse_beacons,
-	parse_beacon_sources;
+	parse_beacon_sources, parse_metrics_listen;
 static conf_same_fn same_interfaces, same_listen;
 
 #define D(member) CONF_FIELD(struct dt_config, member)
@@ -47,6 +47,9 @@ static const struct conf_key_row rows[] = {
 	  .def = "native", .arg = dt_xdp_mode_names, .flags = CONF_RESTART },
 	{ "heartbeat_listen", DETOUR, parse_listen, D(listen),
 	  .flags = CONF_LIST | CONF_REQUIRED | CONF_RESTART, .same = same_listen },
+	/* Prometheus /metrics (docs/metrics.md): bound at start, so a restart is needed. */
+	{ "metrics_listen", DETOUR, parse_metrics_listen, D(metrics_listen),
+	  .flags = CONF_RESTART },
 	{ "key_file", DETOUR, conf_parse_path, D(key_file), .def = "/etc/detour/detour.keys" },
 	{ "interval_ms", DETOUR, conf_parse_duration, D(interval_ns), 1 * MS, INTERVAL_MAX_NS,
 	  .unit = 1, .def = "5", .flags = CONF_BARE_MS | CONF_RESTART, .label = TIMERS },
@@ -222,6 +225,36 @@ static int parse_listen(const struct conf_key_row *k, const char *text, void *ba
 		else
 			c->listen[c->n_listen++] = l;
 	}
+	return 0;
+}
+
+/* metrics_listen: one ADDRESS:PORT or [IPv6]:PORT; a port is required (there is no default). */
+static int parse_metrics_listen(const struct conf_key_row *k, const char *text, void *base,
+				const struct conf_report *r)
+{
+	struct dt_config_listen *l = (struct dt_config_listen *)((char *)base + k->offset);
+	char host[64];
+	const char *port;
+	uint64_t v;
+
+	memset(l, 0, sizeof(*l));
+	if (strlen(text) >= sizeof(l->spec) ||
+	    conf_split_host_port(text, host, sizeof(host), &port) ||
+	    conf_addr_parse(host, &l->family, l->addr)) {
+		l->family = DT_FAMILY_NONE;
+		conf_report(r, k,
+			    "\"%s\" is not ADDRESS:PORT or [IPv6]:PORT (numeric addresses only)",
+			    text);
+		return -EINVAL;
+	}
+	if (!port || conf_decimal_u64(port, &v) || v == 0 || v > 65535) {
+		l->family = DT_FAMILY_NONE;
+		conf_report(r, k, "\"%s\": a port 1 .. 65535 is required (e.g. 127.0.0.1:9473)",
+			    text);
+		return -EINVAL;
+	}
+	strcpy(l->spec, text);
+	l->port = (uint16_t)v;
 	return 0;
 }
 

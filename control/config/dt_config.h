@@ -104,6 +104,8 @@ struct dt_config {
 	enum dt_config_xdp_mode xdp_mode;
 	struct dt_config_listen listen[DT_CONFIG_MAX_LISTEN];
 	unsigned int n_listen;
+	/* Where /metrics is served (docs/metrics.md); family DT_FAMILY_NONE (0): not served. */
+	struct dt_config_listen metrics_listen;
 	char key_file[DT_CONFIG_PATH_MAX];
 	uint64_t interval_ns;
 	uint32_t multiplier;
@@ -172,6 +174,15 @@ void dt_config__free(struct dt_config *cfg);
  * it: "the set of sites", "a site's detector timers", or the key ("flow_idle_ms").
  */
 const char *dt_config__reload_blocker(const struct dt_config *old, const struct dt_config *new);
+
+/*
+ * The policy fingerprint (config_fingerprint.c, docs/metrics.md): 32 hex digits of a hash of the
+ * hash seed, the sites' ids and failover lists and the prefixes, equal on every edge whose
+ * traffic decisions are the same.
+ */
+#define DT_POLICY_FINGERPRINT_LEN 32
+void dt_config__policy_fingerprint(const struct dt_config *cfg,
+				   char out[DT_POLICY_FINGERPRINT_LEN + 1]);
 
 /* Lookups; NULL when there is no such site. */
 const struct dt_config_site *dt_config__site_by_id(const struct dt_config *cfg, uint16_t id);

@@ -137,7 +137,7 @@ void render_status(struct json_object *result)
 		printf("%s %s (%s, %s)", i ? "," : ";", get_str(itf, "name"), get_str(itf, "mode"),
 		       get_str(itf, "attach"));
 	}
-	printf("\n");
+	printf("\npolicy fingerprint: %s\n", get_str(d, "policy_fingerprint"));
 	if (json_object_get_boolean(member(result, "all_sites_down")))
 		printf("WARNING: every site is down: the dataplane fails open (passes traffic to the "
 		       "kernel)\n");

@@ -342,5 +342,16 @@ int detourd_reload(struct detourd *d)
 	dt_log_info("reload: %s applied (%u prefix changes)", d->config_path, prefixes);
 	dt_config__free(d->cfg);
 	d->cfg = new;
+	d->policy_gen++;
 	return 0;
+}
+
+/* Lazily: a burst of prefix changes costs one hash, when status or the metrics next ask. */
+const char *detourd_policy_fingerprint(struct detourd *d)
+{
+	if (d->fingerprint_gen != d->policy_gen + 1) {
+		dt_config__policy_fingerprint(d->cfg, d->policy_fingerprint);
+		d->fingerprint_gen = d->policy_gen + 1;
+	}
+	return d->policy_fingerprint;
 }

@@ -195,6 +195,12 @@ static int do_status(void *ctx, struct json_object *args, struct json_object **r
 	json_object_object_add(daemon, "pid", json_object_new_int(getpid()));
 	json_object_object_add(daemon, "uptime", json_object_new_string(up));
 	json_object_object_add(daemon, "config", json_object_new_string(d->config_path));
+	json_object_object_add(daemon, "policy_fingerprint",
+			       json_object_new_string(detourd_policy_fingerprint(d)));
+	json_object_object_add(daemon, "metrics_listen",
+			       d->cfg->metrics_listen.family ?
+				       json_object_new_string(d->cfg->metrics_listen.spec) :
+				       NULL);
 	json_object_object_add(daemon, "state_file", state_file_json(d));
 	json_object_object_add(dp, "mode", json_object_new_string(d->dp.ops->mode));
 	json_object_object_add(dp, "interfaces", d->dp.ops->describe(d->dp.impl));

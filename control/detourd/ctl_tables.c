@@ -129,6 +129,7 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_add)
 		dt_log_err("prefix %s: in the dataplane but not listed: out of memory", text);
 		return -ENOMEM;
 	}
+	d->policy_gen++;
 	dt_log_info("prefix %s -> site %s%s (control socket)", text, s->name,
 		    p.flags ? ", stateless" : "");
 	*res = json_object_new_object();
@@ -153,6 +154,7 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_del)
 	if (ret && ret != -ENOENT)
 		return snprintf(err, len, "prefix %s: dataplane: %s", text, strerror(-ret)), ret;
 	dt_config__remove_prefix(d->cfg, &p);
+	d->policy_gen++;
 	dt_log_info("prefix %s removed (control socket)", text);
 	*res = json_object_new_object();
 	json_object_object_add(*res, "message", json_object_new_string("prefix removed"));

@@ -29,6 +29,7 @@
 #define DETOURD_HB_PER_WAKEUP 1024 /* most datagrams read per socket per wake-up */
 
 struct ctl_server;
+struct detourd_metrics;
 
 #define DETOURD_REASON_MAX 200 /* of an operator's --reason */
 
@@ -88,6 +89,11 @@ struct detourd {
 	struct health_seed saved_seed[DT_MAX_SITES]; /* what the state file holds */
 	unsigned int restored_sites;
 	unsigned int restored_beacons;
+	struct detourd_metrics *metrics; /* NULL: metrics_listen is not set */
+	/* Bumped wherever the policy (seed, sites, failover, prefixes) may change. */
+	__u64 policy_gen;
+	__u64 fingerprint_gen; /* policy_gen + 1 when policy_fingerprint was computed */
+	char policy_fingerprint[DT_POLICY_FINGERPRINT_LEN + 1];
 	bool stop;
 	int exit_code; /* of a failed start-up, when more precise than 1 */
 };
@@ -97,6 +103,8 @@ int detourd_apply_config(struct detourd *d, const struct dt_config *cfg);
 int detourd_reload(struct detourd *d);
 int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg);
 int detourd_set_sources(struct detourd *d, const struct dt_config *cfg);
+/* The running policy's fingerprint (dt_config__policy_fingerprint), computed again on change. */
+const char *detourd_policy_fingerprint(struct detourd *d);
 
 /* restart.c: the state file */
 int detourd_state_open(struct detourd *d);

@@ -34,6 +34,7 @@
 #include "ctl_proto.h"
 #include "detourd.h"
 #include "dt_log.h"
+#include "metrics.h"
 #include "dt_xdp.h" /* --detach */
 
 /*
@@ -484,10 +485,13 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 		return err;
 	if (o->realtime)
 		go_realtime(d->dp.ops->lock_memory);
-	/* before the scanner starts: a thread keeps the capabilities it was created with */
+	if ((err = detourd_metrics__open(d))) /* a port below 1024 needs what is dropped next */
+		return err;
+	/* before the threads start: a thread keeps the capabilities it was created with */
 	drop_privileges();
 	err = detourd_recovery__start(&d->recovery, &d->dp, d->cfg->flow_idle_ns);
 	err = err ?: epoll_add(d, d->recovery.pipe[0]);
+	err = err ?: detourd_metrics__start(d);
 	if (err)
 		return err;
 	dt_log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,
@@ -621,6 +625,7 @@ static void run(struct detourd *d)
 			ctl_server__process(d->ctl);
 		if (fd_ready(evs, n, d->sigfd))
 			handle_signals(d);
+		detourd_metrics__publish(d, dt_mono_ns());
 		detourd_state_save(d);
 	}
 }
@@ -629,6 +634,7 @@ static void stop(struct detourd *d, bool failed)
 {
 	unsigned int i;
 
+	detourd_metrics__stop(d); /* before the dataplane it reads closes */
 	detourd_recovery__stop(&d->recovery);
 	ctl_server__close(d->ctl);
 	for (i = 0; i < d->n_hb; i++)

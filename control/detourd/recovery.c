@@ -34,6 +34,7 @@ struct scan_ctx {
 	__u64 recovering; /* bit per site */
 	__u64 up; /* bit per site */
 	__u64 busy; /* recovering sites with a recently active moved flow */
+	__u64 established, fresh; /* entries seen, by class */
 	struct dt_flow_key stale[256];
 	unsigned int n_stale;
 };
@@ -48,7 +49,11 @@ static int visit_flow(const struct dt_flow_key *key, const struct dt_flow_state 
 	if ((c->recovering & bit) && !(v->flags & DT_FLOW_F_HOME) && !idle)
 		c->busy |= bit;
 	if ((c->up & bit) && idle && c->n_stale < sizeof(c->stale) / sizeof(c->stale[0]))
-		c->stale[c->n_stale++] = *key;
+		c->stale[c->n_stale++] = *key; /* deleted after the walk: not counted */
+	else if (v->flags & DT_FLOW_F_NEW)
+		c->fresh++;
+	else
+		c->established++;
 	return 0;
 }
 
@@ -75,6 +80,9 @@ __u64 detourd_recovery__scan(struct detourd_recovery *r)
 		atomic_fetch_add(&r->partial_walks, 1);
 		return 0;
 	}
+	atomic_store(&r->flows_established, c.established);
+	atomic_store(&r->flows_new, c.fresh);
+	atomic_store(&r->flows_counted_ns, c.now);
 	return c.recovering & ~c.busy;
 }
 
@@ -101,7 +109,7 @@ static void *scanner_main(void *arg)
 }
 
 /* SCHED_OTHER whatever the caller runs at: the scanner must never compete with the event loop. */
-static int start_ordinary_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+int detourd_start_ordinary_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 {
 	struct sched_param sp = { .sched_priority = 0 };
 	pthread_attr_t attr;
@@ -130,7 +138,7 @@ int detourd_recovery__start(struct detourd_recovery *r, struct dt_dataplane *dp,
 	detourd_recovery__init(r, dp, idle_ns);
 	if (pipe2(r->pipe, O_NONBLOCK | O_CLOEXEC))
 		return -errno;
-	err = start_ordinary_thread(&r->thread, scanner_main, r);
+	err = detourd_start_ordinary_thread(&r->thread, scanner_main, r);
 	if (err) {
 		close(r->pipe[0]);
 		close(r->pipe[1]);

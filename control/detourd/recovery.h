@@ -18,6 +18,10 @@ struct detourd_recovery {
 	_Atomic __u64 recovering;
 	_Atomic __u64 up;
 	_Atomic __u64 partial_walks; /* walks that were not complete, so reported nothing */
+	/* What the last complete walk counted, and when (0: none yet): the metrics read them. */
+	_Atomic __u64 flows_established;
+	_Atomic __u64 flows_new;
+	_Atomic __u64 flows_counted_ns;
 	atomic_bool stop;
 	bool running;
 };
@@ -29,5 +33,7 @@ __u64 detourd_recovery__scan(struct detourd_recovery *r);
 void detourd_recovery__set_sites(struct detourd_recovery *r, __u64 recovering, __u64 up);
 __u64 detourd_recovery__take_idle(struct detourd_recovery *r);
 void detourd_recovery__stop(struct detourd_recovery *r);
+/* A thread that runs SCHED_OTHER whatever its creator runs at. 0 or an errno value. */
+int detourd_start_ordinary_thread(pthread_t *t, void *(*fn)(void *), void *arg);
 
 #endif /* DT_DETOURD_RECOVERY_H */

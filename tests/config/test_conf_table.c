@@ -137,6 +137,7 @@ static const struct reload_case reload_cases[] = {
 	{ SEC_DETOUR, NULL, "interfaces", "edge0", "edge0 edge1" },
 	{ SEC_DETOUR, NULL, "xdp_mode", "native", "generic" },
 	{ SEC_DETOUR, NULL, "heartbeat_listen", "198.18.0.1", "198.18.0.2" },
+	{ SEC_DETOUR, NULL, "metrics_listen", "127.0.0.1:9473", "[2001:db8::1]:9473" },
 	{ SEC_DETOUR, NULL, "key_file", "/etc/detour/detour.keys", "/etc/detour/new.keys" },
 	{ SEC_DETOUR, NULL, "interval_ms", "5", "6" },
 	{ SEC_DETOUR, NULL, "multiplier", "3", "4" },

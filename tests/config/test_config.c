@@ -24,6 +24,8 @@
 #include "dt_config.h"
 
 #define MS 1000000ull
+/* dt_config__policy_fingerprint() of test_policy_fingerprint's base configuration */
+#define POLICY_FINGERPRINT_BASE "5cffafc4c1a894a10ac2568d46fc108c"
 
 static const char *doc_path;
 static char doc_example[8192];
@@ -129,6 +131,10 @@ static void check_doc_global(const struct dt_config *c)
 	assert_int_equal(c->listen[1].port, 7447);
 	assert_addr(c->listen[1].addr, "2001:db8::1");
 	assert_int_equal(c->listen[1].line, line_of(doc_example, "heartbeat_listen"));
+	assert_string_equal(c->metrics_listen.spec, "127.0.0.1:9473");
+	assert_int_equal(c->metrics_listen.family, DT_FAMILY_V4);
+	assert_int_equal(c->metrics_listen.port, 9473);
+	assert_addr(c->metrics_listen.addr, "127.0.0.1");
 	assert_string_equal(c->key_file, "/etc/detour/detour.keys");
 	assert_int_equal(c->interval_ns, 5 * MS);
 	assert_int_equal(c->multiplier, 3);
@@ -327,6 +333,97 @@ static void test_defaults(void **state)
 	assert_int_equal(c->n_prefixes, 0);
 	assert_null(c->prefixes);
 	dt_config__free(c);
+}
+
+static void test_metrics_listen(void **state)
+{
+	const char *rest = minimal + strlen("[detour]\n");
+	struct dt_config *c = parse_ok(minimal, DT_CONFIG_F_SKIP_KEYS);
+	char text[512];
+
+	assert_int_equal(c->metrics_listen.family, DT_FAMILY_NONE); /* off by default */
+	dt_config__free(c);
+	snprintf(text, sizeof(text), "[detour]\nmetrics_listen = [2001:db8::1]:9473\n%s", rest);
+	c = parse_ok(text, DT_CONFIG_F_SKIP_KEYS);
+	assert_int_equal(c->metrics_listen.family, DT_FAMILY_V6);
+	assert_int_equal(c->metrics_listen.port, 9473);
+	assert_addr(c->metrics_listen.addr, "2001:db8::1");
+	assert_string_equal(c->metrics_listen.spec, "[2001:db8::1]:9473");
+	dt_config__free(c);
+}
+
+/* ---- the policy fingerprint ------------------------------------------------------------------ */
+
+/* Three sites, their failover lists, prefixes and a seed; each %s is where a variant differs. */
+static const char policy_fmt[] =
+	"[detour]\ninterfaces = %s\nheartbeat_listen = 198.18.0.1\nhash_seed = %s\n"
+	"interval_ms = %s\n"
+	"[site pangyo]\nid = 1\ndelivery = route\ninterface = eth1\n"
+	"next_hop_mac = 02:00:00:00:00:%s\nfailover = %s\n"
+	"[site ansan]\nid = 2\ndelivery = route\ninterface = eth2\n"
+	"next_hop_mac = 02:00:00:00:00:02\nfailover = pangyo\n"
+	"[site sihung]\nid = 3\ndelivery = route\ninterface = eth3\n"
+	"next_hop_mac = 02:00:00:00:00:03\nfailover = pangyo\n"
+	"[prefixes]\nprefix = 198.18.10.0/24 pangyo\nprefix = 2001:db8:10::/48 pangyo\n"
+	"prefix = 198.18.20.0/24 %s\n%s";
+
+struct policy_variant {
+	const char *what;
+	const char *ifs, *seed, *interval, *mac, *failover, *home, *more;
+	bool same; /* as the first */
+};
+
+static void fingerprint_of(const struct policy_variant *v, char fp[DT_POLICY_FINGERPRINT_LEN + 1])
+{
+	char text[2048];
+	struct dt_config *c;
+
+	snprintf(text, sizeof(text), policy_fmt, v->ifs, v->seed, v->interval, v->mac, v->failover,
+		 v->home, v->more);
+	c = parse_ok(text, DT_CONFIG_F_SKIP_KEYS);
+	dt_config__policy_fingerprint(c, fp);
+	dt_config__free(c);
+}
+
+static void test_policy_fingerprint(void **state)
+{
+	static const struct policy_variant v[] = {
+		{ "base", "edge0", "0x5eed", "5", "01", "ansan:1 sihung:2", "ansan", "", true },
+		{ "other interfaces, MACs, timers", "edge7 edge8", "0x5eed", "10", "77",
+		  "ansan:1 sihung:2", "ansan", "", true },
+		{ "the failover list in another order", "edge0", "24301", "5", "01",
+		  "sihung:2 ansan:1", "ansan", "", true },
+		{ "another seed", "edge0", "0x5eee", "5", "01", "ansan:1 sihung:2", "ansan", "",
+		  false },
+		{ "another weight", "edge0", "0x5eed", "5", "01", "ansan:1 sihung:3", "ansan", "",
+		  false },
+		{ "a failover site fewer", "edge0", "0x5eed", "5", "01", "ansan:1", "ansan", "",
+		  false },
+		{ "a prefix's home", "edge0", "0x5eed", "5", "01", "ansan:1 sihung:2", "sihung", "",
+		  false },
+		{ "a stateless prefix", "edge0", "0x5eed", "5", "01", "ansan:1 sihung:2",
+		  "ansan stateless", "", false },
+		{ "one more prefix", "edge0", "0x5eed", "5", "01", "ansan:1 sihung:2", "ansan",
+		  "prefix = 198.18.30.0/24 sihung\n", false },
+	};
+	char base[DT_POLICY_FINGERPRINT_LEN + 1], fp[DT_POLICY_FINGERPRINT_LEN + 1];
+
+	fingerprint_of(&v[0], base);
+	assert_int_equal(strlen(base), DT_POLICY_FINGERPRINT_LEN);
+	assert_int_equal(strspn(base, "0123456789abcdef"), DT_POLICY_FINGERPRINT_LEN);
+	/*
+	 * Edges compare fingerprints across versions and machines: the encoding is fixed forever.
+	 * A change of this value is a change of what fleets see (docs/metrics.md).
+	 */
+	assert_string_equal(base, POLICY_FINGERPRINT_BASE);
+	for (unsigned int i = 1; i < sizeof(v) / sizeof(v[0]); i++) {
+		fingerprint_of(&v[i], fp);
+		print_message("%s: %s\n", v[i].what, fp);
+		if (v[i].same)
+			assert_string_equal(fp, base);
+		else
+			assert_string_not_equal(fp, base);
+	}
 }
 
 static void test_phi_threshold(void **state)
@@ -667,6 +764,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_doc_failover_slots),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_phi_threshold),
+		cmocka_unit_test(test_metrics_listen),
+		cmocka_unit_test(test_policy_fingerprint),
 		cmocka_unit_test(test_ini_corners),
 		cmocka_unit_test(test_canonical_order),
 		cmocka_unit_test(test_prefix_table_edits),

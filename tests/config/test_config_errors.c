@@ -290,6 +290,15 @@ static const struct error_case cases[] = {
 	  "[detour]\ninterfaces = edge0\nheartbeat_listen = [2001:db8::1]:70000 ;<-\n" SITE("a",
 											    "1"),
 	  { "heartbeat_listen: \"[2001:db8::1]:70000\": port must be 1 .. 65535" } },
+	{ "metrics_listen without a port",
+	  DETOUR "metrics_listen = 127.0.0.1 ;<-\n" SITE("a", "1"),
+	  { "metrics_listen: \"127.0.0.1\": a port 1 .. 65535 is required" } },
+	{ "metrics_listen not numeric",
+	  DETOUR "metrics_listen = localhost:9473 ;<-\n" SITE("a", "1"),
+	  { "metrics_listen: \"localhost:9473\" is not ADDRESS:PORT", "numeric addresses only" } },
+	{ "metrics_listen bad port",
+	  DETOUR "metrics_listen = [2001:db8::1]:0 ;<-\n" SITE("a", "1"),
+	  { "metrics_listen: \"[2001:db8::1]:0\": a port 1 .. 65535 is required" } },
 	{ "line too long",
 	  AB
 	  "failover = a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a "

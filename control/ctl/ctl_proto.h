@@ -22,9 +22,15 @@
 
 /* ---- server side (in detourd) ---- */
 
-/* A handler fills *result (a new object it hands over) or returns -errno with a message in err. */
+/*
+ * A handler fills *result (a new object it hands over) or returns -errno with a message in err;
+ * or, to answer later (a long read done off the event loop), takes a ticket with
+ * ctl_server__defer() and returns CTL_DEFERRED.
+ */
 typedef int (*ctl_handler_fn)(void *ctx, struct json_object *args, struct json_object **result,
 			      char *err, size_t err_len);
+
+#define CTL_DEFERRED 1
 
 struct ctl_command {
 	const char *name;
@@ -56,6 +62,20 @@ int ctl_server__fd(const struct ctl_server *s);
 void ctl_server__process(struct ctl_server *s);
 /* The caller of the request being handled: 0, or -ENOENT outside a handler. */
 int ctl_server__caller(const struct ctl_server *s, struct ctl_caller *out);
+/*
+ * In a handler that will return CTL_DEFERRED: the ticket its reply is posted with (never 0; 0
+ * outside a handler). Until the reply comes, its connection is read no further, is not closed
+ * for idleness and is not closed to make room for a newcomer.
+ */
+uint64_t ctl_server__defer(struct ctl_server *s);
+/*
+ * From any thread: the reply to a deferred request, as the handler would have given it (ret 0
+ * and result, which is consumed; or -errno and a message). It is serialized on the calling
+ * thread and written by a later ctl_server__process(); a reply to a client that has gone is
+ * dropped. 0, or -errno if it could not be queued (out of memory).
+ */
+int ctl_server__post_reply(struct ctl_server *s, uint64_t ticket, int ret, const char *err,
+			   struct json_object *result);
 /* Send one event line to every client following events. */
 void ctl_server__publish_event(struct ctl_server *s, struct json_object *event);
 void ctl_server__close(struct ctl_server *s);

@@ -10,6 +10,10 @@
  * our memory or our time. Connections silent for the idle timeout are closed, and when every slot
  * is taken the longest-idle one makes room for a newcomer. Followers of events are exempt from
  * both while they read, and cut off when they do not.
+ *
+ * A handler may defer its reply (ctl_server__defer()): another thread does the work and posts
+ * the reply (ctl_server__post_reply()) through a pipe in the same epoll set, and the next call
+ * writes it out. The connection waits meanwhile: not read, not timed out, not evicted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +53,14 @@ struct ctl_conn {
 	uint32_t events; /* the epoll interest set now */
 	struct ctl_caller caller; /* SO_PEERCRED at accept */
 	uint64_t active_ns; /* last byte read or written */
+	uint64_t waiting; /* the ticket of its deferred request; 0: none */
+};
+
+/* A deferred request's reply line (newline included), from the thread that made it. */
+struct ctl_posted {
+	uint64_t ticket;
+	char *line;
+	size_t len;
 };
 
 struct ctl_server {
@@ -56,6 +68,8 @@ struct ctl_server {
 	int listen_fd;
 	int wake_fd; /* readable while requests wait: the daemon calls us again */
 	int timer_fd; /* the idle sweep */
+	int posted[2]; /* a pipe of struct ctl_posted pointers: replies of deferred requests */
+	uint64_t last_ticket;
 	uint64_t idle_ns;
 	unsigned int next; /* the connection served first on the next call */
 	struct ctl_conn *serving; /* whose request a handler is running: not closed under it */
@@ -68,6 +82,7 @@ struct ctl_server {
 /* The epoll marks of the server's own fds (a connection is its struct; NULL the listener). */
 #define CTL_MARK_WAKE ((void *)1)
 #define CTL_MARK_TIMER ((void *)2)
+#define CTL_MARK_POSTED ((void *)3)
 
 static int listen_unix(const char *path, unsigned int mode, int gid)
 {
@@ -109,11 +124,20 @@ static int arm_sweep(struct ctl_server *s)
 	return timerfd_settime(s->timer_fd, 0, &its, NULL) ? -errno : 0;
 }
 
+static void posted_free(struct ctl_posted *p)
+{
+	free(p->line);
+	free(p);
+}
+
 static void server_free(struct ctl_server *s)
 {
-	int fds[] = { s->listen_fd, s->epfd, s->wake_fd, s->timer_fd };
+	int fds[] = { s->listen_fd, s->epfd, s->wake_fd, s->timer_fd, s->posted[0], s->posted[1] };
+	struct ctl_posted *p;
 	unsigned int i;
 
+	while (s->posted[0] >= 0 && read(s->posted[0], &p, sizeof(p)) == sizeof(p))
+		posted_free(p);
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -135,14 +159,18 @@ int ctl_server__open(struct ctl_server **out, const char *path, unsigned int mod
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (pipe2(s->posted, O_NONBLOCK | O_CLOEXEC))
+		s->posted[0] = s->posted[1] = -1;
 	s->listen_fd = listen_unix(path, mode, gid);
-	if (s->epfd < 0 || s->wake_fd < 0 || s->timer_fd < 0 || s->listen_fd < 0) {
+	if (s->epfd < 0 || s->wake_fd < 0 || s->timer_fd < 0 || s->posted[0] < 0 ||
+	    s->listen_fd < 0) {
 		err = s->listen_fd < 0 ? s->listen_fd : -errno;
 		goto fail;
 	}
 	err = add_fd(s, s->listen_fd, NULL);
 	err = err ?: add_fd(s, s->wake_fd, CTL_MARK_WAKE);
 	err = err ?: add_fd(s, s->timer_fd, CTL_MARK_TIMER);
+	err = err ?: add_fd(s, s->posted[0], CTL_MARK_POSTED);
 	err = err ?: arm_sweep(s);
 	if (err)
 		goto fail;
@@ -182,7 +210,8 @@ static void conn_close(struct ctl_server *s, struct ctl_conn *c)
 	free(c);
 }
 
-/* A free slot, or the one of the longest-idle connection that follows no events. */
+/* A free slot, or the one of the longest-idle connection that follows no events and waits for
+ * no deferred reply. */
 static int free_slot(struct ctl_server *s)
 {
 	struct ctl_conn *oldest = NULL;
@@ -193,11 +222,11 @@ static int free_slot(struct ctl_server *s)
 
 		if (!c)
 			return (int)i;
-		if (!c->follow && (!oldest || c->active_ns < oldest->active_ns))
+		if (!c->follow && !c->waiting && (!oldest || c->active_ns < oldest->active_ns))
 			oldest = c;
 	}
 	if (!oldest)
-		return -1;
+		return -1; /* every slot a follower or waiting */
 	for (i = 0; s->conns[i] != oldest; i++)
 		;
 	conn_close(s, oldest);
@@ -237,7 +266,7 @@ static void conn_accept(struct ctl_server *s)
 		if (c)
 			free(c->in);
 		free(c);
-		close(fd); /* every slot a follower: the newcomer is refused */
+		close(fd); /* no slot to be had: the newcomer is refused */
 		return;
 	}
 	c->fd = fd;
@@ -264,10 +293,13 @@ static size_t unsent(const struct ctl_conn *c)
 	return c->out.len - c->out.off;
 }
 
-/* Read when it has nothing left to answer and its replies are being read; write what waits. */
+/*
+ * Read when it has nothing left to answer (nor a deferred reply to wait for) and its replies are
+ * being read; write what waits.
+ */
 static void conn_interest(struct ctl_server *s, struct ctl_conn *c)
 {
-	uint32_t want = (!has_request(c) && unsent(c) <= CTL_MAX_MSG ? EPOLLIN : 0) |
+	uint32_t want = (!c->waiting && !has_request(c) && unsent(c) <= CTL_MAX_MSG ? EPOLLIN : 0) |
 			(unsent(c) ? EPOLLOUT : 0);
 	struct epoll_event ev = { .events = want, .data.ptr = c };
 
@@ -320,10 +352,26 @@ static struct json_object *error_reply(int err, const char *msg)
 	return r;
 }
 
+/* What a handler's answer is on the wire. result is consumed. */
+static struct json_object *handler_reply(int ret, const char *err, struct json_object *result)
+{
+	struct json_object *reply;
+
+	if (ret < 0) {
+		json_object_put(result);
+		return error_reply(ret, err && err[0] ? err : strerror(-ret));
+	}
+	reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "result", result ? result : json_object_new_object());
+	return reply;
+}
+
+/* The reply to a request, or NULL when its handler deferred it. */
 static struct json_object *dispatch(struct ctl_server *s, struct ctl_conn *c,
 				    struct json_object *req)
 {
-	struct json_object *cmd, *args = NULL, *result = NULL, *reply, *follow;
+	struct json_object *cmd, *args = NULL, *result = NULL, *follow;
 	const struct ctl_command *k;
 	char err[256] = "";
 	int ret;
@@ -341,17 +389,54 @@ static struct json_object *dispatch(struct ctl_server *s, struct ctl_conn *c,
 	s->serving = c;
 	ret = k->handler(s->ctx, args, &result, err, sizeof(err));
 	s->serving = NULL;
-	if (ret < 0) {
+	if (ret == CTL_DEFERRED && c->waiting) {
 		json_object_put(result);
-		return error_reply(ret, err[0] ? err : strerror(-ret));
+		return NULL;
 	}
-	if (!strcmp(k->name, "events") && args &&
+	c->waiting = 0; /* a handler that took a ticket and then failed */
+	if (ret > 0) /* CTL_DEFERRED without a ticket: a handler's bug */
+		ret = -EIO;
+	if (!ret && !strcmp(k->name, "events") && args &&
 	    json_object_object_get_ex(args, "follow", &follow) && json_object_get_boolean(follow))
 		c->follow = true;
-	reply = json_object_new_object();
-	json_object_object_add(reply, "ok", json_object_new_boolean(1));
-	json_object_object_add(reply, "result", result ? result : json_object_new_object());
-	return reply;
+	return handler_reply(ret, err, result);
+}
+
+uint64_t ctl_server__defer(struct ctl_server *s)
+{
+	if (!s->serving)
+		return 0;
+	s->serving->waiting = ++s->last_ticket;
+	return s->serving->waiting;
+}
+
+int ctl_server__post_reply(struct ctl_server *s, uint64_t ticket, int ret, const char *err,
+			   struct json_object *result)
+{
+	struct json_object *reply = handler_reply(ret, err, result);
+	struct ctl_posted *p = calloc(1, sizeof(*p));
+	size_t len = 0;
+	const char *text = json_object_to_json_string_length(reply, JSON_C_TO_STRING_PLAIN, &len);
+
+	if (p && text)
+		p->line = malloc(len + 1);
+	if (!p || !p->line) {
+		free(p);
+		json_object_put(reply);
+		return -ENOMEM;
+	}
+	memcpy(p->line, text, len);
+	p->line[len] = '\n';
+	p->len = len + 1;
+	p->ticket = ticket;
+	json_object_put(reply);
+	/* a pointer is written whole (PIPE_BUF); one per waiting connection at most is in flight */
+	if (write(s->posted[1], &p, sizeof(p)) != sizeof(p)) {
+		ret = errno ? -errno : -EIO;
+		posted_free(p);
+		return ret;
+	}
+	return 0;
 }
 
 /* Answer the first complete line of the input buffer. */
@@ -371,7 +456,8 @@ static void conn_answer_one(struct ctl_server *s, struct ctl_conn *c)
 			error_reply(-EINVAL, "request is not a JSON object");
 	memmove(c->in, c->in + line, c->in_len - line);
 	c->in_len -= line;
-	conn_queue(s, c, reply);
+	if (reply)
+		conn_queue(s, c, reply);
 	json_object_put(reply);
 	json_object_put(req);
 }
@@ -414,7 +500,7 @@ static void conn_write(struct ctl_server *s, struct ctl_conn *c)
 
 static bool conn_servable(const struct ctl_conn *c)
 {
-	return c && has_request(c) && unsent(c) <= CTL_MAX_MSG;
+	return c && !c->waiting && has_request(c) && unsent(c) <= CTL_MAX_MSG;
 }
 
 /* Requests of every connection in turn, one each per round, within the call's budget. */
@@ -453,7 +539,7 @@ static void sweep_idle(struct ctl_server *s)
 	for (i = 0; i < CTL_MAX_CONNS; i++) {
 		struct ctl_conn *c = s->conns[i];
 
-		if (c && !c->follow && now - c->active_ns > s->idle_ns)
+		if (c && !c->follow && !c->waiting && now - c->active_ns > s->idle_ns)
 			conn_close(s, c);
 	}
 }
@@ -471,6 +557,49 @@ static void set_wake(struct ctl_server *s, bool pending)
 	}
 }
 
+static struct ctl_conn *conn_waiting_for(struct ctl_server *s, uint64_t ticket)
+{
+	unsigned int i;
+
+	for (i = 0; i < CTL_MAX_CONNS; i++)
+		if (s->conns[i] && s->conns[i]->waiting == ticket)
+			return s->conns[i];
+	return NULL;
+}
+
+/* A posted reply to its connection: the line itself becomes the output if none is pending. */
+static size_t deliver_posted(struct ctl_server *s, struct ctl_posted *p)
+{
+	struct ctl_conn *c = conn_waiting_for(s, p->ticket);
+	size_t copied = 0;
+
+	if (!c)
+		return 0; /* the client went away meanwhile */
+	c->waiting = 0;
+	c->active_ns = dt_mono_ns();
+	if (!unsent(c)) {
+		free(c->out.buf);
+		c->out = (struct ctl_out){ .buf = p->line, .len = p->len, .cap = p->len };
+		p->line = NULL;
+	} else if (!out_append(&c->out, p->line, p->len)) {
+		copied = p->len;
+	}
+	conn_interest(s, c);
+	return copied;
+}
+
+/* Posted replies, copying at most about one message's worth per call; the rest stay readable. */
+static void take_posted(struct ctl_server *s)
+{
+	struct ctl_posted *p;
+	size_t copied = 0;
+
+	while (copied < CTL_MAX_MSG && read(s->posted[0], &p, sizeof(p)) == sizeof(p)) {
+		copied += deliver_posted(s, p);
+		posted_free(p);
+	}
+}
+
 static void handle_ready(struct ctl_server *s, const struct epoll_event *e)
 {
 	struct ctl_conn *c = e->data.ptr;
@@ -481,6 +610,8 @@ static void handle_ready(struct ctl_server *s, const struct epoll_event *e)
 		sweep_idle(s);
 	else if (c == CTL_MARK_WAKE)
 		return;
+	else if (c == CTL_MARK_POSTED)
+		take_posted(s);
 	else if (e->events & EPOLLOUT)
 		conn_write(s, c); /* c may be gone; read on the next call */
 	else if (e->events & (EPOLLIN | EPOLLHUP | EPOLLERR))

@@ -347,19 +347,22 @@ static int do_override(void *ctx, struct json_object *args, struct json_object *
 	struct detourd *d = ctx;
 	const struct dt_config_site *s = arg_site(d, args, err, len);
 	__u32 flags = arg_bool(args, "force") ? HEALTH_F_FORCE : 0;
+	__u64 now;
 	int ret;
 
 	if (!s)
 		return -ENOENT;
 	if ((ret = arg_reason(args, d->op.reason, err, len)))
 		return ret;
+	/* heartbeats and deadlines up to now first, as the loop does; what they cause is not ours */
+	now = detourd_catch_up(d);
 	d->op.active = !ctl_server__caller(d->ctl, &d->op.caller);
 	if (op == OVERRIDE_DRAIN)
-		ret = health__drain(d->health, s->id, dt_mono_ns(), flags);
+		ret = health__drain(d->health, s->id, now, flags);
 	else if (op == OVERRIDE_FAIL)
-		ret = health__fail(d->health, s->id, dt_mono_ns(), flags);
+		ret = health__fail(d->health, s->id, now, flags);
 	else
-		ret = health__restore(d->health, s->id, dt_mono_ns());
+		ret = health__restore(d->health, s->id, now);
 	log_operator(d, verbs[op], s->name, ret);
 	d->op.active = false;
 	return override_reply(d, s, ret, res, err, len, verbs[op]);

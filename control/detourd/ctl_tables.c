@@ -3,7 +3,8 @@
  * Control commands over tables: prefixes (read and change), moved flows, counters, events, and
  * what-if (where a site's traffic would go, from its failover slots).
  * A runtime prefix change lives in the dataplane and in the running configuration until the next
- * reload or restart, when the configuration file is the truth again.
+ * reload or restart, when the configuration file is the truth again. The listing of moved flows
+ * walks the whole flow table, so the recovery scanner's thread does it and the reply is deferred.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,12 +21,18 @@
 #include "dt_log.h"
 #include "failover_slots.h"
 
+/* What a site id without a configured site reads as: "-" for none, "?" for an unknown one. */
+static const char *unnamed_site(__u32 id)
+{
+	return id == DT_SITE_NONE || id >= DT_MAX_SITES ? "-" : "?";
+}
+
 static const char *site_name(struct detourd *d, __u32 id)
 {
 	const struct dt_config_site *s =
 		id < DT_MAX_SITES ? dt_config__site_by_id(d->cfg, (__u16)id) : NULL;
 
-	return s ? s->name : id == DT_SITE_NONE || id >= DT_MAX_SITES ? "-" : "?";
+	return s ? s->name : unnamed_site(id);
 }
 
 static void prefix_text(const struct dt_config_prefix *p, char *buf, size_t len)
@@ -163,14 +170,30 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefix_del)
 
 /* ---- flows ------------------------------------------------------------------------------- */
 
-struct flows_ctx {
-	struct detourd *d;
-	struct json_object *arr;
+/* A reply is one message: the listing stops short of CTL_MAX_MSG, the count goes on. */
+#define FLOWS_LIST_BYTES (CTL_MAX_MSG - 4096)
+
+/* One `flows` request, from the event loop to the scanner thread, which frees it. */
+struct flows_job {
+	struct detourd_walk_job job; /* first: the scanner hands this back */
+	struct ctl_server *ctl;
+	__u64 ticket;
 	int site; /* -1: all; else only flows whose home or target is this site */
 	long limit;
+	/* the configured names as of the request: the scanner never reads the configuration */
+	char names[DT_MAX_SITES][DT_SITE_NAME_MAX];
+	/* the walk's */
+	struct json_object *arr;
 	long total;
+	size_t bytes;
+	bool full;
 	__u64 now;
 };
+
+static const char *job_site_name(const struct flows_job *c, __u32 id)
+{
+	return id < DT_MAX_SITES && c->names[id][0] ? c->names[id] : unnamed_site(id);
+}
 
 static void endpoint(const struct dt_flow_key *k, const __be32 *addr, __be16 port, char *buf,
 		     size_t len)
@@ -183,13 +206,14 @@ static void endpoint(const struct dt_flow_key *k, const __be32 *addr, __be16 por
 
 static int visit_flow(const struct dt_flow_key *k, const struct dt_flow_state *v, void *arg)
 {
-	struct flows_ctx *c = arg;
+	struct flows_job *c = arg;
 	struct json_object *o;
+	size_t n = 0;
 	char buf[64];
 
 	if (c->site >= 0 && v->home_site != c->site && v->target_site != c->site)
 		return 0;
-	if (c->total++ >= c->limit)
+	if (c->total++ >= c->limit || c->full)
 		return 0;
 	o = json_object_new_object();
 	endpoint(k, k->saddr, k->sport, buf, sizeof(buf));
@@ -201,43 +225,83 @@ static int visit_flow(const struct dt_flow_key *k, const struct dt_flow_state *v
 						      k->proto == 17		      ? "udp" :
 						      k->proto == 1 || k->proto == 58 ? "icmp" :
 											"other"));
-	json_object_object_add(o, "home", json_object_new_string(site_name(c->d, v->home_site)));
+	json_object_object_add(o, "home", json_object_new_string(job_site_name(c, v->home_site)));
 	json_object_object_add(o, "target",
 			       json_object_new_string(v->flags & DT_FLOW_F_HOME ?
-							      site_name(c->d, v->home_site) :
-							      site_name(c->d, v->target_site)));
+							      job_site_name(c, v->home_site) :
+							      job_site_name(c, v->target_site)));
 	json_object_object_add(o, "stays_home", json_object_new_boolean(v->flags & DT_FLOW_F_HOME));
 	json_object_object_add(
 		o, "idle_ms",
 		json_object_new_int64(c->now > v->last_seen_ns ?
 					      (int64_t)((c->now - v->last_seen_ns) / 1000000) :
 					      0));
+	json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &n);
+	if (c->bytes + n + 1 > FLOWS_LIST_BYTES) {
+		json_object_put(o);
+		c->full = true;
+		return 0;
+	}
+	c->bytes += n + 1;
 	json_object_array_add(c->arr, o);
 	return 0;
 }
 
+/* On the scanner thread: the walk, the reply, and the job is freed. */
+static void flows_run(struct detourd_walk_job *job, struct dt_dataplane *dp)
+{
+	struct flows_job *c = (struct flows_job *)job;
+	struct json_object *res = json_object_new_object();
+	int err;
+
+	c->now = dt_mono_ns();
+	c->arr = json_object_new_array();
+	dp->ops->for_each_flow(dp->impl, visit_flow, c);
+	json_object_object_add(res, "flows", c->arr);
+	json_object_object_add(res, "total", json_object_new_int64(c->total));
+	if ((err = ctl_server__post_reply(c->ctl, c->ticket, 0, NULL, res)))
+		dt_log_warn("flows: the reply was lost: %s", strerror(-err));
+	free(c);
+}
+
+static void flows_drop(struct detourd_walk_job *job)
+{
+	free(job);
+}
+
 DETOURD_CTL_HANDLER(detourd_ctl_flows)
 {
-	struct flows_ctx c = { .d = ctx, .site = -1, .limit = 100 };
+	struct detourd *d = ctx;
 	const char *site = arg_str(args, "site");
+	const struct dt_config_site *s = site ? dt_config__site_by_name(d->cfg, site) : NULL;
+	struct flows_job *c;
 	struct json_object *v;
+	unsigned int i;
+	int ret;
 
-	if (site) {
-		const struct dt_config_site *s = dt_config__site_by_name(c.d->cfg, site);
-
-		if (!s)
-			return snprintf(err, len, "site \"%s\" is not configured", site), -ENOENT;
-		c.site = s->id;
-	}
+	if (site && !s)
+		return snprintf(err, len, "site \"%s\" is not configured", site), -ENOENT;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*c = (struct flows_job){ .job = { .run = flows_run, .drop = flows_drop },
+				 .ctl = d->ctl,
+				 .site = s ? s->id : -1,
+				 .limit = 100 };
 	if (args && json_object_object_get_ex(args, "limit", &v))
-		c.limit = json_object_get_int64(v);
-	c.now = dt_mono_ns();
-	c.arr = json_object_new_array();
-	c.d->dp.ops->for_each_flow(c.d->dp.impl, visit_flow, &c);
-	*res = json_object_new_object();
-	json_object_object_add(*res, "flows", c.arr);
-	json_object_object_add(*res, "total", json_object_new_int64(c.total));
-	return 0;
+		c->limit = json_object_get_int64(v);
+	for (i = 0; i < d->cfg->n_sites; i++)
+		snprintf(c->names[d->cfg->sites[i].id], DT_SITE_NAME_MAX, "%s",
+			 d->cfg->sites[i].name);
+	c->ticket = ctl_server__defer(d->ctl);
+	ret = detourd_recovery__submit(&d->recovery, &c->job);
+	if (!ret)
+		return CTL_DEFERRED;
+	free(c);
+	if (ret == -EBUSY)
+		snprintf(err, len, "flows: %d listings already wait for the flow table; try again",
+			 DETOURD_WALK_JOBS_MAX);
+	return ret;
 }
 
 /* ---- counters and events ------------------------------------------------------------------ */

@@ -98,6 +98,9 @@ struct detourd {
 	int exit_code; /* of a failed start-up, when more precise than 1 */
 };
 
+/* main.c: drain the heartbeat sockets, advance the detector with the guard; its time */
+__u64 detourd_catch_up(struct detourd *d);
+
 /* apply.c: configuration to dataplane */
 int detourd_apply_config(struct detourd *d, const struct dt_config *cfg);
 int detourd_reload(struct detourd *d);

@@ -560,6 +560,26 @@ static void drain_heartbeats(struct detourd *d)
 	feed_heartbeats(d);
 }
 
+/*
+ * Read every pending heartbeat, then advance the detector to now - GUARD_NS (never backwards).
+ * The one way its clock moves forward: the loop, operator commands and the recovery scanner's
+ * report all come through here, so no deadline is processed before the heartbeats that could
+ * hold it. Returns the detector's time, for the caller's own request.
+ */
+__u64 detourd_catch_up(struct detourd *d)
+{
+	__u64 now, t;
+
+	drain_heartbeats(d);
+	now = dt_mono_ns();
+	t = now > GUARD_NS ? now - GUARD_NS : 0;
+	if (t < health__now(d->health))
+		t = health__now(d->health);
+	health__advance(d->health, t);
+	return t;
+}
+
+/* now: the detector's time, from detourd_catch_up() */
 static void update_recovery(struct detourd *d, __u64 now, bool scanner_ready)
 {
 	__u64 idle = scanner_ready ? detourd_recovery__take_idle(&d->recovery) : 0;
@@ -615,9 +635,7 @@ static void run(struct detourd *d)
 		__u64 now, next;
 
 		/* heartbeats first, whatever woke us: their arrival times decide deadlines */
-		drain_heartbeats(d);
-		now = dt_mono_ns();
-		health__advance(d->health, now > GUARD_NS ? now - GUARD_NS : 0);
+		now = detourd_catch_up(d);
 		update_recovery(d, now, fd_ready(evs, n, d->recovery.pipe[0]));
 		next = health__next_deadline(d->health);
 		deadline_timer__arm(&d->timer, next == HEALTH_NO_DEADLINE ? next : next + GUARD_NS);

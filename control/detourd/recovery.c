@@ -10,9 +10,14 @@
  * reports: one the dataplane says was cut short (-EAGAIN) reports nothing and is counted. The same walk deletes
  * entries of sites that are UP and idle longer than flow_idle (a later drain or failure must not
  * find a stale "established" mark).
+ *
+ * Between scans the thread runs the walks others hand it (detourd_recovery__submit(): the
+ * listing of `detourctl flows`), one at a time; it waits for them and for its next scan in one
+ * ppoll(). When it falls behind, scans and jobs take turns, so neither starves the other.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -94,16 +99,42 @@ static void scan_once(struct detourd_recovery *r)
 		dt_log_warn("recovery scanner: %s", strerror(errno));
 }
 
+/* Until @deadline, or until a job (or the wake-up of stop) can be read: true then. */
+static bool wait_for_job(struct detourd_recovery *r, __u64 deadline)
+{
+	struct pollfd pfd = { .fd = r->jobs[0], .events = POLLIN };
+	__u64 now = dt_mono_ns(), left = deadline > now ? deadline - now : 0;
+	struct timespec ts = { (time_t)(left / 1000000000ull), (long)(left % 1000000000ull) };
+
+	return ppoll(&pfd, 1, &ts, NULL) > 0 && (pfd.revents & POLLIN);
+}
+
+static void run_one_job(struct detourd_recovery *r)
+{
+	struct detourd_walk_job *job;
+
+	if (read(r->jobs[0], &job, sizeof(job)) != sizeof(job) || !job)
+		return;
+	atomic_fetch_sub(&r->queued, 1);
+	job->run(job, r->dp);
+}
+
 static void *scanner_main(void *arg)
 {
 	struct detourd_recovery *r = arg;
-	__u64 next;
+	__u64 next = dt_mono_ns() + DETOURD_SCAN_INTERVAL_NS;
 
-	next = dt_mono_ns();
-	while (!atomic_load(&r->stop)) {
-		next += DETOURD_SCAN_INTERVAL_NS;
-		dt_mono_sleep_until(next);
-		scan_once(r);
+	for (;;) {
+		bool job = wait_for_job(r, next);
+
+		if (atomic_load(&r->stop))
+			break;
+		if (job)
+			run_one_job(r);
+		if (dt_mono_ns() >= next) {
+			next += DETOURD_SCAN_INTERVAL_NS;
+			scan_once(r);
+		}
 	}
 	return NULL;
 }
@@ -131,6 +162,14 @@ void detourd_recovery__init(struct detourd_recovery *r, struct dt_dataplane *dp,
 	r->flow_idle_ns = idle_ns;
 }
 
+static void close_pipes(struct detourd_recovery *r)
+{
+	close(r->pipe[0]);
+	close(r->pipe[1]);
+	close(r->jobs[0]);
+	close(r->jobs[1]);
+}
+
 int detourd_recovery__start(struct detourd_recovery *r, struct dt_dataplane *dp, __u64 idle_ns)
 {
 	int err;
@@ -138,14 +177,36 @@ int detourd_recovery__start(struct detourd_recovery *r, struct dt_dataplane *dp,
 	detourd_recovery__init(r, dp, idle_ns);
 	if (pipe2(r->pipe, O_NONBLOCK | O_CLOEXEC))
 		return -errno;
-	err = detourd_start_ordinary_thread(&r->thread, scanner_main, r);
-	if (err) {
+	if (pipe2(r->jobs, O_NONBLOCK | O_CLOEXEC)) {
+		err = -errno;
 		close(r->pipe[0]);
 		close(r->pipe[1]);
+		return err;
+	}
+	err = detourd_start_ordinary_thread(&r->thread, scanner_main, r);
+	if (err) {
+		close_pipes(r);
 		return -err;
 	}
 	r->running = true;
 	return 0;
+}
+
+int detourd_recovery__submit(struct detourd_recovery *r, struct detourd_walk_job *job)
+{
+	int err;
+
+	if (!r->running)
+		return -ESRCH;
+	if (atomic_fetch_add(&r->queued, 1) >= DETOURD_WALK_JOBS_MAX) {
+		atomic_fetch_sub(&r->queued, 1);
+		return -EBUSY;
+	}
+	if (write(r->jobs[1], &job, sizeof(job)) == sizeof(job))
+		return 0;
+	err = errno == EAGAIN ? -EBUSY : -errno;
+	atomic_fetch_sub(&r->queued, 1);
+	return err;
 }
 
 /* Tell the scanner which sites are recovering and which are up (bit per site id). */
@@ -167,11 +228,17 @@ __u64 detourd_recovery__take_idle(struct detourd_recovery *r)
 
 void detourd_recovery__stop(struct detourd_recovery *r)
 {
+	struct detourd_walk_job *job = NULL;
+
 	if (!r->running)
 		return;
 	atomic_store(&r->stop, true);
+	if (write(r->jobs[1], &job, sizeof(job)) < 0) /* wake it; a full pipe wakes it too */
+		dt_log_debug("recovery scanner: wake-up: %s", strerror(errno));
 	pthread_join(r->thread, NULL);
-	close(r->pipe[0]);
-	close(r->pipe[1]);
+	while (read(r->jobs[0], &job, sizeof(job)) == sizeof(job))
+		if (job)
+			job->drop(job);
+	close_pipes(r);
 	r->running = false;
 }

@@ -6,6 +6,8 @@
                                        never reading a reply
   ctl_attack.py idle SOCKET COUNT SECONDS
                                        open COUNT connections, send nothing, hold them
+  ctl_attack.py poll SOCKET SECONDS    a well-behaved client that asks for `flows` again as soon
+                                       as each reply has arrived
 Prints what it did as key=value on one line.
 """
 import socket
@@ -43,6 +45,32 @@ def flood(path, seconds):
     print("lines=%d conns=%d" % (lines, conns))
 
 
+def poll(path, seconds):
+    end = time.monotonic() + seconds
+    s = connect(path)
+    requests = replies = 0
+    slowest = 0.0
+    buf = b""
+    while time.monotonic() < end:
+        s.settimeout(max(0.01, end - time.monotonic()))
+        sent = time.monotonic()
+        try:
+            s.sendall(b'{"command":"flows"}\n')
+            requests += 1
+            while b"\n" not in buf:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise OSError("closed")
+                buf += chunk
+        except OSError:
+            break
+        buf = buf[buf.index(b"\n") + 1:]
+        replies += 1
+        slowest = max(slowest, time.monotonic() - sent)
+    s.close()
+    print("requests=%d replies=%d slowest_ms=%.0f" % (requests, replies, slowest * 1000))
+
+
 def idle(path, count, seconds):
     held = []
     for _ in range(count):
@@ -71,6 +99,8 @@ def idle(path, count, seconds):
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "flood":
         flood(sys.argv[2], float(sys.argv[3]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "poll":
+        poll(sys.argv[2], float(sys.argv[3]))
     elif len(sys.argv) == 5 and sys.argv[1] == "idle":
         idle(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     else:

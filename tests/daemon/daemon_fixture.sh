@@ -112,3 +112,41 @@ check_pangyo_down() {
 	check "$1" wait_until $((DETECT_MS + OBSERVE_MARGIN_MS)) state_is pangyo down
 	check "$2" event_timing_ok pangyo down $((DETECT_MS + DETECT_MARGIN_MS))
 }
+
+# cut_power_under_clients MODE LATE_MS: two `ctl_attack.py MODE` clients of the control socket for
+# 4 s (their lines in $TMP/client1.out and client2.out, their pids in CLIENT_PIDS); 1 s in,
+# pangyo's power is cut. Checks that pangyo goes DOWN and that its DOWN event was detected at most
+# LATE_MS after its deadline, that is within interval x multiplier + LATE_MS of its last heartbeat.
+cut_power_under_clients() {
+	local i ev late since
+	CLIENT_PIDS=()
+	for i in 1 2; do
+		ip netns exec "$NS_E" python3 "$(dirname "${BASH_SOURCE[0]}")/ctl_attack.py" "$1" \
+			"$SOCK" 4 >"$TMP/client$i.out" &
+		EXTRA_PIDS+=($!)
+		CLIENT_PIDS+=($!)
+	done
+	sleep 1
+	stop_beacon 1
+	check "pangyo DOWN while the clients ($1) run" \
+		wait_until $((DETECT_MS + OBSERVE_MARGIN_MS)) state_is pangyo down
+	ev=$(last_event pangyo down)
+	late=$(echo "${ev:-null}" | json "(d['detected_ns'] - d['deadline_ns']) / 1e6 if d else 1e9")
+	since=$(echo "${ev:-null}" | json "(d['detected_ns'] - d['last_heartbeat_ns']) / 1e6 if d else 1e9")
+	echo "# pangyo's DOWN detected $late ms after its deadline, $since ms after its last heartbeat"
+	check "pangyo's DOWN detected within $2 ms of its deadline ($late ms; $since ms after its last heartbeat)" \
+		python3 -c "import sys; sys.exit(0 if $late <= $2 and $since <= $DETECT_MS + $2 else 1)"
+}
+
+# Every pinned map that holds configuration, dumped to FILE in an order that does not depend on
+# the kernel's: two snapshots compare byte for byte (cmp).
+CONFIG_MAPS="dt_site dt_failover dt_egress dt_prefix_v4 dt_prefix_v6 dt_site_state"
+config_maps_snapshot() {
+	local m
+	for m in $CONFIG_MAPS; do
+		echo "== $m"
+		bpftool -j map dump pinned "$ROOT/$m" | python3 -c 'import json, sys
+for e in sorted(json.load(sys.stdin), key=lambda e: json.dumps(e, sort_keys=True)):
+    print(json.dumps(e, sort_keys=True))'
+	done >"$1"
+}

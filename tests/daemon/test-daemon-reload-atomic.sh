@@ -11,16 +11,7 @@
 setup_all
 daemon_and_beacons_up 3000
 
-MAPS="dt_site dt_failover dt_egress dt_prefix_v4 dt_prefix_v6 dt_site_state"
-snapshot() { # FILE: every configuration map, dumped
-	local m
-	for m in $MAPS; do
-		echo "== $m"
-		bpftool -j map dump pinned "$ROOT/$m" | python3 -c 'import json, sys
-for e in sorted(json.load(sys.stdin), key=lambda e: json.dumps(e, sort_keys=True)):
-    print(json.dumps(e, sort_keys=True))'
-	done >"$1"
-}
+snapshot() { config_maps_snapshot "$@"; }
 reload_with() { # FILE: install it as the configuration and SIGHUP detourd
 	cp "$1" "$CONF"
 	: >"$DERR.mark"

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct fixture {
 	char path[96];
 	struct ctl_server *server;
 	int handler_calls;
+	uint64_t ticket; /* of the last deferred request */
 };
 
 /* echo: hands its args back, so a round trip shows the request reached the handler intact. */
@@ -62,10 +64,22 @@ static int do_events(void *ctx, struct json_object *args, struct json_object **r
 	return 0;
 }
 
+/* later: answered by a test's other thread, through ctl_server__post_reply(). */
+static int do_later(void *ctx, struct json_object *args, struct json_object **result, char *err,
+		    size_t err_len)
+{
+	struct fixture *f = ctx;
+
+	f->handler_calls++;
+	f->ticket = ctl_server__defer(f->server);
+	return CTL_DEFERRED;
+}
+
 static const struct ctl_command commands[] = {
-	{ "echo", do_echo },
-	{ "refuse", do_refuse },
-	{ "events", do_events },
+	{ "echo", do_echo }, /* its args back */
+	{ "later", do_later }, /* answered by another thread */
+	{ "refuse", do_refuse }, /* an error */
+	{ "events", do_events }, /* the subscription */
 	{ NULL, NULL },
 };
 
@@ -549,6 +563,144 @@ static void test_event_reaches_followers_only(void **state)
 	ctl_client__close(&bystander);
 }
 
+/* Another thread posts a deferred reply, as the recovery scanner does. */
+struct poster {
+	struct fixture *f;
+	uint64_t ticket;
+	int ret;
+	const char *tag; /* the reply's result: the tag as an echo would give it */
+	int posted;
+};
+
+static void *post_main(void *arg)
+{
+	struct poster *p = arg;
+	struct json_object *result = NULL;
+
+	if (!p->ret) {
+		result = json_object_new_object();
+		json_object_object_add(result, "args", tag_args(p->tag));
+	}
+	p->posted = ctl_server__post_reply(p->f->server, p->ticket, p->ret, "the walk was refused",
+					   result);
+	return NULL;
+}
+
+static void post_from_thread(struct fixture *f, uint64_t ticket, int ret, const char *tag)
+{
+	struct poster p = { .f = f, .ticket = ticket, .ret = ret, .tag = tag };
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, post_main, &p), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(p.posted, 0);
+}
+
+/* Nothing comes back on this connection for now. */
+static void assert_no_reply(struct fixture *f, struct ctl_client *c)
+{
+	struct json_object *reply = NULL;
+	char err[256];
+
+	pump(f);
+	assert_int_equal(ctl_client__recv(c, &reply, 50, err, sizeof(err)), CTL_CLIENT_IO);
+	assert_non_null(strstr(err, "did not answer"));
+}
+
+/*
+ * A deferred request is answered when its reply is posted from another thread, not before; its
+ * connection's next request waits behind it (in order), while other clients are served.
+ */
+static void test_deferred_reply_posted_later(void **state)
+{
+	struct fixture *f = *state;
+	struct json_object *reply, *args = tag_args("after");
+	struct ctl_client c, other;
+	char err[256];
+
+	client_connect(f, &c);
+	client_connect(f, &other);
+	assert_int_equal(ctl_client__send(&c, "later", NULL, err, sizeof(err)), 0);
+	assert_int_equal(ctl_client__send(&c, "echo", args, err, sizeof(err)), 0);
+	json_object_put(args);
+	assert_no_reply(f, &c);
+	assert_int_equal(f->handler_calls, 1); /* the echo behind it is not served yet */
+	assert_true(f->ticket != 0);
+	assert_served(f, &other, "served meanwhile");
+	post_from_thread(f, f->ticket, 0, "late");
+	reply = recv_reply(f, &c);
+	assert_true(reply_ok(reply));
+	assert_string_equal(echoed_tag(reply), "late");
+	json_object_put(reply);
+	reply = recv_reply(f, &c);
+	assert_string_equal(echoed_tag(reply), "after");
+	json_object_put(reply);
+	ctl_client__close(&c);
+	ctl_client__close(&other);
+}
+
+static void test_deferred_error_reply(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_client c;
+	struct json_object *reply;
+	char err[256];
+
+	client_connect(f, &c);
+	assert_int_equal(ctl_client__send(&c, "later", NULL, err, sizeof(err)), 0);
+	assert_no_reply(f, &c);
+	post_from_thread(f, f->ticket, -EBUSY, NULL);
+	reply = recv_reply(f, &c);
+	assert_false(reply_ok(reply));
+	assert_int_equal(reply_errno(reply), EBUSY);
+	assert_string_equal(reply_error(reply), "the walk was refused");
+	json_object_put(reply);
+	ctl_client__close(&c);
+}
+
+/* A client that waits for a deferred reply is not idle: the daemon owes it an answer. */
+static void test_deferred_waiter_not_timed_out(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_client c;
+	struct json_object *reply;
+	char err[256];
+	int i;
+
+	assert_int_equal(ctl_server__set_idle_timeout(f->server, 100000000), 0); /* 100 ms */
+	client_connect(f, &c);
+	assert_int_equal(ctl_client__send(&c, "later", NULL, err, sizeof(err)), 0);
+	for (i = 0; i < 6; i++) { /* 6 x 50 ms, three idle timeouts */
+		pump(f);
+		usleep(50000);
+	}
+	post_from_thread(f, f->ticket, 0, "still waited for");
+	reply = recv_reply(f, &c);
+	assert_string_equal(echoed_tag(reply), "still waited for");
+	json_object_put(reply);
+	ctl_client__close(&c);
+}
+
+/* A reply for a client that has gone is dropped; nobody else gets it. */
+static void test_deferred_reply_to_gone_client_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_client gone, next;
+	uint64_t ticket;
+	char err[256];
+
+	client_connect(f, &gone);
+	assert_int_equal(ctl_client__send(&gone, "later", NULL, err, sizeof(err)), 0);
+	pump(f);
+	ticket = f->ticket;
+	ctl_client__close(&gone);
+	pump(f);
+	client_connect(f, &next);
+	post_from_thread(f, ticket, 0, "for the one who left");
+	assert_served(f, &next, "its own reply, not the other's");
+	ctl_client__close(&next);
+}
+
 static void test_socket_mode_0600(void **state)
 {
 	struct fixture *f = *state;
@@ -628,6 +780,10 @@ int main(void)
 		T(test_client_not_reading_is_not_read),
 		T(test_idle_connection_times_out),
 		T(test_event_reaches_followers_only),
+		T(test_deferred_reply_posted_later),
+		T(test_deferred_error_reply),
+		T(test_deferred_waiter_not_timed_out),
+		T(test_deferred_reply_to_gone_client_dropped),
 		T(test_socket_mode_0600),
 		T(test_socket_mode_0660_with_group),
 		T(test_stale_socket_replaced_and_removed_on_close),

@@ -101,7 +101,7 @@ static void *scanner_main(void *arg)
 }
 
 /* SCHED_OTHER whatever the caller runs at: the scanner must never compete with the event loop. */
-static int start_ordinary_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+int detourd_start_ordinary_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 {
 	struct sched_param sp = { .sched_priority = 0 };
 	pthread_attr_t attr;
@@ -130,7 +130,7 @@ int detourd_recovery__start(struct detourd_recovery *r, struct dt_dataplane *dp,
 	detourd_recovery__init(r, dp, idle_ns);
 	if (pipe2(r->pipe, O_NONBLOCK | O_CLOEXEC))
 		return -errno;
-	err = start_ordinary_thread(&r->thread, scanner_main, r);
+	err = detourd_start_ordinary_thread(&r->thread, scanner_main, r);
 	if (err) {
 		close(r->pipe[0]);
 		close(r->pipe[1]);

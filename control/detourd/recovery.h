@@ -30,4 +30,7 @@ void detourd_recovery__set_sites(struct detourd_recovery *r, __u64 recovering, _
 __u64 detourd_recovery__take_idle(struct detourd_recovery *r);
 void detourd_recovery__stop(struct detourd_recovery *r);
 
+/* A thread that runs SCHED_OTHER whatever its creator runs at (the notify worker uses it too). */
+int detourd_start_ordinary_thread(pthread_t *t, void *(*fn)(void *), void *arg);
+
 #endif /* DT_DETOURD_RECOVERY_H */

@@ -255,13 +255,25 @@ static int check_interfaces(const char *path, const struct dt_config *cfg,
 	return missing;
 }
 
+/* notify_command's program: 1 if this machine cannot run it (and that counts as an error). */
+static int check_notify_command(const char *path, const struct dt_config *cfg, bool warn_only)
+{
+	int len = (int)strcspn(cfg->notify_command, " \t");
+
+	if (!cfg->notify_command[0] || !access(strndupa(cfg->notify_command, len), X_OK))
+		return 0;
+	fprintf(stderr, "%s: %s: notify_command: \"%.*s\": %s\n", path,
+		warn_only ? "warning" : "error", len, cfg->notify_command, strerror(errno));
+	return !warn_only;
+}
+
 static int do_check(const char *path, const struct detourd_opts *o)
 {
 	struct dt_config *cfg;
 
 	if (load_config(path, &cfg))
 		return 1;
-	if (check_interfaces(path, cfg, o)) {
+	if (check_interfaces(path, cfg, o) + check_notify_command(path, cfg, o->other_host)) {
 		dt_config__free(cfg);
 		return 1;
 	}

@@ -8,6 +8,7 @@
 #   - READY=1 comes from detourd's pid, and when it arrives (detourd frozen on receipt) the XDP
 #     program is attached, both heartbeat sockets are bound and the control socket exists;
 #   - with only the unit's capabilities and limits it runs SCHED_FIFO with locked memory;
+#   - a beacon under detour-beacon@.service's bounding set (none) is heard;
 #   - every stderr line carries a syslog priority prefix;
 #   - WATCHDOG=1 at least every WATCHDOG_USEC / 2, none while the process is stopped, again
 #     at once after SIGCONT;
@@ -74,9 +75,21 @@ check "at READY=1 the XDP program is attached to edge0" \
 	eval '[[ "$state" =~ xdp=[0-9]+ ]]'
 check "at READY=1 both heartbeat sockets are bound" eval '[[ "$state" == *" hb=2 "* ]]'
 check "at READY=1 the control socket exists" eval '[[ "$state" == *" ctl=1" ]]'
-start_beacon 1
+# pangyo's beacon under detour-beacon@.service's bounding set (empty: no capability at all)
+beacon_unit=$(dirname "$UNIT")/detour-beacon@.service
+beacon_caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$beacon_unit" | tail -1)
+[ -z "$beacon_caps" ] || bail "detour-beacon@.service grants capabilities: $beacon_caps"
+cat >"$TMP/beacon-as-unit" <<EOF
+#!/bin/sh
+exec setpriv --bounding-set=-all --inh-caps=-all --ambient-caps=-all --no-new-privs \
+	"$DETOUR_BEACON" "\$@"
+EOF
+chmod 755 "$TMP/beacon-as-unit"
+DT_BEACON=$TMP/beacon-as-unit start_beacon 1
 start_beacon 2
 check "both sites come UP" wait_until 3000 sites_up
+check "pangyo's beacon is heard with no capability (the unit's empty bounding set)" \
+	grep -q "^CapEff:[[:space:]]*0000000000000000$" "/proc/${BEACON_PID[1]}/status"
 
 policy=$(sed 's/.*) //' "/proc/$DAEMON_PID/stat" | awk '{ print $39 }')
 check "with the unit's bounds the event loop runs SCHED_FIFO (policy $policy)" test "$policy" = 1

@@ -23,7 +23,7 @@
 #include "dataplane/core/detour_abi.h"
 #include "dt_config.h"
 
-#define DETOURD_NOTIFY_QUEUE 64 /* jobs waiting; one more may be running */
+#define DETOURD_NOTIFY_QUEUE 64 /* jobs queued or running: one more is dropped */
 #define DETOURD_NOTIFY_TEXT_MAX 201 /* an operator's reason, with the NUL */
 
 struct detourd_notify_job {

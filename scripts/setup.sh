@@ -12,7 +12,8 @@ PACKAGES=(
 	libcmocka-dev libsodium-dev libinih-dev libjson-c-dev libcap-dev
 	libsystemd-dev logrotate
 	iproute2 iputils-ping ethtool tcpdump tshark netsniff-ng socat ncat
-	nut-server nut-client bird2 python3 python3-scapy
+	nut-server nut-client bird2 python3 python3-scapy faketime
+	debhelper lintian groff-base
 )
 
 need_install() {

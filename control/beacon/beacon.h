@@ -47,6 +47,7 @@ struct beacon_config {
 	int beacon_id; /* which of the site's beacons this is, 0 .. HB_MAX_BEACONS - 1 */
 	int key_id; /* -1: the site's only key in the key file */
 	char key_file[PATH_MAX];
+	char epoch_file[PATH_MAX]; /* "": the epoch is the realtime clock alone */
 	uint32_t interval_us;
 	int64_t jitter_us; /* -1: a tenth of the interval */
 	struct beacon_target targets[BEACON_MAX_TARGETS];
@@ -61,6 +62,13 @@ struct beacon_config {
 	bool foreground;
 	bool realtime; /* the heartbeat thread asks for SCHED_FIFO (--no-realtime: it does not) */
 };
+
+/*
+ * This run's epoch: now_ns (CLOCK_REALTIME), or one more than the last run's when path names an
+ * epoch file whose epoch is not older; the file is then replaced with the new epoch (path "":
+ * now_ns, no file). 0 or -errno, logged with the file's name; the file is left as it was.
+ */
+int beacon_epoch__next(const char *path, uint64_t now_ns, uint64_t *epoch);
 
 /* The file's one section, [beacon] or none, and its keys: the long option names. */
 #define BEACON_SECTION 0

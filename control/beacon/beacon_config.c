@@ -136,6 +136,7 @@ static const struct conf_key_row rows[] = {
 	{ "beacon-id", BEACON, conf_parse_uint, B(beacon_id), 0, HB_MAX_BEACONS - 1 },
 	{ "key-file", BEACON, conf_parse_string, B(key_file) },
 	{ "key-id", BEACON, conf_parse_uint, B(key_id), 0, UINT16_MAX },
+	{ "epoch-file", BEACON, conf_parse_string, B(epoch_file) },
 	{ "target", BEACON, parse_target, B(targets), .flags = CONF_LIST },
 	{ "ups", BEACON, parse_source, B(ups_name), POWER_SOURCE_UPS },
 	{ "status-file", BEACON, parse_source, B(status_path), POWER_SOURCE_FILE },
@@ -208,6 +209,7 @@ static const struct option long_opts[] = {
 	{ "beacon-id", required_argument, NULL, 'b' },
 	{ "key-file", required_argument, NULL, 'k' },
 	{ "key-id", required_argument, NULL, 'K' },
+	{ "epoch-file", required_argument, NULL, 'e' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "target", required_argument, NULL, 't' },
 	{ "ups", required_argument, NULL, 'u' },
@@ -222,7 +224,7 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char short_opts[] = "c:s:b:k:K:i:t:u:f:C:j:P:T:FRh";
+static const char short_opts[] = "c:s:b:k:K:e:i:t:u:f:C:j:P:T:FRh";
 
 void beacon_usage(FILE *f)
 {
@@ -231,12 +233,14 @@ void beacon_usage(FILE *f)
 		"                     [--key-id N] [--interval DUR] [--target HOST:PORT]...\n"
 		"                     [--ups NAME@HOST[:PORT] | --status-file PATH |\n"
 		"                     --status-command CMD] [--jitter DUR] [--poll-interval DUR]\n"
-		"                     [--poll-timeout DUR] [--foreground] [--no-realtime]\n"
+		"                     [--poll-timeout DUR] [--epoch-file PATH] [--foreground]\n"
+		"                     [--no-realtime]\n"
 		"DUR is a number, up to 6 decimals, with ns, us, ms or s (bare: ms). Defaults:\n"
 		"interval 5ms, jitter interval/10, poll-interval 500ms, poll-timeout 400ms, target\n"
 		"port %d, ups port %d, beacon id 0 (0..%d: one id per beacon of a site), key id:\n"
 		"the site's only key in the key file. Every heartbeat goes to every --target: give\n"
-		"each edge twice, its management and its data-link address.\n",
+		"each edge twice, its management and its data-link address. --epoch-file keeps\n"
+		"each run's epoch larger than the last one's when the clock steps backwards.\n",
 		HB_DEFAULT_PORT, NUT_DEFAULT_PORT, HB_MAX_BEACONS - 1);
 }
 

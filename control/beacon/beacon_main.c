@@ -221,13 +221,15 @@ static int beacon_start(struct beacon *b, int argc, char **argv)
 	err = run_prepare(&b->run, argc, argv);
 	if (err)
 		return err;
+	/* Later than any epoch a previous run used: the clock's, or the epoch file's last + 1. */
+	err = beacon_epoch__next(b->run.cfg.epoch_file, dt_clock_ns(CLOCK_REALTIME), &b->epoch);
+	if (err)
+		return err;
 	dt_log_init("detour-beacon", b->run.cfg.foreground ? 0 : DT_LOG_SYSLOG);
 	if (!b->run.cfg.foreground && daemon(0, 0) < 0) {
 		dt_log_err("daemon: %s", strerror(errno));
 		return -errno;
 	}
-	/* Later than any epoch a previous run can have used, as long as the clock is sane. */
-	b->epoch = dt_clock_ns(CLOCK_REALTIME);
 	atomic_init(&b->power, 0); /* 0: no reading yet (a reading always has a source bit) */
 	err = power_poller__start(&b->run.cfg, &b->power, &b->poller);
 	if (err) {

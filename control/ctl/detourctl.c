@@ -8,16 +8,20 @@
  * and a renderer for human output; --json prints the daemon's result object as it came, which is
  * the stable interface for scripts (docs/control-protocol.md).
  *
- * Exit codes: 0 done; 1 the daemon refused or failed the command; 2 bad usage; 3 detourd is not
- * running; 4 permission denied on the socket; 5 the daemon stopped answering or answered garbage.
+ * Exit codes: 0 done; 1 the daemon refused or failed the command (keygen: nothing was written);
+ * 2 bad usage; 3 detourd is not running; 4 permission denied on the socket; 5 the daemon stopped
+ * answering or answered garbage.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ctl_keygen.h"
 #include "ctl_proto.h"
 #include "ctl_render.h"
 
@@ -282,6 +286,64 @@ static int do_events(const struct ctl_opts *o, int argc, char **argv)
 	return follow ? EXIT_IO : EXIT_OK; /* following ends only when the daemon goes away */
 }
 
+/* A decimal in 0 .. max, nothing else. */
+static int parse_id(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || end == s || *end || s[0] == '-' || s[0] == '+' || *out > max ? -EINVAL : 0;
+}
+
+/* keygen [--force] [--key-id N] FILE SITE-ID...: a key file; no daemon involved. */
+static int do_keygen(const struct ctl_opts *o, int argc, char **argv)
+{
+	struct ctl_keygen k = { 0 };
+	bool seen[DT_MAX_SITES] = { false };
+	unsigned long v;
+	char err[PATH_MAX + 200];
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (!strcmp(argv[i], "--force")) {
+			k.force = true;
+		} else if (!strcmp(argv[i], "--key-id") && i + 1 < argc) {
+			if (parse_id(argv[++i], UINT16_MAX, &v))
+				return usage_error("keygen", "--key-id takes 0..65535, not \"%s\"",
+						   argv[i]);
+			k.key_id = (uint16_t)v;
+		} else {
+			return usage_error("keygen", "unexpected option \"%s\"", argv[i]);
+		}
+	}
+	if (i >= argc)
+		return usage_error("keygen", "%s", "needs the key file to write");
+	k.path = argv[i++];
+	if (i >= argc)
+		return usage_error("keygen", "%s", "needs at least one site id (0..63)");
+	for (; i < argc; i++) {
+		if (parse_id(argv[i], DT_MAX_SITES - 1, &v))
+			return usage_error("keygen", "site id \"%s\" is not 0..63", argv[i]);
+		if (seen[v])
+			return usage_error("keygen", "site id %s is given twice", argv[i]);
+		seen[v] = true;
+		k.sites[k.n_sites++] = (uint16_t)v;
+	}
+	if (ctl_keygen__write(&k, err, sizeof(err))) {
+		fprintf(stderr, "detourctl keygen: %s\n", err);
+		return EXIT_REFUSED;
+	}
+	printf("%s: %u key%s with key id %u, mode 0600\n", k.path, k.n_sites,
+	       k.n_sites == 1 ? "" : "s", k.key_id);
+	if (geteuid() != 0)
+		fprintf(stderr,
+			"detourctl keygen: warning: %s belongs to uid %u; detourd and detour-beacon "
+			"accept only a key file owned by root (chown root %s)\n",
+			k.path, (unsigned int)geteuid(), k.path);
+	return EXIT_OK;
+}
+
 static const struct ctl_cmd commands[] = {
 	{ "status", "", "daemon, dataplane, interfaces and one line per site", do_status },
 	{ "sites", "", "one line per site", do_sites },
@@ -300,6 +362,8 @@ static const struct ctl_cmd commands[] = {
 	  do_flows },
 	{ "stats", "", "per-site and per-reason packet counters, summed over CPUs", do_stats },
 	{ "events", "[--follow]", "site transitions with their timings", do_events },
+	{ "keygen", "[--force] [--key-id N] FILE SITE-ID...",
+	  "write a new heartbeat key file (no daemon needed)", do_keygen },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -326,8 +390,8 @@ static void usage(FILE *f)
 		CTL_SOCKET_DEFAULT);
 	for (c = commands; c->name; c++)
 		fprintf(f, "  %-8s %-40s %s\n", c->name, c->usage, c->help);
-	fprintf(f, "\nexit codes: 0 ok, 1 refused by detourd, 2 usage, 3 detourd not running,\n"
-		   "4 permission denied, 5 no or bad answer\n");
+	fprintf(f, "\nexit codes: 0 ok, 1 refused by detourd (keygen: nothing written), 2 usage,\n"
+		   "3 detourd not running, 4 permission denied, 5 no or bad answer\n");
 }
 
 int main(int argc, char **argv)

@@ -2,7 +2,7 @@
 /*
  * detour-beacon's parts that need no network namespace: the NUT status-word mapping, the
  * status file and command, the upsd client against fake servers that answer, refuse, stay
- * silent or say ERR, and the command line / config file.
+ * silent or say ERR, the command line / config file, and the epoch file.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -403,6 +403,101 @@ static void test_pick_key(void **state)
 	hb_keyring__free(kr);
 }
 
+static void epoch_file_path(char *path, size_t len)
+{
+	char dir[] = "/tmp/dt-epoch-XXXXXX";
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, len, "%s/epoch", dir);
+}
+
+static void epoch_file_put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void epoch_file_get(const char *path, char *text, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	text[0] = '\0';
+	assert_non_null(fgets(text, (int)len, f));
+	fclose(f);
+}
+
+static void epoch_file_remove(const char *path)
+{
+	char dir[PATH_MAX];
+
+	unlink(path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(rmdir(dir), 0); /* nothing else left behind (no .tmp) */
+}
+
+/* No file: the clock, written down. An older epoch in it: the clock. A newer one (the clock
+ * stepped back): one more than it. */
+static void test_epoch_file(void **state)
+{
+	char path[PATH_MAX], text[64];
+	uint64_t epoch;
+
+	assert_int_equal(beacon_epoch__next("", 5000, &epoch), 0);
+	assert_true(epoch == 5000);
+	epoch_file_path(path, sizeof(path));
+	assert_int_equal(beacon_epoch__next(path, 5000, &epoch), 0);
+	assert_true(epoch == 5000);
+	epoch_file_get(path, text, sizeof(text));
+	assert_string_equal(text, "5000\n");
+	assert_int_equal(beacon_epoch__next(path, 9000, &epoch), 0);
+	assert_true(epoch == 9000);
+	assert_int_equal(beacon_epoch__next(path, 7000, &epoch), 0); /* stepped back by 2 us */
+	assert_true(epoch == 9001);
+	assert_int_equal(beacon_epoch__next(path, 9001, &epoch), 0); /* the same instant */
+	assert_true(epoch == 9002);
+	epoch_file_get(path, text, sizeof(text));
+	assert_string_equal(text, "9002\n");
+	epoch_file_put(path, "1764814000000000000"); /* no newline is fine */
+	assert_int_equal(beacon_epoch__next(path, 1000, &epoch), 0);
+	assert_true(epoch == 1764814000000000001ull);
+	epoch_file_remove(path);
+}
+
+/* A file that holds no epoch is refused with its name and content, and left as it was. */
+static void test_epoch_file_bad(void **state)
+{
+	static const char *const bad[] = {
+		"", "abc\n", "12x\n", "-5\n", " 7\n", "7\n8\n", "99999999999999999999999\n"
+	};
+	char path[PATH_MAX], text[64];
+	uint64_t epoch;
+
+	epoch_file_path(path, sizeof(path));
+	dt_log_set_sink(capture_log);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		epoch_file_put(path, bad[i]);
+		captured[0] = '\0';
+		assert_int_equal(beacon_epoch__next(path, 5000, &epoch), -EINVAL);
+		assert_non_null(strstr(captured, path));
+		assert_non_null(strstr(captured, "not an epoch"));
+		if (bad[i][0]) {
+			epoch_file_get(path, text, sizeof(text));
+			assert_memory_equal(text, bad[i], strcspn(bad[i], "\n"));
+		}
+	}
+	epoch_file_remove(path);
+	/* a directory that does not exist: cannot write, named */
+	captured[0] = '\0';
+	assert_int_equal(beacon_epoch__next("/nonexistent-dir/epoch", 5000, &epoch), -ENOENT);
+	assert_non_null(strstr(captured, "epoch-file /nonexistent-dir/epoch: cannot write"));
+	dt_log_set_sink(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +514,8 @@ int main(void)
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_beacon_and_key_ids),
 		cmocka_unit_test(test_pick_key),
+		cmocka_unit_test(test_epoch_file),
+		cmocka_unit_test(test_epoch_file_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# `meson install` puts the three programs and their man pages where an operator finds them, and
-# every man page renders without a groff warning.
+# `meson install` puts the three programs and their man pages where an operator finds them, with
+# detour.conf(5) and the example /etc/detour/detour.conf (the Debian package ships exactly
+# this: tests/package/test-package.sh), and every man page renders without a groff warning.
 #   test-install.sh BUILD_DIR
 set -u
 BUILD=$(cd "${1:?usage: test-install.sh BUILD_DIR}" && pwd)
@@ -31,5 +32,20 @@ for prog in detourd detourctl detour-beacon; do
 		echo "ok: $prog installed as ${bin#$DEST} with ${page#$DEST}"
 	fi
 done
+page=$(find "$DEST" -type f -path "*/man5/detour.conf.5" | head -1)
+warnings=$([ -n "$page" ] && groff -man -Tutf8 -ww -z "$page" 2>&1)
+if [ -z "$page" ] || [ -n "$warnings" ]; then
+	echo "FAIL: detour.conf(5): '${page:-missing}' $warnings"
+	fails=$((fails + 1))
+else
+	echo "ok: detour.conf(5) installed as ${page#$DEST}"
+fi
+conf=$(find "$DEST" -type f -path "*/etc/detour/detour.conf" | head -1)
+if [ -z "$conf" ] || ! cmp -s "$conf" "$(dirname "$0")/../../docs/examples/detour.conf"; then
+	echo "FAIL: the example config: '${conf:-missing}' is not docs/examples/detour.conf"
+	fails=$((fails + 1))
+else
+	echo "ok: docs/examples/detour.conf installed as ${conf#$DEST}"
+fi
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -41,6 +41,7 @@ if [ "$DETOUR_SITE" = pangyo ] && [ -e "$1/hang" ]; then
 fi
 EOF
 chmod 755 "$TMP/hook.sh"
+# shellcheck disable=SC2034 # read by write_config (two_sites.sh)
 DETOUR_EXTRA=("notify_command=$TMP/hook.sh $OUT second-word" "notify_timeout_ms=$TIMEOUT_MS")
 setup_all
 daemon_and_beacons_up 3000

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dt_log.h"
 
@@ -16,13 +20,32 @@ static struct {
 	unsigned int flags;
 	enum dt_log_level max;
 	dt_log_sink_fn sink;
+	bool journal; /* stderr is systemd's journal: "<N>" prefixes, no ident */
 } dt_logger = { .max = DT_LOG_INFO };
+
+/*
+ * Whether stderr is the journal's stream: systemd sets JOURNAL_STREAM to "DEV:INODE" of the
+ * stream it connected, and a process whose stderr is still that stream may prefix each line
+ * with its priority, "<3>" (sd-daemon(3)). A redirected stderr no longer matches.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (!env || sscanf(env, "%llu:%llu%c", &dev, &ino, &end) != 2 || fstat(STDERR_FILENO, &st))
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void dt_log_init(const char *ident, unsigned int flags)
 {
 	dt_logger.ident = ident;
 	dt_logger.flags = flags;
 	dt_logger.max = DT_LOG_INFO;
+	dt_logger.journal = !(flags & DT_LOG_SYSLOG) && stderr_is_journal();
 	if (flags & DT_LOG_SYSLOG)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 }
@@ -59,10 +82,31 @@ const char *dt_log_level_name(enum dt_log_level level)
 	return (unsigned int)level < N_LEVELS ? level_names[level] : "invalid";
 }
 
+bool dt_log_to_journal(void)
+{
+	return dt_logger.journal;
+}
+
+/* The journal stores one entry per line: each line of a message gets the priority. */
+static void dt_log_journal(enum dt_log_level level, const char *msg)
+{
+	const char *tag = dt_logger.flags & DT_LOG_TAG_LEVEL ? level_names[level] : NULL;
+
+	do {
+		size_t n = strcspn(msg, "\n");
+
+		fprintf(stderr, "<%d>%s%s%.*s\n", syslog_prio[level], tag ? tag : "",
+			tag ? ": " : "", (int)n, msg);
+		msg += n + (msg[n] == '\n');
+	} while (*msg);
+}
+
 static void dt_log_emit(enum dt_log_level level, const char *msg)
 {
 	if (dt_logger.flags & DT_LOG_SYSLOG)
 		syslog(syslog_prio[level], "%s", msg);
+	else if (dt_logger.journal)
+		dt_log_journal(level, msg);
 	else if (!dt_logger.ident)
 		fprintf(stderr, "%s\n", msg);
 	else if (dt_logger.flags & DT_LOG_TAG_LEVEL)

@@ -6,12 +6,18 @@
  *   ident and DT_LOG_TAG_LEVEL:  "detourd: warn: site pangyo: ..."
  *   ident only:                  "detour-beacon: site 1: ..."
  *   no ident (tools, tests):     "site 1: ..."
- * With DT_LOG_SYSLOG the lines go to syslog under the ident instead.
+ * With DT_LOG_SYSLOG the lines go to syslog under the ident instead. When stderr is systemd's
+ * journal (JOURNAL_STREAM names it, checked by dt_log_init), each line starts with its syslog
+ * priority and drops the ident, which the journal records itself:
+ *   "<4>warn: site pangyo: ..." (DT_LOG_TAG_LEVEL), "<4>site 1: ..." (without)
+ * error is <3>, warn <4>, info <5> (notice, as syslog gets it), debug <7>; a message of several
+ * lines (a verifier log) gives each line the prefix.
  */
 #ifndef DT_COMMON_LOG_H
 #define DT_COMMON_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum dt_log_level { DT_LOG_ERR = 0, DT_LOG_WARN, DT_LOG_INFO, DT_LOG_DEBUG };
 
@@ -29,6 +35,9 @@ void dt_log_set_level(enum dt_log_level max);
 enum dt_log_level dt_log_get_level(void);
 /* NULL restores the stderr/syslog sink chosen by dt_log_init(). */
 void dt_log_set_sink(dt_log_sink_fn fn);
+
+/* Whether dt_log_init() found stderr to be the journal's stream. */
+bool dt_log_to_journal(void);
 
 /* "error", "warn", "info", "debug"; 0 or -EINVAL for anything else. */
 int dt_log_parse_level(const char *s, enum dt_log_level *out);

@@ -33,7 +33,7 @@
 
 static conf_parse_fn parse_interfaces, parse_listen, parse_group, parse_seed, parse_site_id,
 	parse_source_mac, parse_tunnel_remote, parse_tunnel_local, parse_beacons,
-	parse_beacon_sources, parse_metrics_listen;
+	parse_beacon_sources, parse_metrics_listen, parse_notify_command;
 static conf_same_fn same_interfaces, same_listen;
 
 #define D(member) CONF_FIELD(struct dt_config, member)
@@ -79,6 +79,10 @@ static const struct conf_key_row rows[] = {
 	/* What a restart must not forget: states, overrides, replay windows (docs/detector.md). */
 	{ "state_file", DETOUR, conf_parse_path, D(state_file), .def = DT_STATE_FILE_DEFAULT,
 	  .flags = CONF_RESTART },
+	/* The notify hook (control/detourd/notify.h); a reload applies both. */
+	{ "notify_command", DETOUR, parse_notify_command, D(notify_command) },
+	{ "notify_timeout_ms", DETOUR, conf_parse_duration, D(notify_timeout_ns), 10 * MS,
+	  TIMER_MAX_NS, .unit = 1, .def = "5000", .flags = CONF_BARE_MS },
 	{ "blackout_hold_ms", DETOUR, conf_parse_duration, D(blackout_hold_ns), 0, TIMER_MAX_NS,
 	  .unit = 1, .def = "1000", .flags = CONF_BARE_MS },
 	{ "phi_threshold", DETOUR, conf_parse_decimal, D(phi_threshold), 0, 16,
@@ -288,6 +292,27 @@ static int parse_group(const struct conf_key_row *k, const char *text, void *bas
 	}
 	strcpy(c->control_group, text);
 	c->control_gid = found->gr_gid;
+	return 0;
+}
+
+/* notify_command: an absolute program path, then its arguments, split at blanks (no shell). */
+static int parse_notify_command(const struct conf_key_row *k, const char *text, void *base,
+				const struct conf_report *r)
+{
+	const char *t = text;
+	char word[DT_CONFIG_PATH_MAX];
+	int n, words = 0;
+
+	if (conf_parse_path(k, text, base, r))
+		return -EINVAL;
+	while ((n = conf_token(&t, word, sizeof(word))) > 0)
+		words++;
+	if (words > DT_CONFIG_NOTIFY_WORDS_MAX) {
+		conf_report(r, k, "%d words: at most %d (the program and its arguments)", words,
+			    DT_CONFIG_NOTIFY_WORDS_MAX);
+		((char *)base + k->offset)[0] = '\0';
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -34,6 +34,7 @@
 #define DT_CONFIG_SOCKET_PATH_MAX 108 /* sun_path, including the NUL */
 #define DT_CONFIG_GROUP_MAX 33 /* including the NUL */
 #define DT_CONFIG_LISTEN_SPEC_MAX 64 /* "[v6addr]:port" as written, including the NUL */
+#define DT_CONFIG_NOTIFY_WORDS_MAX 16 /* notify_command: the program and its arguments */
 
 /* Same values as enum dt_xdp_mode in dataplane/xdp/dt_xdp.h, which needs libbpf to include. */
 enum dt_config_xdp_mode {
@@ -125,6 +126,8 @@ struct dt_config {
 	char pin_root[DT_CONFIG_PATH_MAX];
 	char event_log[DT_CONFIG_PATH_MAX]; /* "-" for stdout */
 	char state_file[DT_CONFIG_PATH_MAX];
+	char notify_command[DT_CONFIG_PATH_MAX]; /* run on every transition; empty: none */
+	uint64_t notify_timeout_ns; /* a hook still running after this is killed */
 	struct dt_config_site sites[DT_MAX_SITES]; /* sorted by id */
 	unsigned int n_sites;
 	struct dt_config_prefix *prefixes; /* sorted by family, address, length */

@@ -183,6 +183,24 @@ static struct json_object *state_file_json(const struct detourd *d)
 	return o;
 }
 
+/* The notify hook's jobs: queued, run (ok or not), killed at the timeout, dropped (ring full). */
+static struct json_object *notify_json(struct detourd *d)
+{
+	struct json_object *o = json_object_new_object();
+	const struct detourd_notify *n = &d->notify;
+
+	json_object_object_add(
+		o, "command",
+		d->cfg->notify_command[0] ? json_object_new_string(d->cfg->notify_command) : NULL);
+	json_object_object_add(o, "queued", json_object_new_int64((int64_t)n->queued));
+	json_object_object_add(o, "started", json_object_new_int64((int64_t)n->started));
+	json_object_object_add(o, "succeeded", json_object_new_int64((int64_t)n->succeeded));
+	json_object_object_add(o, "failed", json_object_new_int64((int64_t)n->failed));
+	json_object_object_add(o, "timed_out", json_object_new_int64((int64_t)n->timed_out));
+	json_object_object_add(o, "dropped", json_object_new_int64((int64_t)n->dropped));
+	return o;
+}
+
 static int do_status(void *ctx, struct json_object *args, struct json_object **res, char *err,
 		     size_t len)
 {
@@ -202,6 +220,7 @@ static int do_status(void *ctx, struct json_object *args, struct json_object **r
 				       json_object_new_string(d->cfg->metrics_listen.spec) :
 				       NULL);
 	json_object_object_add(daemon, "state_file", state_file_json(d));
+	json_object_object_add(daemon, "notify", notify_json(d));
 	json_object_object_add(dp, "mode", json_object_new_string(d->dp.ops->mode));
 	json_object_object_add(dp, "interfaces", d->dp.ops->describe(d->dp.impl));
 	json_object_object_add(dp, "partial_flow_walks",

@@ -21,7 +21,9 @@
 #include "hb.h"
 #include "hb_socket.h"
 #include "health.h"
+#include "notify.h"
 #include "recovery.h"
+#include "service.h"
 #include "state_file.h"
 
 #define DETOURD_VERSION "0.1.0"
@@ -84,6 +86,8 @@ struct detourd {
 	struct detourd_arrival drained[DETOURD_HB_PER_WAKEUP * DT_CONFIG_MAX_LISTEN];
 	unsigned int n_drained;
 	struct detourd_recovery recovery;
+	struct detourd_notify notify; /* the notify hook's worker */
+	struct detourd_service service; /* systemd: readiness and the watchdog */
 	struct detourd_operator op; /* while a drain, fail, restore or undrain is served */
 	struct state_file state; /* state.map NULL: running without one */
 	struct health_seed saved_seed[DT_MAX_SITES]; /* what the state file holds */
@@ -120,6 +124,7 @@ void detourd_state_save(struct detourd *d);
 void detourd_on_health_event(const struct health_event *ev, void *ctx);
 struct json_object *detourd_event_json(const struct detourd_event *e);
 int detourd_open_event_log(struct detourd *d, const char *path);
+void detourd_reopen_event_log(struct detourd *d);
 
 /* ctl_handlers.c (sites, overrides) and ctl_tables.c (prefixes, flows, counters, events, what-if) */
 struct json_object;

@@ -2,7 +2,8 @@
 /*
  * A site transition, from the state machine to the world: one O(1) dataplane write, then the
  * record — the event ring that `detourctl events` reads, one JSON line in the event log, a line
- * to every control-socket follower, and an ordinary log line.
+ * to every control-socket follower, an ordinary log line, and a job for the notify hook's worker
+ * (notify.h), which runs it off the loop. SIGUSR1 reopens the event log (logrotate).
  *
  * The dataplane write comes first and applied_ns is taken right after it, so the event log shows
  * exactly when the packet path changed: last heartbeat, deadline, detection, application.
@@ -93,6 +94,58 @@ int detourd_open_event_log(struct detourd *d, const char *path)
 	return 0;
 }
 
+/*
+ * SIGUSR1, after logrotate moved the file away: the next line goes to a new file at the
+ * configured path. If that cannot be opened the old stream is kept, so no event is lost.
+ */
+void detourd_reopen_event_log(struct detourd *d)
+{
+	const char *path = d->cfg->event_log;
+	FILE *f;
+
+	if (d->event_log == stdout)
+		return;
+	f = fopen(path, "ae");
+	if (!f) {
+		dt_log_err("event log %s: cannot reopen (%s): still writing to the old file", path,
+			   strerror(errno));
+		return;
+	}
+	if (d->event_log)
+		fclose(d->event_log);
+	d->event_log = f;
+	dt_log_info("event log %s reopened", path);
+}
+
+/* The hook's job for a transition; the worker renders its environment. */
+static void notify_transition(struct detourd *d, const struct detourd_event *e)
+{
+	const struct health_event *ev = &e->ev;
+	struct detourd_notify_job j;
+	__u64 since = dt_mono_ns() - ev->detected_ns;
+
+	if (!d->cfg->notify_command[0] || (ev->flags & HEALTH_EVENT_F_NOTICE) || ev->from == ev->to)
+		return;
+	memset(&j, 0, sizeof(j));
+	snprintf(j.command, sizeof(j.command), "%s", d->cfg->notify_command);
+	j.timeout_ns = d->cfg->notify_timeout_ns;
+	snprintf(j.site, sizeof(j.site), "%s", e->site_name);
+	j.site_id = ev->site;
+	snprintf(j.old_state, sizeof(j.old_state), "%s", dt_site_state_name(ev->from));
+	snprintf(j.new_state, sizeof(j.new_state), "%s", dt_site_state_name(ev->to));
+	snprintf(j.cause, sizeof(j.cause), "%s", health_cause_name(ev->cause));
+	j.seq = e->seq;
+	j.detected_ns = ev->detected_ns;
+	j.time = dt_ns_timespec(dt_clock_ns(CLOCK_REALTIME) - since);
+	j.by_operator = e->op.active;
+	j.uid = e->op.caller.uid;
+	snprintf(j.reason, sizeof(j.reason), "%s", e->op.reason);
+	if (!detourd_notify__push(&d->notify, &j))
+		dt_log_warn("notify: %u hooks queued or running: the one for site %s (%s -> %s) is "
+			    "dropped",
+			    DETOURD_NOTIFY_QUEUE, j.site, j.old_state, j.new_state);
+}
+
 /* What a notice's log line says after its cause. */
 static void notice_detail(const struct health_event *ev, char *buf, size_t len)
 {
@@ -160,4 +213,5 @@ void detourd_on_health_event(const struct health_event *ev, void *ctx)
 	if (d->ctl)
 		ctl_server__publish_event(d->ctl, j);
 	json_object_put(j);
+	notify_transition(d, e);
 }

@@ -256,13 +256,25 @@ static int check_interfaces(const char *path, const struct dt_config *cfg,
 	return missing;
 }
 
+/* notify_command's program: 1 if this machine cannot run it (and that counts as an error). */
+static int check_notify_command(const char *path, const struct dt_config *cfg, bool warn_only)
+{
+	int len = (int)strcspn(cfg->notify_command, " \t");
+
+	if (!cfg->notify_command[0] || !access(strndupa(cfg->notify_command, len), X_OK))
+		return 0;
+	fprintf(stderr, "%s: %s: notify_command: \"%.*s\": %s\n", path,
+		warn_only ? "warning" : "error", len, cfg->notify_command, strerror(errno));
+	return !warn_only;
+}
+
 static int do_check(const char *path, const struct detourd_opts *o)
 {
 	struct dt_config *cfg;
 
 	if (load_config(path, &cfg))
 		return 1;
-	if (check_interfaces(path, cfg, o)) {
+	if (check_interfaces(path, cfg, o) + check_notify_command(path, cfg, o->other_host)) {
 		dt_config__free(cfg);
 		return 1;
 	}
@@ -361,6 +373,7 @@ static int open_signals(struct detourd *d)
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
@@ -464,6 +477,7 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	d->start_ns = dt_mono_ns();
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	d->state.fd = -1;
+	detourd_service__init(&d->service);
 	if (d->epfd < 0 || load_config(o->config, &d->cfg))
 		return -EINVAL;
 	/* before the dataplane: a second detourd on the same state must not touch it */
@@ -475,6 +489,8 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	err = err ?: open_dataplane(d, o);
 	err = err ?: detourd_apply_config(d, d->cfg);
 	err = err ?: launch_dataplane(d);
+	/* before the first transition; the worker drops every capability itself */
+	err = err ?: detourd_notify__start(&d->notify);
 	err = err ?: open_health(d);
 	if (!err)
 		detourd_state_seed(d);
@@ -608,9 +624,13 @@ static void handle_signals(struct detourd *d)
 
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			detourd_reload(d);
+			detourd_service__reloading(&d->service);
+			detourd_service__reloaded(&d->service, detourd_reload(d));
+		} else if (si.ssi_signo == SIGUSR1) {
+			detourd_reopen_event_log(d);
 		} else {
 			dt_log_info("signal %u: stopping; %s", si.ssi_signo, d->dp.ops->on_stop);
+			detourd_service__stopping(&d->service);
 			d->stop = true;
 		}
 	}
@@ -631,7 +651,8 @@ static void run(struct detourd *d)
 	struct epoll_event evs[16];
 
 	while (!d->stop) {
-		int n = epoll_wait(d->epfd, evs, 16, -1);
+		/* with a watchdog, woken often enough to ping it however quiet the sockets are */
+		int n = epoll_wait(d->epfd, evs, 16, detourd_service__wait_ms(&d->service));
 		__u64 now, next;
 
 		/* heartbeats first, whatever woke us: their arrival times decide deadlines */
@@ -645,6 +666,7 @@ static void run(struct detourd *d)
 			handle_signals(d);
 		detourd_metrics__publish(d, dt_mono_ns());
 		detourd_state_save(d);
+		detourd_service__loop_turned(&d->service);
 	}
 }
 
@@ -654,6 +676,7 @@ static void stop(struct detourd *d, bool failed)
 
 	detourd_metrics__stop(d); /* before the dataplane it reads closes */
 	detourd_recovery__stop(&d->recovery);
+	detourd_notify__stop(&d->notify);
 	ctl_server__close(d->ctl);
 	for (i = 0; i < d->n_hb; i++)
 		hb_socket__close(d->hb[i]);
@@ -684,8 +707,14 @@ int main(int argc, char **argv)
 	if (o.detach)
 		return do_detach(o.config);
 	err = start(&d, &o);
-	if (!err)
+	if (!err) {
+		char status[96];
+
+		snprintf(status, sizeof(status), "running: %u sites, dataplane %s", d.cfg->n_sites,
+			 d.dp.ops->mode);
+		detourd_service__ready(&d.service, status);
 		run(&d);
+	}
 	stop(&d, err != 0);
 	return err ? (d.exit_code ?: 1) : 0;
 }

@@ -56,4 +56,7 @@ void detourd_recovery__stop(struct detourd_recovery *r);
 /* A thread that runs SCHED_OTHER whatever its creator runs at. 0 or an errno value. */
 int detourd_start_ordinary_thread(pthread_t *t, void *(*fn)(void *), void *arg);
 
+/* A thread that runs SCHED_OTHER whatever its creator runs at (the notify worker uses it too). */
+int detourd_start_ordinary_thread(pthread_t *t, void *(*fn)(void *), void *arg);
+
 #endif /* DT_DETOURD_RECOVERY_H */

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The shared log: level filtering, level names, the replacement sink and the stderr formats. */
+/*
+ * The shared log: level filtering, level names, the replacement sink and the stderr formats,
+ * with the journal's priority prefixes when JOURNAL_STREAM names stderr.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dt_log.h"
@@ -172,6 +176,82 @@ static void test_syslog_leaves_stderr_alone(void **state)
 	closelog();
 }
 
+/* JOURNAL_STREAM set to what stderr is now (as systemd does), then the log opened. */
+static void journal_init(const char *ident, unsigned int flags, bool match)
+{
+	struct stat st;
+	char env[64];
+
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino + (match ? 0 : 1));
+	setenv("JOURNAL_STREAM", env, 1);
+	dt_log_init(ident, flags);
+}
+
+static void journal_daemon_lines(void)
+{
+	journal_init("detourd", DT_LOG_TAG_LEVEL, true);
+	assert_true(dt_log_to_journal());
+	dt_log_set_level(DT_LOG_DEBUG);
+	log_two_lines();
+	dt_log_info("running: %u sites", 2);
+	dt_log_debug("detail");
+	dt_log_warn("libbpf: first line\nsecond line\n");
+}
+
+/* stderr is the journal: each line starts with its syslog priority, the ident is left out. */
+static void test_journal_priority_prefix(void **state)
+{
+	dt_log_set_sink(NULL);
+	assert_string_equal(stderr_of(journal_daemon_lines),
+			    "<4>warn: site pangyo: heartbeat late\n"
+			    "<7>debug: not shown\n"
+			    "<3>error: key file /etc/detour/keys: no keys\n"
+			    "<5>info: running: 2 sites\n"
+			    "<7>debug: detail\n"
+			    "<4>warn: libbpf: first line\n"
+			    "<4>warn: second line\n");
+	unsetenv("JOURNAL_STREAM");
+}
+
+static void journal_beacon_lines(void)
+{
+	journal_init("detour-beacon", 0, true);
+	log_two_lines();
+}
+
+static void test_journal_without_level_tag(void **state)
+{
+	dt_log_set_sink(NULL);
+	assert_string_equal(
+		stderr_of(journal_beacon_lines),
+		"<4>site pangyo: heartbeat late\n<3>key file /etc/detour/keys: no keys\n");
+	unsetenv("JOURNAL_STREAM");
+}
+
+static void journal_other_stream(void)
+{
+	journal_init("detourd", DT_LOG_TAG_LEVEL, false);
+	assert_false(dt_log_to_journal());
+	log_two_lines();
+}
+
+/* A JOURNAL_STREAM inherited by a process whose stderr went elsewhere: plain lines. */
+static void test_journal_stream_of_another_file(void **state)
+{
+	dt_log_set_sink(NULL);
+	assert_string_equal(stderr_of(journal_other_stream),
+			    "detourd: warn: site pangyo: heartbeat late\n"
+			    "detourd: error: key file /etc/detour/keys: no keys\n");
+	setenv("JOURNAL_STREAM", "garbage", 1);
+	dt_log_init("detourd", DT_LOG_TAG_LEVEL);
+	assert_false(dt_log_to_journal());
+	unsetenv("JOURNAL_STREAM");
+	dt_log_init("detourd", DT_LOG_TAG_LEVEL);
+	assert_false(dt_log_to_journal());
+}
+
 static void test_init_resets_level(void **state)
 {
 	dt_log_set_level(DT_LOG_ERR);
@@ -191,6 +271,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stderr_ident_only, reset, restore),
 		cmocka_unit_test_setup_teardown(test_stderr_bare, reset, restore),
 		cmocka_unit_test_setup_teardown(test_syslog_leaves_stderr_alone, reset, restore),
+		cmocka_unit_test_setup_teardown(test_journal_priority_prefix, reset, restore),
+		cmocka_unit_test_setup_teardown(test_journal_without_level_tag, reset, restore),
+		cmocka_unit_test_setup_teardown(test_journal_stream_of_another_file, reset,
+						restore),
 		cmocka_unit_test_setup_teardown(test_init_resets_level, reset, restore),
 	};
 

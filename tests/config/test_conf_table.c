@@ -107,6 +107,8 @@ static void test_defaults(void **state)
 	assert_string_equal(c->pin_root, DT_PIN_ROOT_DEFAULT);
 	assert_string_equal(c->event_log, "-");
 	assert_string_equal(c->key_file, "/etc/detour/detour.keys");
+	assert_string_equal(c->notify_command, "");
+	assert_int_equal(c->notify_timeout_ns, 5000000000ull);
 	free(c);
 }
 
@@ -152,6 +154,8 @@ static const struct reload_case reload_cases[] = {
 	{ SEC_DETOUR, NULL, "pin_root", "/sys/fs/bpf/detour", "/sys/fs/bpf/detour2" },
 	{ SEC_DETOUR, NULL, "event_log", "-", "/var/log/detour/events.jsonl" },
 	{ SEC_DETOUR, NULL, "state_file", "/var/lib/detour/detourd.state", "/var/lib/detour/b" },
+	{ SEC_DETOUR, NULL, "notify_command", "/etc/detour/notify", "/usr/bin/logger -t detour" },
+	{ SEC_DETOUR, NULL, "notify_timeout_ms", "5000", "250" },
 	{ SEC_DETOUR, NULL, "blackout_hold_ms", "1000", "250" },
 	{ SEC_DETOUR, NULL, "phi_threshold", "0", "8" },
 	{ SEC_DETOUR, NULL, "max_skew_ms", "0", "500" },

@@ -43,6 +43,20 @@ rc=$?
 check "without --other-host a missing interface is an error: exit $rc, named, no summary" \
 	eval '[ $rc -eq 1 ] && grep -qF "$GOOD: error: site \"pangyo\": interface \"edge-a\" does not exist on this machine" "$TMP/err2" && [ ! -s "$TMP/out2" ]'
 
+# hook_said RC LEVEL [--other-host]: --check of $f exits RC, with LEVEL about the missing hook
+hook_said() {
+	"$DETOURD" --check ${3:+"$3"} -c "$f" >/dev/null 2>"$TMP/err3"
+	[ $? -eq "$1" ] && grep -qF \
+		"$f: $2: notify_command: \"$TMP/no-such-hook\": No such file or directory" "$TMP/err3"
+}
+f=$(broken no-hook "s|^state_file = .*|&\nnotify_command = $TMP/no-such-hook --flag|")
+check "a notify_command this machine lacks: a warning with --other-host (exit 0)" \
+	hook_said 0 warning --other-host
+check "... and an error without it (exit 1)" hook_said 1 error
+f=$(broken hook "s|^state_file = .*|&\nnotify_command = /bin/true --flag|")
+"$DETOURD" --check --other-host -c "$f" >/dev/null 2>"$TMP/err3"
+check "an executable notify_command is not mentioned" eval '! grep -q notify_command "$TMP/err3"'
+
 check "a good file: the summary counts 2 sites, 3 prefixes, 1 interface" \
 	grep -qF "$GOOD: valid: 2 sites, 3 prefixes, 1 interfaces" "$TMP/out"
 check "--check attached nothing and pinned nothing" test ! -e "$ROOT" -a ! -e "$SOCK"

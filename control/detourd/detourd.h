@@ -19,6 +19,7 @@
 #include "deadline_timer.h"
 #include "dt_config.h"
 #include "hb.h"
+#include "hb_filter.h"
 #include "hb_socket.h"
 #include "health.h"
 #include "recovery.h"
@@ -69,6 +70,7 @@ struct detourd {
 	struct health *health;
 	struct hb_keyring *keys;
 	struct hb_receiver rx;
+	struct hb_filter *hb_filter; /* the sockets' kernel filter; NULL: user space checks all */
 	struct hb_socket *hb[DT_CONFIG_MAX_LISTEN];
 	unsigned int n_hb;
 	struct deadline_timer timer;
@@ -82,6 +84,9 @@ struct detourd {
 	struct detourd_site_rt site_rt[DT_MAX_SITES];
 	struct detourd_arrival drained[DETOURD_HB_PER_WAKEUP * DT_CONFIG_MAX_LISTEN];
 	unsigned int n_drained;
+	/* kernel arrival -> health__heartbeat() applied, per accepted heartbeat (`stats`) */
+	__u64 hb_delay_max_ns;
+	__u64 hb_delay_over_1ms; /* how many took longer than 1 ms */
 	struct detourd_recovery recovery;
 	struct detourd_operator op; /* while a drain, fail, restore or undrain is served */
 	struct state_file state; /* state.map NULL: running without one */
@@ -97,6 +102,8 @@ int detourd_apply_config(struct detourd *d, const struct dt_config *cfg);
 int detourd_reload(struct detourd *d);
 int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg);
 int detourd_set_sources(struct detourd *d, const struct dt_config *cfg);
+void detourd_heartbeat_counters(const struct detourd *d, uint64_t total[HB_REASON_MAX],
+				uint64_t kernel[HB_REASON_MAX]);
 
 /* restart.c: the state file */
 int detourd_state_open(struct detourd *d);

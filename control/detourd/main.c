@@ -311,6 +311,12 @@ static int open_heartbeat_sockets(struct detourd *d)
 
 	hb_receiver__init(&d->rx, d->keys);
 	d->rx.max_skew_ns = d->cfg->max_skew_ns;
+	/* before the sources: setting them fills the filter's table (detourd_set_sources) */
+	if ((err = hb_filter__open(&d->hb_filter))) {
+		d->hb_filter = NULL;
+		dt_log_warn("heartbeat filter not loaded (%s): junk is refused in user space only",
+			    strerror(-err));
+	}
 	for (i = 0; i < d->cfg->n_sites; i++) {
 		const struct dt_config_site *s = &d->cfg->sites[i];
 
@@ -323,7 +329,9 @@ static int open_heartbeat_sockets(struct detourd *d)
 		return err;
 	detourd_state_restore_replay(d);
 	for (i = 0; i < d->cfg->n_listen; i++) {
-		err = hb_socket__open(d->cfg->listen[i].spec, &d->rx, &d->hb[i]);
+		err = hb_socket__open_filtered(d->cfg->listen[i].spec, &d->rx,
+					       d->hb_filter ? hb_filter__prog_fd(d->hb_filter) : -1,
+					       &d->hb[i]);
 		if (err) {
 			dt_log_err("heartbeat_listen %s: %s", d->cfg->listen[i].spec,
 				   strerror(-err));
@@ -531,10 +539,16 @@ static void feed_heartbeats(struct detourd *d)
 	for (i = 0; i < d->n_drained; i++) {
 		const struct detourd_arrival *a = &d->drained[i];
 
+		__u64 delay;
+
 		if (health__heartbeat(d->health, a->site, a->beacon, a->arrival_ns, a->power_flags))
 			continue; /* a key for a site this configuration does not have */
 		if (a->site < DT_MAX_SITES)
 			d->site_rt[a->site].heartbeats++;
+		delay = dt_mono_ns() - a->arrival_ns; /* arrival is never after now (hb_socket.c) */
+		if (delay > d->hb_delay_max_ns)
+			d->hb_delay_max_ns = delay;
+		d->hb_delay_over_1ms += delay > 1000000;
 	}
 	d->n_drained = 0;
 }
@@ -633,6 +647,7 @@ static void stop(struct detourd *d, bool failed)
 	ctl_server__close(d->ctl);
 	for (i = 0; i < d->n_hb; i++)
 		hb_socket__close(d->hb[i]);
+	hb_filter__close(d->hb_filter);
 	if (d->health)
 		health__free(d->health);
 	if (d->dp.ops && failed && d->dp.ops->abandon)

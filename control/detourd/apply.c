@@ -284,10 +284,7 @@ static int reload_prepare(struct detourd *d, const struct dt_config *new, struct
 	for (i = 0; i < new->n_sites; i++)
 		if ((err = prepare_site(d, new, &new->sites[i], &rp->site[i])))
 			return err;
-	err = hb_keyring__load(new->key_file, &rp->keys);
-	if (err)
-		dt_log_err("key file %s: %s", new->key_file, strerror(-err));
-	return err;
+	return detourd_load_keys(new, &rp->keys);
 }
 
 /* A write failed part way: put the running configuration back, as far as the dataplane lets us. */

@@ -105,6 +105,10 @@ int detourd_set_sources(struct detourd *d, const struct dt_config *cfg);
 void detourd_heartbeat_counters(const struct detourd *d, uint64_t total[HB_REASON_MAX],
 				uint64_t kernel[HB_REASON_MAX]);
 
+/* privs.c: what detourd keeps after start-up, in every thread; the key file as that user */
+int detourd_drop_privileges(const struct dt_config *cfg);
+int detourd_load_keys(const struct dt_config *cfg, struct hb_keyring **out);
+
 /* restart.c: the state file */
 int detourd_state_open(struct detourd *d);
 void detourd_state_seed(struct detourd *d);

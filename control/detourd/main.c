@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -392,22 +391,6 @@ static int open_health(struct detourd *d)
 	return err ?: epoll_add(d, deadline_timer__fd(&d->timer));
 }
 
-/* After start-up only map access and the already open sockets are needed. */
-static void drop_privileges(void)
-{
-	const cap_value_t keep[] = { CAP_BPF, CAP_NET_ADMIN };
-	cap_t caps = cap_init();
-
-	if (caps && !cap_set_flag(caps, CAP_PERMITTED, 2, keep, CAP_SET) &&
-	    !cap_set_flag(caps, CAP_EFFECTIVE, 2, keep, CAP_SET) && !cap_set_proc(caps))
-		dt_log_info("capabilities dropped to CAP_BPF and CAP_NET_ADMIN");
-	else
-		dt_log_warn("could not drop capabilities: %s", strerror(errno));
-	if (caps)
-		cap_free(caps);
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-}
-
 /* ASan maps terabytes of shadow memory: locking it is neither possible nor useful. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED_BUILD 1
@@ -477,8 +460,7 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	if ((err = detourd_state_open(d)))
 		return err;
 	err = detourd_open_event_log(d, d->cfg->event_log);
-	if (!err && (err = hb_keyring__load(d->cfg->key_file, &d->keys)))
-		dt_log_err("key file %s: %s", d->cfg->key_file, strerror(-err));
+	err = err ?: detourd_load_keys(d->cfg, &d->keys);
 	err = err ?: open_dataplane(d, o);
 	err = err ?: detourd_apply_config(d, d->cfg);
 	err = err ?: launch_dataplane(d);
@@ -492,9 +474,12 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 		return err;
 	if (o->realtime)
 		go_realtime(d->dp.ops->lock_memory);
-	/* before the scanner starts: a thread keeps the capabilities it was created with */
-	drop_privileges();
-	err = detourd_recovery__start(&d->recovery, &d->dp, d->cfg->flow_idle_ns);
+	/*
+	 * Before the scanner starts, and in the EAL's threads too (privs.c): a thread keeps the
+	 * capabilities it was created with.
+	 */
+	err = detourd_drop_privileges(d->cfg);
+	err = err ?: detourd_recovery__start(&d->recovery, &d->dp, d->cfg->flow_idle_ns);
 	err = err ?: epoll_add(d, d->recovery.pipe[0]);
 	if (err)
 		return err;

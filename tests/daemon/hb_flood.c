@@ -3,12 +3,13 @@
  * hb-flood: heartbeats with a valid header and a wrong MAC, as fast as this machine makes
  * frames, for tests/daemon/test-daemon-flood.sh.
  *
- *   hb-flood IFNAME DST_MAC SRC_MAC SRC_IP DST_IP PORT SITE COUNT
+ *   hb-flood IFNAME DST_MAC SRC_MAC SRC_IP PORT COUNT DST_IP/SITE [DST_IP/SITE]
  *
  * hb_flood_gen.bpf.c runs through BPF_PROG_RUN in live-frames mode (as tests/integration/dt_flood
- * does): COUNT frames from SRC_MAC and SRC_IP to DST_MAC and DST_IP:PORT, each a version 2
- * heartbeat of site SITE (beacon 0, key 0, fresh sequence numbers) sealed with a random key, sent
- * out of IFNAME as xdp_frames: the veth peer receives them as from a driver. The UDP checksum
+ * does): COUNT frames from SRC_MAC and SRC_IP to DST_MAC, each a version 2 heartbeat (beacon 0,
+ * key 0, fresh sequence numbers) sealed with a random key, to DST_IP:PORT naming site SITE; with
+ * two targets, frames alternate between them. Sent out of IFNAME as xdp_frames: the veth peer
+ * receives them as from a driver. The UDP checksum
  * is 0 (none, allowed for IPv4). Bounded by COUNT; a signal stops it early. The last line is
  * one JSON object: frames sent, the rate.
  */
@@ -63,12 +64,15 @@ static uint16_t ip_checksum(const void *hdr)
 	return htons((uint16_t)~sum);
 }
 
-static int frame_init(struct hb_flood_frame *f, char **argv)
+/* The frame for target "DST_IP/SITE". */
+static int frame_init(struct hb_flood_frame *f, char **argv, const char *target)
 {
+	const char *slash = strchr(target, '/');
+	char dst_text[INET_ADDRSTRLEN] = "";
 	uint8_t key[HB_KEY_BYTES];
 	struct in_addr src, dst;
 	struct hb_msg m = {
-		.site_id = (uint16_t)atoi(argv[7]),
+		.site_id = (uint16_t)(slash ? atoi(slash + 1) : 0),
 		.epoch = (uint64_t)time(NULL) << 20,
 		.seq = 1,
 		.sent_ns = (uint64_t)time(NULL) * 1000000000ull,
@@ -77,8 +81,10 @@ static int frame_init(struct hb_flood_frame *f, char **argv)
 	};
 
 	memset(f, 0, sizeof(*f));
-	if (parse_mac(argv[2], f->eth.h_dest) || parse_mac(argv[3], f->eth.h_source) ||
-	    inet_pton(AF_INET, argv[4], &src) != 1 || inet_pton(AF_INET, argv[5], &dst) != 1 ||
+	if (slash && (size_t)(slash - target) < sizeof(dst_text))
+		memcpy(dst_text, target, (size_t)(slash - target));
+	if (!slash || parse_mac(argv[2], f->eth.h_dest) || parse_mac(argv[3], f->eth.h_source) ||
+	    inet_pton(AF_INET, argv[4], &src) != 1 || inet_pton(AF_INET, dst_text, &dst) != 1 ||
 	    sodium_init() < 0)
 		return -EINVAL;
 	f->eth.h_proto = htons(ETH_P_IP);
@@ -91,7 +97,7 @@ static int frame_init(struct hb_flood_frame *f, char **argv)
 	f->ip.daddr = dst.s_addr;
 	f->ip.check = ip_checksum(&f->ip);
 	f->udp.source = htons(40000);
-	f->udp.dest = htons((uint16_t)atoi(argv[6]));
+	f->udp.dest = htons((uint16_t)atoi(argv[5]));
 	f->udp.len = htons(sizeof(f->udp) + sizeof(f->hb));
 	hb_encode(&m, f->hb);
 	randombytes_buf(key, sizeof(key));
@@ -118,21 +124,22 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct hb_flood_frame frame;
+	struct hb_flood_frame frame[2];
 	struct hb_flood_gen *skel;
 	unsigned long count;
 	__u64 start, elapsed;
 	__u32 sent;
-	int ifindex, err;
+	int ifindex, err, n = argc - 7;
 
-	if (argc != 9) {
-		fprintf(stderr,
-			"usage: hb-flood IFNAME DST_MAC SRC_MAC SRC_IP DST_IP PORT SITE COUNT\n");
+	if (n < 1 || n > 2) {
+		fprintf(stderr, "usage: hb-flood IFNAME DST_MAC SRC_MAC SRC_IP PORT COUNT "
+				"DST_IP/SITE [DST_IP/SITE]\n");
 		return 2;
 	}
-	count = strtoul(argv[8], NULL, 10);
+	count = strtoul(argv[6], NULL, 10);
 	ifindex = (int)if_nametoindex(argv[1]);
-	if (!ifindex || !count || count > (1ul << 30) || frame_init(&frame, argv)) {
+	if (!ifindex || !count || count > (1ul << 30) || frame_init(&frame[0], argv, argv[7]) ||
+	    frame_init(&frame[1], argv, argv[n == 2 ? 8 : 7])) {
 		fprintf(stderr, "hb-flood: bad arguments\n");
 		return 2;
 	}
@@ -143,9 +150,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hb-flood: load: %s\n", strerror(errno));
 		return 1;
 	}
-	memcpy(skel->bss->hb_flood_frame, &frame, sizeof(skel->bss->hb_flood_frame));
+	_Static_assert(sizeof(skel->bss->hb_flood_frame) == sizeof(frame), "two frames");
+	memcpy(skel->bss->hb_flood_frame, frame, sizeof(frame));
 	start = dt_mono_ns();
-	err = flood_run(skel, ifindex, &frame, (__u32)count);
+	err = flood_run(skel, ifindex, &frame[0], (__u32)count);
 	elapsed = dt_mono_ns() - start;
 	sent = skel->bss->hb_flood_sent;
 	hb_flood_gen__destroy(skel);

@@ -3,16 +3,26 @@
 # A heartbeat flood at the highest rate this machine makes frames does not make a live site go
 # DOWN and does not delay the detection of a real cut (issue 15, case 2). detourd runs as
 # deployed (SCHED_FIFO), each site with beacon_sources. hb-flood (BPF live frames, as
-# tests/integration/dt_flood) sends heartbeats with a valid header and a wrong MAC:
-#   - from pangyo's link, from pangyo's beacon address, naming pangyo: the source is right, so
-#     each datagram reaches user space and costs a BLAKE2b (bad-mac);
-#   - from ansan's link, from ansan's beacon address, naming pangyo: wrong-source, dropped by the
-#     sockets' kernel filter before they are queued, beside ansan's real heartbeats;
-# and hb-forge adds 64-byte garbage on ansan's link (bad-magic, dropped in the kernel too).
-# Meanwhile pangyo's power is cut. Checked: pangyo DOWN within interval x multiplier +
+# tests/integration/dt_flood, one CPU's worth) sends heartbeats with a valid header and a wrong
+# MAC from pangyo's link and pangyo's beacon address, alternately:
+#   - naming pangyo, to pangyo's socket: the source is right, so each datagram reaches user
+#     space and costs a BLAKE2b (bad-mac);
+#   - naming ansan, to ansan's socket (198.18.3.1): wrong-source, dropped by the sockets' kernel
+#     filter before it is queued beside ansan's real heartbeats;
+# and hb-forge adds 64-byte garbage on ansan's link (bad-magic, dropped in the kernel too). The
+# live frames stay off ansan's link: a flood that fills a link's own queue drops whatever shares
+# it before any receiver sees it (what several heartbeat paths are for). Meanwhile pangyo's
+# power is cut. Checked: no site DOWN before the cut; pangyo DOWN within interval x multiplier +
 # FLOOD_DETECT_MARGIN_MS of its last heartbeat; ansan never DOWN; the largest delay from a
-# heartbeat's kernel arrival to the detector (`stats` heartbeat_delay.max_us) is printed and held
-# to FLOOD_DELAY_MAX_MS; the kernel filter's drops are counted by reason in `stats`.
+# heartbeat's kernel arrival to the detector (`stats` heartbeat_delay.max_us) held to
+# FLOOD_DELAY_MAX_MS; the kernel filter's drops counted by reason in `stats`.
+#
+# The bounds: a wake-up reads at most DETOURD_HB_PER_WAKEUP (1,024) datagrams per socket, each a
+# recvmmsg share and at most one BLAKE2b (about 1 us here), so junk can hold a deadline back by
+# about 2 ms of work on two sockets; the rest of the 10 ms is the SCHED_FIFO wake-up of this
+# shared 2-CPU machine while the generator holds a CPU. A heartbeat waits behind the junk of its
+# own socket only: 5 ms leaves room over the 1.5-1.8 ms seen with the kernel filter (5.2 ms
+# without it, where this check fails).
 DETOURD_SCHED_ARGS=${DETOURD_SCHED_ARGS-}
 . "$(dirname "$0")/daemon_fixture.sh"
 
@@ -24,33 +34,29 @@ FLOOD_DELAY_MAX_MS=${FLOOD_DELAY_MAX_MS:-5}
 SITE_EXTRA[1]="beacon_sources=0 198.18.2.2"
 SITE_EXTRA[2]="beacon_sources=0 198.18.3.2"
 setup_all
-# Live frames sent out of a site's veth reach the edge only if its end has XDP (NAPI) on.
-for i in edge-a edge-b; do
-	ip -n "$NS_E" link set dev "$i" xdp obj "$XDP_PASS_OBJ" sec xdp || bail "xdp_pass on $i"
-done
+# Live frames sent out of pangyo's veth reach the edge only if its end has XDP (NAPI) on.
+ip -n "$NS_E" link set dev edge-a xdp obj "$XDP_PASS_OBJ" sec xdp || bail "xdp_pass on edge-a"
 daemon_and_beacons_up 3000
 
 stat_of() { ctl --json stats | json "d$1"; }
 site_of() { ctl --json site show "$1" | json "d['site']['$2']"; }
 
 FLOODERS=()
-flood() { # NS IF SRC DST SITE: hb-flood from NS's IF
-	ip netns exec "$1" "$HB_FLOOD" "$2" "$(mac_of "$NS_E" "edge-${2:1:1}")" "$(mac_of "$1" "$2")" \
-		"$3" "$4" 7600 "$5" "$FLOOD_FRAMES" >"$TMP/flood-$2" 2>&1 &
-	EXTRA_PIDS+=($!)
-	FLOODERS+=($!)
-}
 
 delay_before=$(stat_of "['heartbeat_delay']['max_us']")
 bad_mac=$(hb_count bad-mac) wrong_source=$(hb_count wrong-source) bad_magic=$(hb_count bad-magic)
 ansan_hb=$(site_of ansan heartbeats)
-flood "$NS_A" sa0 198.18.2.2 198.18.2.1 1
-flood "$NS_B" sb0 198.18.3.2 198.18.3.1 1
+ip netns exec "$NS_A" "$HB_FLOOD" sa0 "$(mac_of "$NS_E" edge-a)" "$(mac_of "$NS_A" sa0)" \
+	198.18.2.2 7600 "$FLOOD_FRAMES" 198.18.2.1/1 198.18.3.1/2 >"$TMP/flood-sa0" 2>&1 &
+EXTRA_PIDS+=($!)
+FLOODERS+=($!)
 ip netns exec "$NS_B" "$HB_FORGE" send garbage --target 198.18.3.1:7600 --site 1 \
 	--count 1000000 --max-ms 3000 >"$TMP/forge-garbage" &
 EXTRA_PIDS+=($!)
 FLOODERS+=($!)
 sleep 0.5
+check "no site went DOWN in the first 0.5 s of the flood" \
+	test -z "$(last_event pangyo down)$(last_event ansan down)"
 check_flood_down() {
 	stop_beacon 1
 	check "pangyo goes DOWN during the flood" \
@@ -64,15 +70,15 @@ kill -TERM "${FLOODERS[@]}" 2>/dev/null
 wait "${FLOODERS[@]}" 2>/dev/null
 delay=$(stat_of "['heartbeat_delay']['max_us']")
 over=$(stat_of "['heartbeat_delay']['over_1ms']")
-kpps=$(cat "$TMP"/flood-sa0 "$TMP"/flood-sb0 | python3 -c 'import json,sys
+kpps=$(python3 -c 'import json,sys
 n=k=0
 for l in sys.stdin:
     if l.startswith("{"): d=json.loads(l); n+=d["flood_frames"]; k+=d["flood_kpps"]
-print(n, k)')
+print(n, k)' <"$TMP/flood-sa0")
 bad_mac=$(($(hb_count bad-mac) - bad_mac))
 wrong_source=$(($(hb_count wrong-source) - wrong_source))
 bad_magic=$(($(hb_count bad-magic) - bad_magic))
-echo "# flood: frames sent, kpps (two hb-flood): $kpps; refused: bad-mac $bad_mac," \
+echo "# flood: frames sent, kpps (hb-flood): $kpps; refused: bad-mac $bad_mac," \
 	"wrong-source $wrong_source, bad-magic $bad_magic"
 echo "# kernel filter: $(stat_of "['heartbeat_filter']")"
 echo "# heartbeat delay, kernel arrival to detector: max ${delay} us (before the flood" \

@@ -239,6 +239,12 @@ static int key_file_secure(struct cfg_parser *p, unsigned int line, const char *
 			"keys, nobody else (chgrp %u %s; chmod 640 %s)",
 			path, (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_gid,
 			(unsigned int)c->user_gid, c->user, (unsigned int)c->user_gid, path, path);
+	else if (user && !(st.st_mode & S_IRGRP && st.st_gid == c->user_gid))
+		cfg_error(p, line,
+			  "key_file %s: user %s could not read it (on SIGHUP, detourd runs as it): "
+			  "make it group %u, mode 0640 (chgrp %u %s; chmod 640 %s)",
+			  path, c->user, (unsigned int)c->user_gid, (unsigned int)c->user_gid, path,
+			  path);
 	else if (!user && st.st_mode & (S_IRWXG | S_IRWXO))
 		cfg_error(p, line,
 			  "key_file %s: mode %04o lets group or others at the keys (chmod 600 %s)",

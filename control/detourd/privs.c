@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,36 +150,11 @@ int detourd_drop_privileges(const struct dt_config *cfg)
 	return 0;
 }
 
-/*
- * At start, still root: will `user` be able to read the key file on SIGHUP? Only if it is
- * readable by the user's group (the file stays root's; hb_keyring__load_group()).
- */
-static int keys_readable_later(const struct dt_config *cfg)
-{
-	struct stat st;
-
-	if (geteuid() != 0 || stat(cfg->key_file, &st))
-		return 0;
-	if (st.st_mode & S_IRGRP && st.st_gid == cfg->user_gid)
-		return 0;
-	dt_log_err("key file %s: user %s (uid %u, gid %u) could not read it on SIGHUP: make it "
-		   "root:%u mode 0640 (chgrp %u %s; chmod 640 %s)",
-		   cfg->key_file, cfg->user, (unsigned int)cfg->user_uid,
-		   (unsigned int)cfg->user_gid, (unsigned int)cfg->user_gid,
-		   (unsigned int)cfg->user_gid, cfg->key_file, cfg->key_file);
-	return -EACCES;
-}
-
 int detourd_load_keys(const struct dt_config *cfg, struct hb_keyring **out)
 {
 	bool other = cfg->user[0] && cfg->user_uid != 0;
 	int err = hb_keyring__load_group(cfg->key_file, other ? (long)cfg->user_gid : -1, out);
 
-	if (!err && other && (err = keys_readable_later(cfg))) {
-		hb_keyring__free(*out);
-		*out = NULL;
-		return err;
-	}
 	if (err && other)
 		dt_log_err(
 			"key file %s: %s; detourd runs as user %s, which must be able to read it "

@@ -5,7 +5,8 @@
 #   1. as deployed (SCHED_FIFO, locked memory), XDP, no `user`: each thread (the event loop and
 #      the recovery scanner at least) has exactly CAP_BPF and CAP_NET_ADMIN effective and
 #      permitted, NoNewPrivs; the event loop runs SCHED_FIFO and the scanner SCHED_OTHER;
-#   2. XDP with `user = nobody`, the key file root:nogroup 0640: every thread runs as nobody
+#   2. XDP with `user = nobody`: --check refuses the key file at 0600 (nobody could not re-read
+#      it) and takes it root:nogroup 0640; then every thread runs as nobody
 #      (all four uids) with the same two capabilities and NoNewPrivs; sites come UP; a SIGHUP
 #      re-reads the key file as nobody and applies; once the file is 0600 (nobody cannot read it)
 #      a SIGHUP is refused with an error naming the file and the user, and nothing changes;
@@ -51,8 +52,12 @@ kill_daemon TERM
 DKEYS=$TMP/detourd.keys
 cp "$KEYS" "$DKEYS"
 chgrp nogroup "$DKEYS"
-chmod 0640 "$DKEYS"
 sed -i "s|^key_file = .*|key_file = $DKEYS|; /^\[detour\]/a user = nobody" "$CONF"
+check "user nobody, key file 0600: --check refuses it, naming the file and the user" \
+	eval '! "$DETOURD" --check --other-host -c "$CONF" >"$TMP/check.out" 2>&1 &&
+		grep -q "key_file $DKEYS: user nobody could not read it" "$TMP/check.out"'
+chmod 0640 "$DKEYS"
+check "... mode 0640, group nogroup: --check passes" "$DETOURD" --check --other-host -c "$CONF"
 : >"$DERR"
 start_daemon || bail "detourd (user nobody) did not start"
 check "user nobody: sites UP" wait_until 3000 sites_up
@@ -65,7 +70,7 @@ check "user nobody: SIGHUP re-reads the 0640 key file and applies" \
 chmod 0600 "$DKEYS"
 kill -HUP "$DAEMON_PID"
 check "key file unreadable by nobody: the reload is refused naming the file and the user" \
-	wait_until 2000 grep -q "key.file $DKEYS: .*to user nobody, which detourd runs as" "$DERR"
+	wait_until 2000 grep -q "key_file $DKEYS: user nobody could not read it" "$DERR"
 check "... nothing changed: both sites still UP" sites_up
 kill_daemon TERM
 

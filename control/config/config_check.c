@@ -218,6 +218,8 @@ void cfg_check_prefixes(struct cfg_parser *p)
  */
 static int key_file_secure(struct cfg_parser *p, unsigned int line, const char *path)
 {
+	const struct dt_config *c = p->cfg;
+	bool user = c->user[0] && c->user_uid != 0; /* then its group may read the keys */
 	struct stat st;
 
 	if (stat(path, &st)) {
@@ -229,7 +231,21 @@ static int key_file_secure(struct cfg_parser *p, unsigned int line, const char *
 	else if (st.st_uid != 0)
 		cfg_error(p, line, "key_file %s: owned by uid %u; it must belong to root", path,
 			  (unsigned int)st.st_uid);
-	else if (st.st_mode & (S_IRWXG | S_IRWXO))
+	else if (user &&
+		 st.st_mode & (S_IRWXG | S_IRWXO) & ~(st.st_gid == c->user_gid ? S_IRGRP : 0))
+		cfg_error(
+			p, line,
+			"key_file %s: mode %04o, group %u: only group %u (user %s's) may read the "
+			"keys, nobody else (chgrp %u %s; chmod 640 %s)",
+			path, (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_gid,
+			(unsigned int)c->user_gid, c->user, (unsigned int)c->user_gid, path, path);
+	else if (user && !(st.st_mode & S_IRGRP && st.st_gid == c->user_gid))
+		cfg_error(p, line,
+			  "key_file %s: user %s could not read it (on SIGHUP, detourd runs as it): "
+			  "make it group %u, mode 0640 (chgrp %u %s; chmod 640 %s)",
+			  path, c->user, (unsigned int)c->user_gid, (unsigned int)c->user_gid, path,
+			  path);
+	else if (!user && st.st_mode & (S_IRWXG | S_IRWXO))
 		cfg_error(p, line,
 			  "key_file %s: mode %04o lets group or others at the keys (chmod 600 %s)",
 			  path, (unsigned int)(st.st_mode & 07777), path);
@@ -242,17 +258,24 @@ void cfg_check_keys(struct cfg_parser *p)
 {
 	unsigned int line = p->global[cfg_key(SEC_DETOUR, "key_file")].line;
 	const char *path = p->cfg->key_file;
+	bool user = p->cfg->user[0] && p->cfg->user_uid != 0;
 	struct hb_keyring *kr = NULL;
 	int err;
 
 	if ((p->flags & DT_CONFIG_F_SKIP_KEYS) || key_file_secure(p, line, path))
 		return;
-	err = hb_keyring__load(path, &kr);
-	if (err) {
+	err = hb_keyring__load_group(path, user ? (long)p->cfg->user_gid : -1, &kr);
+	if (err == -EACCES && user)
+		cfg_error(p, line,
+			  "key_file %s: %s to user %s, which detourd runs as (chgrp %u %s; chmod "
+			  "640 %s)",
+			  path, strerror(-err), p->cfg->user, (unsigned int)p->cfg->user_gid, path,
+			  path);
+	else if (err)
 		cfg_error(p, line, "key_file %s: cannot be loaded: %s (the heartbeat log says why)",
 			  path, strerror(-err));
+	if (err)
 		return;
-	}
 	for (unsigned int i = 0; i < p->n_sites; i++) {
 		const struct dt_config_site *s = &p->cfg->sites[i];
 

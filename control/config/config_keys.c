@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,8 +32,8 @@
 #define TIMERS "a site's detector timers" /* inherited by sites: compared per site first */
 #define BEACONS "a site's beacons"
 
-static conf_parse_fn parse_interfaces, parse_listen, parse_group, parse_seed, parse_site_id,
-	parse_source_mac, parse_tunnel_remote, parse_tunnel_local, parse_beacons,
+static conf_parse_fn parse_interfaces, parse_listen, parse_group, parse_user, parse_seed,
+	parse_site_id, parse_source_mac, parse_tunnel_remote, parse_tunnel_local, parse_beacons,
 	parse_beacon_sources, parse_metrics_listen, parse_notify_command;
 static conf_same_fn same_interfaces, same_listen;
 
@@ -69,6 +70,8 @@ static const struct conf_key_row rows[] = {
 	{ "control_socket", DETOUR, conf_parse_path, D(control_socket),
 	  .def = "/run/detour/detourd.sock", .flags = CONF_RESTART },
 	{ "control_group", DETOUR, parse_group, D(control_group), .flags = CONF_RESTART },
+	/* Who detourd runs as once started (docs/config.md, "Privileges"). */
+	{ "user", DETOUR, parse_user, D(user), .flags = CONF_RESTART },
 	/* A control-socket client that reads and writes nothing for this long is disconnected. */
 	{ "control_idle_ms", DETOUR, conf_parse_duration, D(control_idle_ns), 100 * MS,
 	  TIMER_MAX_NS, .unit = 1, .def = "30000", .flags = CONF_BARE_MS },
@@ -313,6 +316,27 @@ static int parse_notify_command(const struct conf_key_row *k, const char *text, 
 		((char *)base + k->offset)[0] = '\0';
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int parse_user(const struct conf_key_row *k, const char *text, void *base,
+		      const struct conf_report *r)
+{
+	struct dt_config *c = base;
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+
+	if (strlen(text) >= DT_CONFIG_GROUP_MAX) {
+		conf_report(r, k, "name longer than %d characters", DT_CONFIG_GROUP_MAX - 1);
+		return -EINVAL;
+	}
+	if (getpwnam_r(text, &pw, buf, sizeof(buf), &found) || !found) {
+		conf_report(r, k, "no user \"%s\" on this system", text);
+		return -EINVAL;
+	}
+	strcpy(c->user, text);
+	c->user_uid = found->pw_uid;
+	c->user_gid = found->pw_gid;
 	return 0;
 }
 

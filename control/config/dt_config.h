@@ -122,6 +122,9 @@ struct dt_config {
 	char control_socket[DT_CONFIG_SOCKET_PATH_MAX];
 	char control_group[DT_CONFIG_GROUP_MAX]; /* empty: root only */
 	gid_t control_gid; /* valid if control_group is set */
+	char user[DT_CONFIG_GROUP_MAX]; /* run as this user after start-up; empty: stay root */
+	uid_t user_uid; /* valid if user is set */
+	gid_t user_gid; /* its primary group */
 	uint64_t control_idle_ns; /* idle control connections are closed after this */
 	char pin_root[DT_CONFIG_PATH_MAX];
 	char event_log[DT_CONFIG_PATH_MAX]; /* "-" for stdout */

@@ -199,14 +199,14 @@ void render_flows(struct json_object *result)
 	       get_int(result, "total"));
 }
 
-/* The receiver's counters that are not zero, by reason: "heartbeats: accepted 812, ...". */
-static void render_heartbeat_counters(struct json_object *hb)
+/* Heartbeat counters that are not zero, by reason: "heartbeats: accepted 812, ...". */
+static void render_heartbeat_counters(const char *label, struct json_object *hb)
 {
 	const char *sep = "";
 
 	if (!hb || !json_object_is_type(hb, json_type_object))
 		return;
-	printf("heartbeats:");
+	printf("%s:", label);
 	json_object_object_foreach(hb, reason, count)
 	{
 		if (json_object_get_int64(count)) {
@@ -226,8 +226,20 @@ void render_stats(struct json_object *result)
 		{ "BYTES", "bytes" },
 	};
 
+	struct json_object *delay = member(result, "heartbeat_delay");
+	struct json_object *filter = member(result, "heartbeat_filter");
+
 	print_table(member(result, "counters"), cols, 4);
-	render_heartbeat_counters(member(result, "heartbeats"));
+	render_heartbeat_counters("heartbeats", member(result, "heartbeats"));
+	if (filter && json_object_get_boolean(member(filter, "attached")))
+		render_heartbeat_counters("of which dropped by the kernel filter",
+					  member(filter, "dropped"));
+	else if (filter)
+		printf("heartbeat filter: not loaded (every datagram is checked in user space)\n");
+	if (delay)
+		printf("heartbeat delay (kernel arrival to detector): max %" PRId64 " us, %" PRId64
+		       " over 1 ms\n",
+		       get_int(delay, "max_us"), get_int(delay, "over_1ms"));
 }
 
 void render_event(struct json_object *e, bool json)

@@ -181,6 +181,35 @@ int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg)
 	return 0;
 }
 
+/*
+ * The heartbeat sockets' kernel filter takes the receiver's keys and sources, swapped in at once.
+ * If the new table cannot be made, the filter is emptied rather than left with the old sources
+ * (which could refuse a beacon the new file allows): user space checks everything meanwhile.
+ */
+static void detourd_sync_filter(struct detourd *d)
+{
+	int err;
+
+	if (!d->hb_filter || !(err = hb_filter__update(d->hb_filter, &d->rx)))
+		return;
+	hb_filter__clear(d->hb_filter);
+	dt_log_warn("heartbeat filter: new table failed (%s): sources and keys checked in user "
+		    "space only",
+		    strerror(-err));
+}
+
+void detourd_heartbeat_counters(const struct detourd *d, uint64_t total[HB_REASON_MAX],
+				uint64_t kernel[HB_REASON_MAX])
+{
+	unsigned int i;
+
+	memset(kernel, 0, HB_REASON_MAX * sizeof(kernel[0]));
+	if (d->hb_filter)
+		hb_filter__drops(d->hb_filter, kernel);
+	for (i = 0; i < HB_REASON_MAX; i++)
+		total[i] = d->rx.counters[i] + kernel[i];
+}
+
 /* Where each site's beacons may send from: at start and on SIGHUP (same sites, validated). */
 int detourd_set_sources(struct detourd *d, const struct dt_config *cfg)
 {
@@ -193,6 +222,7 @@ int detourd_set_sources(struct detourd *d, const struct dt_config *cfg)
 			return err;
 		}
 	}
+	detourd_sync_filter(d);
 	return 0;
 }
 
@@ -254,10 +284,7 @@ static int reload_prepare(struct detourd *d, const struct dt_config *new, struct
 	for (i = 0; i < new->n_sites; i++)
 		if ((err = prepare_site(d, new, &new->sites[i], &rp->site[i])))
 			return err;
-	err = hb_keyring__load(new->key_file, &rp->keys);
-	if (err)
-		dt_log_err("key file %s: %s", new->key_file, strerror(-err));
-	return err;
+	return detourd_load_keys(new, &rp->keys);
 }
 
 /* A write failed part way: put the running configuration back, as far as the dataplane lets us. */

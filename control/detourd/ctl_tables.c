@@ -325,21 +325,51 @@ static void add_counter_rows(struct detourd *d, struct json_object *arr, __u32 s
 	}
 }
 
+/* What the heartbeat sockets' kernel filter dropped, by reason (only the reasons it drops for). */
+static struct json_object *heartbeat_filter_json(const struct detourd *d, const uint64_t *kernel)
+{
+	struct json_object *o = json_object_new_object(), *dropped = json_object_new_object();
+	unsigned int i;
+
+	json_object_object_add(o, "attached", json_object_new_boolean(d->hb_filter != NULL));
+	for (i = 0; i < HB_REASON_MAX; i++)
+		if (kernel[i])
+			json_object_object_add(dropped, hb_reason_str((int)i),
+					       json_object_new_int64((int64_t)kernel[i]));
+	json_object_object_add(o, "dropped", dropped);
+	return o;
+}
+
+/* Kernel arrival to health__heartbeat(), the largest seen and how many took over 1 ms. */
+static struct json_object *heartbeat_delay_json(const struct detourd *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "max_us",
+			       json_object_new_int64((int64_t)(d->hb_delay_max_ns / 1000)));
+	json_object_object_add(o, "over_1ms", json_object_new_int64((int64_t)d->hb_delay_over_1ms));
+	return o;
+}
+
 DETOURD_CTL_HANDLER(detourd_ctl_stats)
 {
 	struct detourd *d = ctx;
 	struct json_object *arr = json_object_new_array(), *hb = json_object_new_object();
+	uint64_t total[HB_REASON_MAX], kernel[HB_REASON_MAX];
 	unsigned int i;
 
 	for (i = 0; i < d->cfg->n_sites; i++)
 		add_counter_rows(d, arr, d->cfg->sites[i].id);
 	add_counter_rows(d, arr, DT_SITE_NONE);
+	detourd_heartbeat_counters(d, total, kernel);
 	for (i = 0; i < HB_REASON_MAX; i++)
 		json_object_object_add(hb, hb_reason_str((int)i),
-				       json_object_new_int64((int64_t)d->rx.counters[i]));
+				       json_object_new_int64((int64_t)total[i]));
 	*res = json_object_new_object();
 	json_object_object_add(*res, "counters", arr);
 	json_object_object_add(*res, "heartbeats", hb);
+	json_object_object_add(*res, "heartbeat_filter", heartbeat_filter_json(d, kernel));
+	json_object_object_add(*res, "heartbeat_delay", heartbeat_delay_json(d));
 	return 0;
 }
 

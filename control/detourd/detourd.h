@@ -19,6 +19,7 @@
 #include "deadline_timer.h"
 #include "dt_config.h"
 #include "hb.h"
+#include "hb_filter.h"
 #include "hb_socket.h"
 #include "health.h"
 #include "notify.h"
@@ -72,6 +73,7 @@ struct detourd {
 	struct health *health;
 	struct hb_keyring *keys;
 	struct hb_receiver rx;
+	struct hb_filter *hb_filter; /* the sockets' kernel filter; NULL: user space checks all */
 	struct hb_socket *hb[DT_CONFIG_MAX_LISTEN];
 	unsigned int n_hb;
 	struct deadline_timer timer;
@@ -85,6 +87,9 @@ struct detourd {
 	struct detourd_site_rt site_rt[DT_MAX_SITES];
 	struct detourd_arrival drained[DETOURD_HB_PER_WAKEUP * DT_CONFIG_MAX_LISTEN];
 	unsigned int n_drained;
+	/* kernel arrival -> health__heartbeat() applied, per accepted heartbeat (`stats`) */
+	__u64 hb_delay_max_ns;
+	__u64 hb_delay_over_1ms; /* how many took longer than 1 ms */
 	struct detourd_recovery recovery;
 	struct detourd_notify notify; /* the notify hook's worker */
 	struct detourd_service service; /* systemd: readiness and the watchdog */
@@ -112,6 +117,12 @@ int detourd_add_health_sites(struct detourd *d, const struct dt_config *cfg);
 int detourd_set_sources(struct detourd *d, const struct dt_config *cfg);
 /* The running policy's fingerprint (dt_config__policy_fingerprint), computed again on change. */
 const char *detourd_policy_fingerprint(struct detourd *d);
+void detourd_heartbeat_counters(const struct detourd *d, uint64_t total[HB_REASON_MAX],
+				uint64_t kernel[HB_REASON_MAX]);
+
+/* privs.c: what detourd keeps after start-up, in every thread; the key file as that user */
+int detourd_drop_privileges(const struct dt_config *cfg);
+int detourd_load_keys(const struct dt_config *cfg, struct hb_keyring **out);
 
 /* restart.c: the state file */
 int detourd_state_open(struct detourd *d);

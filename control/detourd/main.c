@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -324,6 +323,12 @@ static int open_heartbeat_sockets(struct detourd *d)
 
 	hb_receiver__init(&d->rx, d->keys);
 	d->rx.max_skew_ns = d->cfg->max_skew_ns;
+	/* before the sources: setting them fills the filter's table (detourd_set_sources) */
+	if ((err = hb_filter__open(&d->hb_filter))) {
+		d->hb_filter = NULL;
+		dt_log_warn("heartbeat filter not loaded (%s): junk is refused in user space only",
+			    strerror(-err));
+	}
 	for (i = 0; i < d->cfg->n_sites; i++) {
 		const struct dt_config_site *s = &d->cfg->sites[i];
 
@@ -336,7 +341,9 @@ static int open_heartbeat_sockets(struct detourd *d)
 		return err;
 	detourd_state_restore_replay(d);
 	for (i = 0; i < d->cfg->n_listen; i++) {
-		err = hb_socket__open(d->cfg->listen[i].spec, &d->rx, &d->hb[i]);
+		err = hb_socket__open_filtered(d->cfg->listen[i].spec, &d->rx,
+					       d->hb_filter ? hb_filter__prog_fd(d->hb_filter) : -1,
+					       &d->hb[i]);
 		if (err) {
 			dt_log_err("heartbeat_listen %s: %s", d->cfg->listen[i].spec,
 				   strerror(-err));
@@ -396,22 +403,6 @@ static int open_health(struct detourd *d)
 	err = err ?: detourd_add_health_sites(d, d->cfg);
 	err = err ?: deadline_timer__open(&d->timer);
 	return err ?: epoll_add(d, deadline_timer__fd(&d->timer));
-}
-
-/* After start-up only map access and the already open sockets are needed. */
-static void drop_privileges(void)
-{
-	const cap_value_t keep[] = { CAP_BPF, CAP_NET_ADMIN };
-	cap_t caps = cap_init();
-
-	if (caps && !cap_set_flag(caps, CAP_PERMITTED, 2, keep, CAP_SET) &&
-	    !cap_set_flag(caps, CAP_EFFECTIVE, 2, keep, CAP_SET) && !cap_set_proc(caps))
-		dt_log_info("capabilities dropped to CAP_BPF and CAP_NET_ADMIN");
-	else
-		dt_log_warn("could not drop capabilities: %s", strerror(errno));
-	if (caps)
-		cap_free(caps);
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
 /* ASan maps terabytes of shadow memory: locking it is neither possible nor useful. */
@@ -484,13 +475,12 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	if ((err = detourd_state_open(d)))
 		return err;
 	err = detourd_open_event_log(d, d->cfg->event_log);
-	if (!err && (err = hb_keyring__load(d->cfg->key_file, &d->keys)))
-		dt_log_err("key file %s: %s", d->cfg->key_file, strerror(-err));
+	err = err ?: detourd_load_keys(d->cfg, &d->keys);
 	err = err ?: open_dataplane(d, o);
 	err = err ?: detourd_apply_config(d, d->cfg);
 	err = err ?: launch_dataplane(d);
-	/* before the first transition; the worker drops every capability itself */
-	err = err ?: detourd_notify__start(&d->notify);
+	/* before the first transition: its hook waits for the worker, started below */
+	err = err ?: detourd_notify__init(&d->notify);
 	err = err ?: open_health(d);
 	if (!err)
 		detourd_state_seed(d);
@@ -503,9 +493,14 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 		go_realtime(d->dp.ops->lock_memory);
 	if ((err = detourd_metrics__open(d))) /* a port below 1024 needs what is dropped next */
 		return err;
-	/* before the threads start: a thread keeps the capabilities it was created with */
-	drop_privileges();
-	err = detourd_recovery__start(&d->recovery, &d->dp, d->cfg->flow_idle_ns);
+	/*
+	 * Before the scanner starts, and in the EAL's threads too (privs.c): a thread keeps the
+	 * capabilities it was created with.
+	 */
+	err = detourd_drop_privileges(d->cfg);
+	/* the notify worker then drops every capability itself */
+	err = err ?: detourd_notify__start(&d->notify);
+	err = err ?: detourd_recovery__start(&d->recovery, &d->dp, d->cfg->flow_idle_ns);
 	err = err ?: epoll_add(d, d->recovery.pipe[0]);
 	err = err ?: detourd_metrics__start(d);
 	if (err)
@@ -551,10 +546,16 @@ static void feed_heartbeats(struct detourd *d)
 	for (i = 0; i < d->n_drained; i++) {
 		const struct detourd_arrival *a = &d->drained[i];
 
+		__u64 delay;
+
 		if (health__heartbeat(d->health, a->site, a->beacon, a->arrival_ns, a->power_flags))
 			continue; /* a key for a site this configuration does not have */
 		if (a->site < DT_MAX_SITES)
 			d->site_rt[a->site].heartbeats++;
+		delay = dt_mono_ns() - a->arrival_ns; /* arrival is never after now (hb_socket.c) */
+		if (delay > d->hb_delay_max_ns)
+			d->hb_delay_max_ns = delay;
+		d->hb_delay_over_1ms += delay > 1000000;
 	}
 	d->n_drained = 0;
 }
@@ -680,6 +681,7 @@ static void stop(struct detourd *d, bool failed)
 	ctl_server__close(d->ctl);
 	for (i = 0; i < d->n_hb; i++)
 		hb_socket__close(d->hb[i]);
+	hb_filter__close(d->hb_filter);
 	if (d->health)
 		health__free(d->health);
 	if (d->dp.ops && failed && d->dp.ops->abandon)

@@ -210,15 +210,21 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+int detourd_notify__init(struct detourd_notify *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (n->efd < 0)
+		return -errno;
+	n->accepting = true;
+	return 0;
+}
+
 int detourd_notify__start(struct detourd_notify *n)
 {
 	sigset_t all, old;
 	int err;
 
-	memset(n, 0, sizeof(*n));
-	n->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (n->efd < 0)
-		return -errno;
 	/*
 	 * Every signal blocked in the worker from its first instruction: detourd reads its
 	 * signals from a signalfd, and a SIGHUP the kernel picked this thread for would kill it.
@@ -227,10 +233,8 @@ int detourd_notify__start(struct detourd_notify *n)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	err = detourd_start_ordinary_thread(&n->thread, worker_main, n);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
-		close(n->efd);
+	if (err)
 		return -err;
-	}
 	pthread_setname_np(n->thread, "dt-notify");
 	n->running = true;
 	return 0;
@@ -240,7 +244,7 @@ bool detourd_notify__push(struct detourd_notify *n, const struct detourd_notify_
 {
 	unsigned int head = atomic_load_explicit(&n->head, memory_order_relaxed);
 
-	if (!n->running ||
+	if (!n->accepting ||
 	    head - atomic_load_explicit(&n->tail, memory_order_acquire) >= DETOURD_NOTIFY_QUEUE) {
 		atomic_fetch_add(&n->dropped, 1);
 		return false;
@@ -256,13 +260,16 @@ void detourd_notify__stop(struct detourd_notify *n)
 {
 	unsigned int left;
 
-	if (!n->running)
+	if (!n->accepting)
 		return;
-	atomic_store(&n->stop, true);
-	(void)eventfd_write(n->efd, 1);
-	pthread_join(n->thread, NULL);
+	n->accepting = false;
+	if (n->running) {
+		atomic_store(&n->stop, true);
+		(void)eventfd_write(n->efd, 1);
+		pthread_join(n->thread, NULL);
+		n->running = false;
+	}
 	close(n->efd);
-	n->running = false;
 	left = atomic_load(&n->head) - atomic_load(&n->tail);
 	if (left)
 		dt_log_info("notify: stopping with %u hooks not run", left);

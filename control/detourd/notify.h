@@ -46,13 +46,19 @@ struct detourd_notify {
 	_Atomic unsigned int tail; /* written by the worker */
 	int efd; /* eventfd: a job was queued, or stop */
 	pthread_t thread;
-	bool running;
+	bool accepting; /* init done: jobs are queued, to run once the worker starts */
+	bool running; /* the worker thread exists */
 	_Atomic bool stop;
 	/* what happened to the jobs; read by `detourctl status` */
 	_Atomic __u64 queued, started, succeeded, failed, timed_out, dropped;
 };
 
-/* Start the worker (SCHED_OTHER, no capabilities). 0 or -errno. */
+/* The queue, before the first transition: jobs pushed now wait for the worker. 0 or -errno. */
+int detourd_notify__init(struct detourd_notify *n);
+/*
+ * Start the worker (SCHED_OTHER, no capabilities), after detourd_drop_privileges(), so that it
+ * runs as the configured user and privs.c need not reach it. 0 or -errno.
+ */
 int detourd_notify__start(struct detourd_notify *n);
 /* Queue a job; false (and counted as dropped) when the ring is full. Event loop only. */
 bool detourd_notify__push(struct detourd_notify *n, const struct detourd_notify_job *job);

@@ -115,6 +115,12 @@ struct hb_keyring;
  * -errno (-EPERM insecure, -EINVAL parse error, ...).
  */
 int hb_keyring__load(const char *path, struct hb_keyring **out);
+/*
+ * hb_keyring__load(), but the file may also be readable (only) by group group (mode 0640, that
+ * group; detourd's `user`): the daemon re-reads it on SIGHUP after giving up root. group -1:
+ * hb_keyring__load(). An unreadable file is named with the uid that tried.
+ */
+int hb_keyring__load_group(const char *path, long group, struct hb_keyring **out);
 struct hb_keyring *hb_keyring__new(void);
 /* Add, or replace, the key (site, key id). 0, -ERANGE (site) or -ENOSPC (site's keys full). */
 int hb_keyring__set(struct hb_keyring *kr, uint16_t site_id, uint16_t key_id,

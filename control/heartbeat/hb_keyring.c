@@ -129,9 +129,14 @@ unsigned int hb_keyring__count(const struct hb_keyring *kr)
 	return n;
 }
 
-/* Checked on the open descriptor, so the file cannot be swapped between check and read. */
-static int keyfile_check_secure(int fd, const char *path)
+/*
+ * Checked on the open descriptor, so the file cannot be swapped between check and read. group:
+ * a group that may read it too (mode 0640, that group), or -1 for none (mode 0600 or stricter).
+ */
+static int keyfile_check_secure(int fd, const char *path, long group)
 {
+	mode_t allowed;
+
 	struct stat st;
 
 	if (fstat(fd, &st) < 0) {
@@ -142,10 +147,18 @@ static int keyfile_check_secure(int fd, const char *path)
 		dt_log_err("key file %s: not a regular file", path);
 		return -EINVAL;
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		dt_log_err(
-			"key file %s: mode %04o gives access to group or others; refusing it (chmod 600 %s)",
-			path, (unsigned int)(st.st_mode & 07777), path);
+	allowed = group >= 0 && st.st_gid == (gid_t)group ? S_IRGRP : 0;
+	if (st.st_mode & (S_IRWXG | S_IRWXO) & ~allowed) {
+		if (group >= 0)
+			dt_log_err(
+				"key file %s: mode %04o (group %u) gives more than read access to "
+				"group %ld, or any to others; refusing it (chgrp %ld %s; chmod 640 %s)",
+				path, (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_gid,
+				group, group, path, path);
+		else
+			dt_log_err("key file %s: mode %04o gives access to group or others; "
+				   "refusing it (chmod 600 %s)",
+				   path, (unsigned int)(st.st_mode & 07777), path);
 		return -EPERM;
 	}
 	if (st.st_uid != 0) {
@@ -294,12 +307,12 @@ static int keyfile_parse(struct hb_keyring *kr, FILE *f, const char *path)
 	return err;
 }
 
-static int keyring_load_fd(int fd, const char *path, struct hb_keyring *kr)
+static int keyring_load_fd(int fd, const char *path, long group, struct hb_keyring *kr)
 {
 	FILE *f;
 	int err;
 
-	err = keyfile_check_secure(fd, path);
+	err = keyfile_check_secure(fd, path, group);
 	if (err) {
 		close(fd);
 		return err;
@@ -323,13 +336,27 @@ static int keyring_load_fd(int fd, const char *path, struct hb_keyring *kr)
 
 int hb_keyring__load(const char *path, struct hb_keyring **out)
 {
+	return hb_keyring__load_group(path, -1, out);
+}
+
+int hb_keyring__load_group(const char *path, long group, struct hb_keyring **out)
+{
 	struct hb_keyring *kr;
 	int fd, err;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		dt_log_err("key file %s: %s", path, strerror(errno));
+		if (err == -EACCES && group >= 0)
+			dt_log_err("key file %s: %s to uid %u: make it readable by group %ld "
+				   "(chgrp %ld %s; chmod 640 %s)",
+				   path, strerror(-err), (unsigned int)geteuid(), group, group,
+				   path, path);
+		else if (err == -EACCES)
+			dt_log_err("key file %s: %s to uid %u", path, strerror(-err),
+				   (unsigned int)geteuid());
+		else
+			dt_log_err("key file %s: %s", path, strerror(errno));
 		return err;
 	}
 	kr = hb_keyring__new();
@@ -337,7 +364,7 @@ int hb_keyring__load(const char *path, struct hb_keyring **out)
 		close(fd);
 		return -ENOMEM;
 	}
-	err = keyring_load_fd(fd, path, kr); /* always closes fd */
+	err = keyring_load_fd(fd, path, group, kr); /* always closes fd */
 	if (err) {
 		hb_keyring__free(kr);
 		return err;

@@ -38,8 +38,8 @@ struct hb_socket {
 	struct mmsghdr msgs[HB_SOCKET_BATCH];
 };
 
-/* Bind fd to spec and remember the bound port. */
-static int socket_bind(struct hb_socket *s, const char *spec)
+/* Bind fd to spec, with the filter program (if >= 0) on it first, and remember the port. */
+static int socket_bind(struct hb_socket *s, const char *spec, int filter_fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -58,6 +58,13 @@ static int socket_bind(struct hb_socket *s, const char *spec)
 	 */
 	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
 		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* before bind(): no datagram is queued unfiltered */
+	if (filter_fd >= 0 &&
+	    setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_BPF, &filter_fd, sizeof(filter_fd)) < 0) {
+		err = -errno;
+		dt_log_err("heartbeat socket %s: attaching its filter: %s", spec, strerror(errno));
+		return err;
+	}
 	if (setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0 ||
 	    bind(s->fd, (struct sockaddr *)&ss, len) < 0) {
 		err = -errno;
@@ -74,6 +81,12 @@ static int socket_bind(struct hb_socket *s, const char *spec)
 
 int hb_socket__open(const char *spec, struct hb_receiver *rx, struct hb_socket **out)
 {
+	return hb_socket__open_filtered(spec, rx, -1, out);
+}
+
+int hb_socket__open_filtered(const char *spec, struct hb_receiver *rx, int filter_fd,
+			     struct hb_socket **out)
+{
 	struct hb_socket *s;
 	int err;
 
@@ -82,7 +95,7 @@ int hb_socket__open(const char *spec, struct hb_receiver *rx, struct hb_socket *
 		return -ENOMEM;
 	s->rx = rx;
 	s->fd = -1;
-	err = socket_bind(s, spec);
+	err = socket_bind(s, spec, filter_fd);
 	if (err) {
 		if (s->fd >= 0)
 			close(s->fd);

@@ -40,6 +40,9 @@ int hb_addr_parse(const char *spec, bool passive, struct sockaddr_storage *ss, s
 
 /* Bind a nonblocking UDP socket on spec, verifying with rx (not owned). 0 or -errno. */
 int hb_socket__open(const char *spec, struct hb_receiver *rx, struct hb_socket **out);
+/* hb_socket__open() with a socket filter program (SO_ATTACH_BPF) attached before bind(). */
+int hb_socket__open_filtered(const char *spec, struct hb_receiver *rx, int filter_fd,
+			     struct hb_socket **out);
 int hb_socket__fd(const struct hb_socket *s);
 /* The port actually bound (useful after binding port 0). */
 uint16_t hb_socket__port(const struct hb_socket *s);

@@ -150,6 +150,7 @@ static const struct reload_case reload_cases[] = {
 	{ SEC_DETOUR, NULL, "hash_seed", "0x5eed", "7" },
 	{ SEC_DETOUR, NULL, "control_socket", "/run/detour/detourd.sock", "/run/detour/b.sock" },
 	{ SEC_DETOUR, NULL, "control_group", "", "root" },
+	{ SEC_DETOUR, NULL, "user", "", "nobody" },
 	{ SEC_DETOUR, NULL, "control_idle_ms", "30000", "1000" },
 	{ SEC_DETOUR, NULL, "pin_root", "/sys/fs/bpf/detour", "/sys/fs/bpf/detour2" },
 	{ SEC_DETOUR, NULL, "event_log", "-", "/var/log/detour/events.jsonl" },

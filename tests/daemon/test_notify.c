@@ -45,7 +45,17 @@ static int setup(void **state)
 	write_script("env.sh",
 		     "env >\"$1.tmp\"; echo \"ARGS=$#:$2\" >>\"$1.tmp\"; mv \"$1.tmp\" \"$1\"\n");
 	write_script("hang.sh", "echo $$ >\"$1\"; sleep 1000 & echo $! >\"$1.child\"; wait\n");
-	return detourd_notify__start(&n);
+	return detourd_notify__init(&n) ?: detourd_notify__start(&n);
+}
+
+/* The queue without its worker: what detourd has from its first transition to its last thread. */
+static int setup_not_started(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/dt-notify-test.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	write_script("env.sh",
+		     "env >\"$1.tmp\"; echo \"ARGS=$#:$2\" >>\"$1.tmp\"; mv \"$1.tmp\" \"$1\"\n");
+	return detourd_notify__init(&n);
 }
 
 static int teardown(void **state)
@@ -191,7 +201,7 @@ static void test_full_ring_drops_and_stop_does_not_wait(void **state)
 	assert_true(dt_mono_ns() - t0 < 500000000ull);
 	assert_int_equal(n.started, 1); /* the queued ones were not run */
 	assert_false(detourd_notify__push(&n, &j)); /* stopped: dropped too */
-	assert_int_equal(detourd_notify__start(&n), 0); /* for teardown */
+	assert_int_equal(detourd_notify__init(&n), 0); /* for teardown */
 }
 
 static void test_hooks_that_cannot_start_or_fail(void **state)
@@ -206,10 +216,42 @@ static void test_hooks_that_cannot_start_or_fail(void **state)
 	assert_int_equal(n.succeeded + n.timed_out, 0);
 }
 
+/* A transition before the worker starts (a restart's restored states) is run once it does. */
+static void test_jobs_queued_before_the_worker_run_after(void **state)
+{
+	struct detourd_notify_job j = job("%s/env.sh %s/early.out", dir, 1000);
+	char path[128];
+
+	assert_true(detourd_notify__push(&n, &j));
+	usleep(50000);
+	assert_int_equal(n.started, 0); /* no worker yet */
+	assert_int_equal(detourd_notify__start(&n), 0);
+	wait_count(&n.succeeded, 1);
+	snprintf(path, sizeof(path), "%s/early.out", dir);
+	assert_non_null(slurp(path));
+	assert_non_null(strstr(slurp(path), "DETOUR_NEW_STATE=down\n"));
+}
+
+/* Stopped before its worker ever started: nothing waits, nothing runs, nothing leaks. */
+static void test_stop_without_a_worker(void **state)
+{
+	struct detourd_notify_job j = job("%s/env.sh %s/never.out", dir, 1000);
+
+	assert_true(detourd_notify__push(&n, &j));
+	detourd_notify__stop(&n);
+	assert_int_equal(n.started, 0);
+	assert_false(detourd_notify__push(&n, &j)); /* stopped: dropped */
+	assert_int_equal(detourd_notify__init(&n), 0); /* for teardown */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_environment_and_arguments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jobs_queued_before_the_worker_run_after,
+						setup_not_started, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_without_a_worker, setup_not_started,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_kills_the_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_ring_drops_and_stop_does_not_wait, setup,
 						teardown),

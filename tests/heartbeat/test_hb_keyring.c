@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Key files: permissions (0600 accepted; group/other bits or a non-root owner refused, naming
- * the file and its mode), parse errors naming FILE:LINE, comments, key ids, duplicates.
+ * the file and its mode; 0640 accepted for the one group detourd's `user` is in), parse errors
+ * naming FILE:LINE, comments, key ids, duplicates.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,6 +151,42 @@ static void test_insecure_modes(void **state)
 	}
 }
 
+/* detourd's `user`: the key file root's, readable by that user's group and nobody else. */
+static void test_group_readable(void **state)
+{
+	const mode_t refused[] = { 0660, 0644, 0650, 0604 };
+	struct hb_keyring *kr;
+	struct stat st;
+	char want[64];
+
+	if (geteuid() != 0)
+		skip(); /* the file must be owned by root */
+	write_keyfile("0 " KEY_A "\n", 0640);
+	assert_int_equal(stat(path, &st), 0);
+	hb_test_log_reset();
+	assert_int_equal(hb_keyring__load_group(path, (long)st.st_gid, &kr), 0);
+	assert_non_null(hb_keyring__key(kr, 0, 0));
+	hb_keyring__free(kr);
+	/* another group than the file's: refused, naming the mode and the group */
+	hb_test_log_reset();
+	kr = NULL;
+	assert_int_equal(hb_keyring__load_group(path, (long)st.st_gid + 1, &kr), -EPERM);
+	assert_null(kr);
+	assert_non_null(strstr(hb_test_log, "mode 0640"));
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		write_keyfile("0 " KEY_A "\n", refused[i]);
+		hb_test_log_reset();
+		kr = NULL;
+		assert_int_equal(hb_keyring__load_group(path, (long)st.st_gid, &kr), -EPERM);
+		assert_null(kr);
+		snprintf(want, sizeof(want), "mode %04o", (unsigned int)refused[i]);
+		assert_non_null(strstr(hb_test_log, want));
+	}
+	/* and without a group, 0640 is what it always was: refused */
+	write_keyfile("0 " KEY_A "\n", 0640);
+	assert_int_equal(hb_keyring__load_group(path, -1, &kr), -EPERM);
+}
+
 static void test_wrong_owner(void **state)
 {
 	struct hb_keyring *kr;
@@ -237,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_key_ids),
 		cmocka_unit_test(test_set_and_remove),
 		cmocka_unit_test(test_insecure_modes),
+		cmocka_unit_test(test_group_readable),
 		cmocka_unit_test(test_wrong_owner),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_missing_empty_and_not_regular),

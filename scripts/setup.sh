@@ -12,6 +12,7 @@ PACKAGES=(
 	libcmocka-dev libsodium-dev libinih-dev libjson-c-dev libcap-dev
 	iproute2 iputils-ping ethtool tcpdump tshark netsniff-ng socat ncat
 	nut-server nut-client bird2 python3 python3-scapy
+	nginx-light curl coreutils
 )
 
 need_install() {

@@ -484,6 +484,9 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 		return err;
 	if (o->realtime)
 		go_realtime(d->dp.ops->lock_memory);
+	/* raw sockets need CAP_NET_RAW, which is dropped next */
+	if ((err = detourd_nudge__start(&d->nudge, &d->dp)))
+		return err;
 	/* before the scanner starts: a thread keeps the capabilities it was created with */
 	drop_privileges();
 	err = detourd_recovery__start(&d->recovery, &d->dp, d->cfg->flow_idle_ns);
@@ -630,6 +633,7 @@ static void stop(struct detourd *d, bool failed)
 	unsigned int i;
 
 	detourd_recovery__stop(&d->recovery);
+	detourd_nudge__stop(&d->nudge);
 	ctl_server__close(d->ctl);
 	for (i = 0; i < d->n_hb; i++)
 		hb_socket__close(d->hb[i]);

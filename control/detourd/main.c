@@ -484,13 +484,13 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 		return err;
 	if (o->realtime)
 		go_realtime(d->dp.ops->lock_memory);
-	/* raw sockets need CAP_NET_RAW, which is dropped next */
-	if ((err = detourd_nudge__start(&d->nudge, &d->dp)))
-		return err;
+	/* raw sockets need CAP_NET_RAW, dropped next */
+	detourd_nudge__open(&d->nudge, &d->dp);
 	/* before the scanner starts: a thread keeps the capabilities it was created with */
 	drop_privileges();
 	err = detourd_recovery__start(&d->recovery, &d->dp, d->cfg->flow_idle_ns);
 	err = err ?: epoll_add(d, d->recovery.pipe[0]);
+	err = err ?: detourd_nudge__start(&d->nudge);
 	if (err)
 		return err;
 	dt_log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,

@@ -7,6 +7,7 @@
  * under a token bucket, checking before every segment that the site is still DOWN.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -281,10 +282,8 @@ static void *nudge_thread(void *arg)
 	}
 }
 
-int detourd_nudge__start(struct detourd_nudge *n, struct dt_dataplane *dp)
+int detourd_nudge__open(struct detourd_nudge *n, struct dt_dataplane *dp)
 {
-	int err;
-
 	memset(n, 0, sizeof(*n));
 	n->fd4 = n->fd6 = -1;
 	n->dp = dp;
@@ -300,13 +299,35 @@ int detourd_nudge__start(struct detourd_nudge *n, struct dt_dataplane *dp)
 		dt_log_warn("tcp_reset: raw socket: %s: TCP clients of a DOWN site are not nudged",
 			    strerror(errno));
 		detourd_nudge__stop(n);
-		return 0;
 	}
+	return 0;
+}
+
+/* SCHED_OTHER whatever the caller runs at, like the recovery scanner: never ahead of the loop. */
+static int nudge_thread_attr(pthread_attr_t *attr)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+	int err = pthread_attr_init(attr);
+
+	err = err ?: pthread_attr_setinheritsched(attr, PTHREAD_EXPLICIT_SCHED);
+	err = err ?: pthread_attr_setschedpolicy(attr, SCHED_OTHER);
+	return err ?: pthread_attr_setschedparam(attr, &sp);
+}
+
+int detourd_nudge__start(struct detourd_nudge *n)
+{
+	pthread_attr_t attr;
+	int err;
+
+	if (!n->started || n->fd4 < 0 || n->fd6 < 0)
+		return 0; /* no record, or no sockets: said at open */
 	n->tokens = DETOURD_NUDGE_BURST;
 	n->refilled_ns = dt_mono_ns();
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_cond_init(&n->cond, NULL);
-	err = pthread_create(&n->thread, NULL, nudge_thread, n);
+	err = nudge_thread_attr(&attr);
+	err = err ?: pthread_create(&n->thread, &attr, nudge_thread, n);
+	pthread_attr_destroy(&attr);
 	if (err) {
 		dt_log_err("tcp_reset: thread: %s", strerror(err));
 		detourd_nudge__stop(n);

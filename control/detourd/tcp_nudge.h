@@ -51,8 +51,14 @@ struct detourd_nudge {
  */
 size_t detourd_nudge__build(const struct dt_tcp_seen *s, unsigned int i, __u8 *buf, size_t len);
 
-/* Open the raw sockets and start the thread. A dataplane without the record: nothing to do. */
-int detourd_nudge__start(struct detourd_nudge *n, struct dt_dataplane *dp);
+/*
+ * Open the raw sockets while detourd still has CAP_NET_RAW (a dataplane without the record:
+ * nothing; a socket that cannot be opened: a warning, and nothing is nudged); then, once the
+ * capabilities are dropped (a thread keeps those it was created with), start the thread,
+ * SCHED_OTHER like the recovery scanner. 0 or -errno.
+ */
+int detourd_nudge__open(struct detourd_nudge *n, struct dt_dataplane *dp);
+int detourd_nudge__start(struct detourd_nudge *n);
 /* After a site's state was written to the dataplane. */
 void detourd_nudge__transition(struct detourd_nudge *n, __u32 site, enum dt_site_state to);
 void detourd_nudge__stop(struct detourd_nudge *n);

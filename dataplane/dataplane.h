@@ -18,6 +18,9 @@
 struct dt_config;
 struct json_object;
 
+/* A walk over the record of TCP flows (dt_tcp_seen): every CPU's copy of every slot in use. */
+typedef int (*dt_tcp_seen_visit_fn)(__u32 slot, const struct dt_tcp_seen *s, void *ctx);
+
 /* A flow-table walk: return non-zero to stop it, and the walk returns that value. */
 typedef int (*dt_flow_visit_fn)(const struct dt_flow_key *key, const struct dt_flow_state *val,
 				void *ctx);
@@ -52,6 +55,11 @@ struct dt_dataplane_ops {
 	 */
 	int (*for_each_flow)(void *dp, dt_flow_visit_fn fn, void *ctx);
 	int (*delete_flow)(void *dp, const struct dt_flow_key *key);
+	/*
+	 * Optional: visit the record of recent TCP flows of tcp_reset prefixes (one read of it);
+	 * 0, the visitor's non-zero return, or -errno. NULL: the engine keeps no record (DPDK).
+	 */
+	int (*for_each_tcp_seen)(void *dp, dt_tcp_seen_visit_fn fn, void *ctx);
 	/* Describe interfaces and attachment for `detourctl status` (a new JSON array). */
 	struct json_object *(*describe)(void *dp);
 	/*

@@ -140,6 +140,18 @@ struct {
 /* Ticks per second, for the jiffies deadline of a cached entry; 0 if unknown: no caching. */
 extern unsigned int CONFIG_HZ __kconfig __weak;
 
+/*
+ * TCP flows of tcp_reset prefixes seen going home (dataplane/core/tcp_seen.h): per CPU, so a
+ * slot is only ever written by its own CPU; pinned, read by detourd when a site goes DOWN.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct dt_tcp_seen);
+	__uint(max_entries, DT_TCP_SEEN_SLOTS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dt_tcp_seen SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
 	__type(key, __u32);
@@ -368,6 +380,30 @@ static __always_inline __u32 dt_tables_flow_hash(struct dt_tables *t, const stru
 #include "dataplane/core/decide.h"
 #include "dataplane/core/deliver.h"
 
+/*
+ * A TCP packet of a tcp_reset prefix going home to an UP site: keep it in this CPU's slot of its
+ * flow (tcp_seen.h), if the slot holds another flow, another SYN/FIN/RST state, or is due a
+ * refresh. Called only on the way out of the healthy path.
+ */
+static __always_inline void dt_tcp_seen__record(const struct dt_buf *b, const struct dt_packet *pkt,
+						__u32 home)
+{
+	__u32 idx = dt_tcp_seen_index(&pkt->key), off = pkt->l4_off;
+	struct dt_tcp_seen *s = bpf_map_lookup_elem(&dt_tcp_seen, &idx);
+	__u32 tick = (__u32)bpf_jiffies64();
+	__u32 refresh = CONFIG_HZ * DT_TCP_SEEN_REFRESH_MS / 1000;
+	const __u8 *th;
+
+	/* bounded for the verifier: a packet pointer's offset must stay below 64 KiB with the 12 */
+	if (!s || off > 4096)
+		return;
+	th = (const __u8 *)b->data + off;
+	if ((const void *)(th + 12) > b->data_end)
+		return;
+	if (dt_tcp_seen_due(s, pkt, tick, refresh ?: 1))
+		dt_tcp_seen_write(s, pkt, th, home, bpf_ktime_get_coarse_ns(), tick);
+}
+
 /* ---- The single exit ------------------------------------------------------------------------ */
 
 static __always_inline int count(__u32 site, __u32 reason, __u32 bytes)
@@ -422,8 +458,11 @@ int detour_xdp(struct xdp_md *ctx)
 	dt_flow_cache__fill(&tables, &pkt.key);
 	if (d.event)
 		count(d.home, d.event, 0);
-	if (d.reason != DT_REASON_NONE)
+	if (d.reason != DT_REASON_NONE) {
+		if (d.track)
+			dt_tcp_seen__record(&b, &pkt, d.home);
 		return finish(d.home, d.reason, bytes, XDP_PASS);
+	}
 	/* no_site_config exits on its own, before the rewrite's refusals: fewer spills on the way */
 	site = dt_deliver_site(&tables, &b, d.target, &action);
 	if (!site)

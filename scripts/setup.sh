@@ -13,7 +13,7 @@ PACKAGES=(
 	libsystemd-dev logrotate
 	iproute2 iputils-ping ethtool tcpdump tshark netsniff-ng socat ncat
 	nut-server nut-client bird2 python3 python3-scapy faketime gnuplot-nox file prometheus curl
-	debhelper lintian groff-base
+	debhelper lintian groff-base nginx-light coreutils
 )
 
 need_install() {

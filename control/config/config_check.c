@@ -92,30 +92,46 @@ static const char *site_name_of(const struct cfg_parser *p, uint16_t id)
 	return "?";
 }
 
-/* "PREFIX SITE [stateless]". 0 when out is a prefix to keep. */
+/* The flags a prefix line may end with, each at most once. */
+static const struct {
+	const char *name;
+	uint16_t flag;
+} prefix_flags[] = {
+	{ "stateless", DT_PREFIX_F_STATELESS },
+	{ "tcp_reset", DT_PREFIX_F_TCP_RESET },
+};
+
+/* "PREFIX SITE [stateless] [tcp_reset]". 0 when out is a prefix to keep. */
 static int prefix_line(struct cfg_parser *p, const struct cfg_raw *rv, struct dt_config_prefix *out)
 {
-	char pfx[64], site[64], flag[64], extra[8];
+	char pfx[64], site[64], flag[64];
 	const char *s = rv->text;
+	unsigned int i;
 	int j;
 
 	if (conf_token(&s, pfx, sizeof(pfx)) <= 0 || conf_token(&s, site, sizeof(site)) <= 0) {
-		cfg_error(p, rv->line, "prefix: expected \"ADDRESS/LENGTH SITE [stateless]\"");
+		cfg_error(p, rv->line,
+			  "prefix: expected \"ADDRESS/LENGTH SITE [stateless] [tcp_reset]\"");
 		return -EINVAL;
 	}
 	if (cfg_parse_prefix(p, rv->line, pfx, out))
 		return -EINVAL;
-	if (conf_token(&s, flag, sizeof(flag)) && strcmp(flag, "stateless")) {
-		cfg_error(p, rv->line,
-			  "prefix %s: unknown flag \"%s\" (the only one is \"stateless\")", pfx,
-			  flag);
-		return -EINVAL;
-	}
-	if (flag[0] && !strcmp(flag, "stateless"))
-		out->flags |= DT_PREFIX_F_STATELESS;
-	if (conf_token(&s, extra, sizeof(extra))) {
-		cfg_error(p, rv->line, "prefix %s: unexpected text after the flags", pfx);
-		return -EINVAL;
+	while (conf_token(&s, flag, sizeof(flag))) { /* -1, too long: an unknown flag */
+		for (i = 0; i < sizeof(prefix_flags) / sizeof(prefix_flags[0]); i++)
+			if (!strcmp(flag, prefix_flags[i].name))
+				break;
+		if (i == sizeof(prefix_flags) / sizeof(prefix_flags[0])) {
+			cfg_error(p, rv->line,
+				  "prefix %s: unknown flag \"%s\" (expected \"stateless\" or "
+				  "\"tcp_reset\")",
+				  pfx, flag);
+			return -EINVAL;
+		}
+		if (out->flags & prefix_flags[i].flag) {
+			cfg_error(p, rv->line, "prefix %s: flag \"%s\" given twice", pfx, flag);
+			return -EINVAL;
+		}
+		out->flags |= prefix_flags[i].flag;
 	}
 	j = raw_site_index(p, site);
 	if (j < 0) {

@@ -60,6 +60,8 @@ DETOURD_CTL_HANDLER(detourd_ctl_prefixes)
 				       json_object_new_string(site_name(d, p->home_site)));
 		json_object_object_add(o, "stateless",
 				       json_object_new_boolean(p->flags & DT_PREFIX_F_STATELESS));
+		json_object_object_add(o, "tcp_reset",
+				       json_object_new_boolean(p->flags & DT_PREFIX_F_TCP_RESET));
 		json_object_array_add(arr, o);
 	}
 	*res = json_object_new_object();

@@ -26,6 +26,7 @@
 #include "recovery.h"
 #include "service.h"
 #include "state_file.h"
+#include "tcp_nudge.h"
 
 #define DETOURD_VERSION "0.1.0"
 #define DETOURD_EVENT_RING 512 /* transitions kept for `detourctl events` */
@@ -93,6 +94,7 @@ struct detourd {
 	struct detourd_recovery recovery;
 	struct detourd_notify notify; /* the notify hook's worker */
 	struct detourd_service service; /* systemd: readiness and the watchdog */
+	struct detourd_nudge nudge; /* tcp_reset: TCP clients of a site that went DOWN */
 	struct detourd_operator op; /* while a drain, fail, restore or undrain is served */
 	struct state_file state; /* state.map NULL: running without one */
 	struct health_seed saved_seed[DT_MAX_SITES]; /* what the state file holds */

@@ -198,6 +198,8 @@ void detourd_on_health_event(const struct health_event *ev, void *ctx)
 	if (!(ev->flags & HEALTH_EVENT_F_NOTICE) && ev->from != ev->to) {
 		e->apply_err = d->dp.ops->set_site_state(d->dp.impl, ev->site, ev->to);
 		e->ev.applied_ns = dt_mono_ns();
+		if (!e->apply_err) /* once the packet path reroutes the clients' answers */
+			detourd_nudge__transition(&d->nudge, ev->site, ev->to);
 	}
 	if (ev->site < DT_MAX_SITES && !(ev->flags & HEALTH_EVENT_F_NOTICE)) {
 		d->site_rt[ev->site].last_transition_ns = ev->detected_ns;

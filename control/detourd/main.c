@@ -491,6 +491,8 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 		return err;
 	if (o->realtime)
 		go_realtime(d->dp.ops->lock_memory);
+	/* raw sockets need CAP_NET_RAW, dropped next */
+	detourd_nudge__open(&d->nudge, &d->dp);
 	if ((err = detourd_metrics__open(d))) /* a port below 1024 needs what is dropped next */
 		return err;
 	/*
@@ -503,6 +505,7 @@ static int start(struct detourd *d, const struct detourd_opts *o)
 	err = err ?: detourd_recovery__start(&d->recovery, &d->dp, d->cfg->flow_idle_ns);
 	err = err ?: epoll_add(d, d->recovery.pipe[0]);
 	err = err ?: detourd_metrics__start(d);
+	err = err ?: detourd_nudge__start(&d->nudge);
 	if (err)
 		return err;
 	dt_log_info("running: %u sites, %u prefixes, %u interfaces, dataplane %s", d->cfg->n_sites,
@@ -678,6 +681,7 @@ static void stop(struct detourd *d, bool failed)
 	detourd_metrics__stop(d); /* before the dataplane it reads closes */
 	detourd_recovery__stop(&d->recovery);
 	detourd_notify__stop(&d->notify);
+	detourd_nudge__stop(&d->nudge);
 	ctl_server__close(d->ctl);
 	for (i = 0; i < d->n_hb; i++)
 		hb_socket__close(d->hb[i]);

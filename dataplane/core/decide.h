@@ -55,6 +55,7 @@
 #include "detour_abi.h"
 #include "flow_hash.h"
 #include "site_state.h"
+#include "tcp_seen.h"
 
 struct dt_tables;
 
@@ -64,6 +65,7 @@ struct dt_decision {
 	__u32 hash; /* flow hash; computed only to choose a new target, else 0 */
 	int reason; /* enum dt_reason to count under */
 	__u8 event; /* a flow-table event to count besides (DT_REASON_FLOW_*), or 0 */
+	__u8 track; /* a TCP packet of a tcp_reset prefix going home to an UP site: record it */
 };
 
 /* The state predicates of site_state.h, for a site read through the tables. */
@@ -377,6 +379,7 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 	d->hash = 0;
 	d->reason = DT_REASON_NO_PREFIX;
 	d->event = 0;
+	d->track = 0;
 	if (!prefix || prefix->home_site >= DT_MAX_SITES)
 		return;
 	d->home = prefix->home_site;
@@ -387,6 +390,9 @@ DT_INLINE void dt_decide(struct dt_tables *t, const struct dt_packet *pkt, struc
 	if (dt_state_keeps_home(state)) {
 		if (!stateless && !pkt->malformed)
 			dt_seen_stamp(t, pkt); /* non-TCP only: a drain must know it existed */
+		/* the engine records it (tcp_seen.h): its clients are nudged if the site dies */
+		d->track = (prefix->flags & DT_PREFIX_F_TCP_RESET) && state == DT_SITE_UP &&
+			   dt_tcp_seen_wants(pkt);
 		return;
 	}
 	/*

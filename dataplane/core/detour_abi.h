@@ -175,6 +175,7 @@ struct dt_lpm_v6_key {
 };
 
 #define DT_PREFIX_F_STATELESS (1u << 0) /* flows may all move at once on drain */
+#define DT_PREFIX_F_TCP_RESET (1u << 1) /* TCP flows recorded (dt_tcp_seen), nudged at DOWN */
 
 struct dt_prefix_info {
 	__u16 home_site;
@@ -261,6 +262,28 @@ struct dt_flow_state {
 #define DT_SEEN_SLOTS 65536
 #define DT_SEEN_WINDOW_S 60
 
+/*
+ * dt_tcp_seen (XDP: per-CPU array, DT_TCP_SEEN_SLOTS entries, pinned): TCP flows of prefixes with
+ * DT_PREFIX_F_TCP_RESET seen going home to an UP site, one slot per fold of the key
+ * (dataplane/core/tcp_seen.h); detourd reads it when a site goes DOWN and makes those clients
+ * reconnect (docs/tcp-recovery.md). A slot is rewritten at most every DT_TCP_SEEN_REFRESH_MS
+ * for one flow (and at once for another flow, or a SYN, FIN or RST). key.family 0: empty.
+ */
+#define DT_TCP_SEEN_BITS 12
+#define DT_TCP_SEEN_SLOTS (1u << DT_TCP_SEEN_BITS)
+#define DT_TCP_SEEN_REFRESH_MS 10
+
+struct dt_tcp_seen {
+	struct dt_flow_key key;
+	__u64 seen_ns; /* CLOCK_MONOTONIC (coarse) when written */
+	__be32 seq; /* the client's segment: its sequence number ... */
+	__be32 ack; /* ... and acknowledgment number, as on the wire */
+	__u32 tick; /* the engine's coarse tick when written (XDP: jiffies), for the refresh */
+	__u16 home_site;
+	__u8 tcp_flags; /* byte 13 of the TCP header */
+	__u8 pad;
+};
+
 /* The bucket as one word: the time its next token is due (GCRA); per CPU, so no atomics. */
 struct dt_flow_bucket {
 	__u64 due_ns;
@@ -324,6 +347,7 @@ _Static_assert(sizeof(struct dt_failover_slots) == DT_FAILOVER_SLOTS * DT_FAILOV
 _Static_assert(sizeof(struct dt_flow_state) == 16, "dt_flow_state layout");
 _Static_assert(sizeof(struct dt_flow_gen) == 8, "dt_flow_gen layout");
 _Static_assert(sizeof(struct dt_flow_bucket) == 8, "dt_flow_bucket layout");
+_Static_assert(sizeof(struct dt_tcp_seen) == 64, "dt_tcp_seen layout: one cache line");
 _Static_assert(sizeof(struct dt_counter) == 16, "dt_counter layout");
 _Static_assert(sizeof(struct dt_icmp_bucket) == 16, "dt_icmp_bucket layout");
 

@@ -95,6 +95,11 @@ static int xdp_for_each_flow(void *dp, dt_flow_visit_fn fn, void *ctx)
 	return dt_xdp__for_each_flow(((struct xdp_dataplane *)dp)->x, fn, ctx);
 }
 
+static int xdp_for_each_tcp_seen(void *dp, dt_tcp_seen_visit_fn fn, void *ctx)
+{
+	return dt_xdp__for_each_tcp_seen(((struct xdp_dataplane *)dp)->x, fn, ctx);
+}
+
 static int xdp_delete_flow(void *dp, const struct dt_flow_key *key)
 {
 	return dt_xdp__delete_flow(((struct xdp_dataplane *)dp)->x, key);
@@ -183,6 +188,7 @@ static const struct dt_dataplane_ops xdp_ops = {
 	.read_counter = xdp_read_counter,
 	.for_each_flow = xdp_for_each_flow,
 	.delete_flow = xdp_delete_flow,
+	.for_each_tcp_seen = xdp_for_each_tcp_seen,
 	.describe = xdp_describe,
 	.close = xdp_close,
 	.abandon = xdp_abandon,

@@ -29,6 +29,7 @@ const char *const dt_xdp_map_names[DT_MAP_COUNT] = {
 	[DT_MAP_FAILOVER] = "dt_failover",     [DT_MAP_FLOWS] = "dt_flows",
 	[DT_MAP_EGRESS] = "dt_egress",	       [DT_MAP_COUNTERS] = "dt_counters",
 	[DT_MAP_FLOW_GEN] = "dt_flow_gen",     [DT_MAP_FLOW_NEW] = "dt_flow_new",
+	[DT_MAP_TCP_SEEN] = "dt_tcp_seen",
 };
 
 void dt_xdp_opts__init(struct dt_xdp_opts *o)

@@ -135,5 +135,10 @@ int dt_xdp__read_counter(struct dt_xdp *x, __u32 site, __u32 reason, struct dt_c
 int dt_xdp__for_each_flow(struct dt_xdp *x, dt_flow_visit_fn fn, void *ctx);
 /* Remove one flow-table entry; an entry already gone is not an error. */
 int dt_xdp__delete_flow(struct dt_xdp *x, const struct dt_flow_key *key);
+/*
+ * Every CPU's copy of every used slot of dt_tcp_seen, read in one batch lookup (slot by slot if
+ * the kernel has no batch operations for it); 0, the callback's non-zero return, or -errno.
+ */
+int dt_xdp__for_each_tcp_seen(struct dt_xdp *x, dt_tcp_seen_visit_fn fn, void *ctx);
 
 #endif /* DT_XDP_H */

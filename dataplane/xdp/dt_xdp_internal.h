@@ -22,6 +22,7 @@ enum dt_xdp_map_id {
 	DT_MAP_COUNTERS,
 	DT_MAP_FLOW_GEN,
 	DT_MAP_FLOW_NEW,
+	DT_MAP_TCP_SEEN,
 	DT_MAP_COUNT,
 };
 

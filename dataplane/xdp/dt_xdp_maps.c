@@ -311,3 +311,56 @@ int dt_xdp__delete_flow(struct dt_xdp *x, const struct dt_flow_key *key)
 		flow_gen__bump(x);
 	return ret;
 }
+
+/* Slot by slot, where the kernel has no batch lookup for per-CPU arrays. */
+static int tcp_seen__lookup_each(int fd, __u32 *keys, struct dt_tcp_seen *vals, __u32 n, int ncpus)
+{
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		keys[i] = i;
+		if (bpf_map_lookup_elem(fd, &keys[i], &vals[(size_t)i * (size_t)ncpus]))
+			return -errno;
+	}
+	return 0;
+}
+
+int dt_xdp__for_each_tcp_seen(struct dt_xdp *x, dt_tcp_seen_visit_fn fn, void *ctx)
+{
+	int fd = x->map_fd[DT_MAP_TCP_SEEN], ncpus = libbpf_num_possible_cpus(), ret = 0;
+	__u32 n = DT_TCP_SEEN_SLOTS, i, out_batch;
+	struct dt_tcp_seen *vals;
+	__u32 *keys;
+	int c;
+
+	if (fd < 0 || ncpus <= 0)
+		return fd < 0 ? -ENOENT : ncpus;
+	keys = calloc(n, sizeof(*keys));
+	vals = calloc((size_t)n * (size_t)ncpus, sizeof(*vals)); /* 64 octets: no per-CPU padding */
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &n, NULL);
+	if (ret == -ENOENT) /* the whole array in one batch */
+		ret = 0;
+	if (ret) {
+		n = DT_TCP_SEEN_SLOTS;
+		ret = tcp_seen__lookup_each(fd, keys, vals, n, ncpus);
+	}
+	if (ret) {
+		dt_log_warn("map %s: read: %s", dt_xdp_map_names[DT_MAP_TCP_SEEN], strerror(-ret));
+		goto out;
+	}
+	for (i = 0; i < n && !ret; i++)
+		for (c = 0; c < ncpus && !ret; c++) {
+			const struct dt_tcp_seen *s = &vals[(size_t)i * (size_t)ncpus + (size_t)c];
+
+			if (s->key.family)
+				ret = fn(keys[i], s, ctx);
+		}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}

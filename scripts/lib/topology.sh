@@ -24,6 +24,7 @@
 #   DT_FAILOVER_<s>  failover list of site <s> (default: every other site, weight 1)
 #   DT_INTERVAL_MS, DT_MULTIPLIER, DT_HOLD_DOWN_MS, DT_RECOVERY_MS, DT_FLOW_IDLE_MS
 #   DT_SERVICE_V4 / DT_STATELESS_V4 / DT_SERVICE_V6 / DT_STATELESS_V6: the anycast addresses
+#   DT_PREFIX_FLAGS  flags added to the two stateful service prefixes (for instance tcp_reset)
 #   DT_TUNNEL_FAMILY 4 (default) or 6: the outer header of ipip sites' tunnels
 #   DT_BEACONS_PER_SITE  beacons per site, 1 (default) .. 8
 #   DT_HB_PATHS      1 (default: the management link) or 2 (also the data link); path 2 is made
@@ -335,9 +336,9 @@ dt_topo_config() {
 			"event_log=$DT_WORK/events.jsonl" "state_file=$DT_WORK/detourd.state"
 		for site in $DT_SITES; do dt_config_site "$site"; done
 		echo
-		dt_conf_section prefixes "prefix=${DT_SERVICE_V4%.*}.0/24 $first" \
+		dt_conf_section prefixes "prefix=${DT_SERVICE_V4%.*}.0/24 $first${DT_PREFIX_FLAGS:+ $DT_PREFIX_FLAGS}" \
 			"prefix=${DT_STATELESS_V4%.*}.0/24 $first stateless" \
-			"prefix=${DT_SERVICE_V6%::*}::/48 $first" \
+			"prefix=${DT_SERVICE_V6%::*}::/48 $first${DT_PREFIX_FLAGS:+ $DT_PREFIX_FLAGS}" \
 			"prefix=${DT_STATELESS_V6%::*}::/48 $first stateless"
 	} >"$DT_WORK/detour.conf"
 }

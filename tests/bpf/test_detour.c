@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <endian.h>
 #include <errno.h>
 #include <sched.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 
 #include "dt_clock.h"
 #include "dataplane/core/detour_abi.h"
+#include "dataplane/core/tcp_seen.h"
 #include "failover_slots.h"
 #include "scenario_cases.h"
 #include "test_packets.h"
@@ -309,6 +311,117 @@ static void test_handshake_flood_keeps_moved_flows(void **state)
 	assert_true(xdp_fixture_counter(HOME, DT_REASON_FLOW_PROMOTE_LIMITED) > 0);
 }
 
+/* ---- The record of TCP flows of tcp_reset prefixes (dataplane/core/tcp_seen.h) ------------ */
+
+#define TRACKED_V4 "198.18.60.0"
+#define TRACKED_V6 "2001:db8:60::"
+
+/* This packet's slot of dt_tcp_seen, as the CPU that holds its flow has it; false if none does. */
+static bool tcp_seen_get(const struct pkt_spec *s, struct dt_tcp_seen *out)
+{
+	struct dt_flow_key k = scenario_key_of(s);
+	__u32 idx = dt_tcp_seen_index(&k);
+	struct dt_tcp_seen *v = calloc((size_t)xfix.ncpus, sizeof(*v));
+	bool found = false;
+	int c;
+
+	assert_non_null(v);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(xfix.skel->maps.dt_tcp_seen), &idx, v), 0);
+	for (c = 0; c < xfix.ncpus && !found; c++)
+		if (!memcmp(&v[c].key, &k, sizeof(k))) {
+			*out = v[c];
+			found = true;
+		}
+	free(v);
+	return found;
+}
+
+static void tcp_seen_clear(void)
+{
+	struct dt_tcp_seen *zero = calloc((size_t)xfix.ncpus, sizeof(*zero));
+	__u32 i;
+
+	for (i = 0; i < DT_TCP_SEEN_SLOTS; i++)
+		bpf_map_update_elem(bpf_map__fd(xfix.skel->maps.dt_tcp_seen), &i, zero, BPF_ANY);
+	free(zero);
+}
+
+/* A TCP segment with sequence 0x01020304 and acknowledgment 0x0a0b0c0d (checksum not redone:
+ * the healthy path does not read it). */
+static unsigned int tcp_with_numbers(uint8_t *pkt, const struct pkt_spec *s)
+{
+	unsigned int len = pkt_build(pkt, s), l4 = 14 + (s->family == 4 ? 20 : 40);
+	static const uint8_t nums[8] = { 1, 2, 3, 4, 10, 11, 12, 13 };
+
+	memcpy(pkt + l4 + 4, nums, sizeof(nums));
+	return len;
+}
+
+static void tracked_prefixes(void)
+{
+	const struct scenario_prefix p[] = { { TRACKED_V4, 24, HOME, DT_PREFIX_F_TCP_RESET },
+					     { TRACKED_V6, 48, HOME, DT_PREFIX_F_TCP_RESET } };
+
+	xdp_add_prefix(xfix.skel, &p[0]);
+	xdp_add_prefix(xfix.skel, &p[1]);
+	tcp_seen_clear();
+}
+
+/* Home UP: the segment passes untouched and its slot holds its flow, numbers, home and time. */
+static void test_tcp_reset_records_tcp_going_home(void **state)
+{
+	struct pkt_spec s[2] = { scenario_tcp4("198.18.60.7", 40000, ACK),
+				 scenario_tcp4("198.18.60.7", 40001, ACK) };
+	uint8_t pkt[PKT_MAX];
+	struct dt_tcp_seen v;
+	__u64 before = dt_mono_ns();
+	int i;
+
+	s[1].family = 6;
+	s[1].src = "2001:db8:1::2";
+	s[1].dst = "2001:db8:60::7";
+	tracked_prefixes();
+	for (i = 0; i < 2; i++) {
+		unsigned int len = tcp_with_numbers(pkt, &s[i]);
+		struct xdp_run r = run(pkt, len);
+
+		assert_int_equal(r.action, XDP_PASS);
+		assert_memory_equal(r.out, pkt, len);
+		assert_true(tcp_seen_get(&s[i], &v));
+		assert_int_equal(v.home_site, HOME);
+		assert_int_equal(be32toh(v.seq), 0x01020304);
+		assert_int_equal(be32toh(v.ack), 0x0a0b0c0d);
+		assert_int_equal(v.tcp_flags, ACK);
+		/* the coarse clock lags by up to a tick (4 ms at HZ 250) */
+		assert_true(v.seen_ns + 20000000ull >= before && v.seen_ns <= dt_mono_ns());
+	}
+	assert_int_equal(xdp_fixture_counter(HOME, DT_REASON_HOME_UP), 2);
+}
+
+/* No flag, a home that is not UP, UDP: nothing recorded. */
+static void test_tcp_reset_records_nothing_else(void **state)
+{
+	struct pkt_spec plain = scenario_tcp4("198.18.10.7", 40000, ACK);
+	struct pkt_spec tcp = scenario_tcp4("198.18.60.8", 40000, ACK);
+	struct pkt_spec udp = scenario_tcp4("198.18.60.9", 40000, 0);
+	const __u32 not_up[] = { DT_SITE_DRAINING, DT_SITE_DOWN, DT_SITE_RECOVERING };
+	uint8_t pkt[PKT_MAX];
+	struct dt_tcp_seen v;
+	unsigned int i;
+
+	tracked_prefixes();
+	run(pkt, tcp_with_numbers(pkt, &plain));
+	assert_false(tcp_seen_get(&plain, &v));
+	udp.proto = 17;
+	run(pkt, pkt_build(pkt, &udp));
+	assert_false(tcp_seen_get(&udp, &v));
+	for (i = 0; i < sizeof(not_up) / sizeof(not_up[0]); i++) {
+		set_state(HOME, not_up[i]);
+		run(pkt, tcp_with_numbers(pkt, &tcp));
+		assert_false(tcp_seen_get(&tcp, &v));
+	}
+}
+
 int main(void)
 {
 	static const struct CMUnitTest own[] = {
@@ -317,6 +430,8 @@ int main(void)
 		T(test_flow_cache_coherent_across_cpus),
 		T(test_flow_cache_lets_last_seen_refresh),
 		T(test_handshake_flood_keeps_moved_flows),
+		T(test_tcp_reset_records_tcp_going_home),
+		T(test_tcp_reset_records_nothing_else),
 #undef T
 	};
 	return scenario_run_group("detour_xdp", &xdp_engine, test_setup, own, SCENARIO_N(own),

@@ -250,9 +250,10 @@ static void check_doc_prefixes(const struct dt_config *c)
 	check_prefix(&c->prefixes[0], "198.18.10.0", 24, 1, 0, "198.18.10.0/24");
 	check_prefix(&c->prefixes[1], "198.18.10.128", 25, 1, DT_PREFIX_F_STATELESS,
 		     "198.18.10.128/25");
-	check_prefix(&c->prefixes[2], "198.18.20.0", 24, 2, 0, "198.18.20.0/24");
-	check_prefix(&c->prefixes[3], "2001:db8:10::", 48, 1, DT_PREFIX_F_STATELESS,
-		     "2001:db8:10::/48");
+	check_prefix(&c->prefixes[2], "198.18.20.0", 24, 2, DT_PREFIX_F_TCP_RESET,
+		     "198.18.20.0/24");
+	check_prefix(&c->prefixes[3], "2001:db8:10::", 48, 1,
+		     DT_PREFIX_F_STATELESS | DT_PREFIX_F_TCP_RESET, "2001:db8:10::/48");
 	check_prefix(&c->prefixes[4], "2001:db8:30::", 48, 3, 0, "2001:db8:30::/48");
 }
 

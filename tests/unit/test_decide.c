@@ -863,12 +863,53 @@ static void test_reads_flow_home_out_of_range(void **state)
 	assert_int_equal(t->flow_lookups, 0);
 }
 
+/*
+ * tcp_reset (tcp_seen.h): the decision asks the engine to record a TCP packet of a flagged prefix
+ * going home to an UP site, and nothing else: not without the flag, not in any other state of
+ * the home, not for UDP, an ICMP error, a fragment or a malformed packet; and it reads no flow.
+ */
+static void test_tcp_reset_tracks_only_tcp_going_home_to_an_up_site(void **state)
+{
+	const __u32 not_up[] = { DT_SITE_UNKNOWN, DT_SITE_DRAINING, DT_SITE_DOWN,
+				 DT_SITE_RECOVERING };
+	struct dt_tables *t = *state;
+	struct dt_packet p = flow_packet(42, PROTO_TCP, TCP_ACK), q;
+	unsigned int i;
+
+	p.l4_off = 34;
+	assert_int_equal(decide(t, &p).track, 0); /* no flag */
+	t->prefix.flags = DT_PREFIX_F_TCP_RESET;
+	assert_int_equal(decide(t, &p).track, 1);
+	assert_int_equal(decide(t, &p).reason, DT_REASON_HOME_UP);
+	t->prefix.flags |= DT_PREFIX_F_STATELESS;
+	assert_int_equal(decide(t, &p).track, 1);
+	assert_int_equal(t->flow_lookups + t->flow_writes, 0);
+	for (i = 0; i < sizeof(not_up) / sizeof(not_up[0]); i++) {
+		t->state[HOME] = not_up[i];
+		assert_int_equal(decide(t, &p).track, 0);
+	}
+	t->state[HOME] = DT_SITE_UP;
+	q = flow_packet(42, PROTO_UDP, 0);
+	q.l4_off = 34;
+	assert_int_equal(decide(t, &q).track, 0);
+	q = p;
+	q.flags |= DT_PKT_F_ICMP_ERROR;
+	assert_int_equal(decide(t, &q).track, 0);
+	q = p;
+	q.frag = DT_FRAG_FIRST;
+	assert_int_equal(decide(t, &q).track, 0);
+	q = p;
+	q.malformed = DT_REASON_TRUNCATED;
+	assert_int_equal(decide(t, &q).track, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_no_prefix_passes_without_touching_flows),
 		T(test_home_up_passes_without_touching_flows),
+		T(test_tcp_reset_tracks_only_tcp_going_home_to_an_up_site),
 		T(test_home_down_moves_to_first_healthy_candidate),
 		T(test_home_down_records_no_unknown_established_tcp),
 		T(test_only_a_later_packet_promotes),

@@ -51,7 +51,7 @@ dt_start_detourd() {
 	# shellcheck disable=SC2046
 	dt_spawn detourd edge "$DETOURD" --dataplane dpdk -c "$DT_WORK/detour.conf" \
 		--log-level info -- $(dpdk_eal_args)
-	dt_wait_until 20000 test -S "$DT_WORK/detourd.sock" ||
+	dt_wait_until 30000 test -S "$DT_WORK/detourd.sock" ||
 		dt_die "detourd (dpdk) did not open its control socket: $(tail -5 "$DT_WORK/logs/detourd.log")"
 	dt_wait_until 5000 dt_ctl status >/dev/null || dt_die "detourd does not answer"
 }

@@ -478,7 +478,9 @@ dt_wait_state() { # SITE STATE TIMEOUT_MS
 
 dt_start_detourd() {
 	dt_spawn detourd edge "$DETOURD" -c "$DT_WORK/detour.conf" --log-level info
-	dt_wait_until 10000 test -S "$DT_WORK/detourd.sock" ||
+	# The socket opens after detour_xdp is loaded: about 900,000 instructions to verify, 2-3 s
+	# on an idle 2-vCPU machine, several times that under a test suite's load.
+	dt_wait_until 30000 test -S "$DT_WORK/detourd.sock" ||
 		dt_die "detourd did not open its control socket: $(tail -5 "$DT_WORK/logs/detourd.log")"
 	dt_wait_until 5000 dt_ctl status >/dev/null || dt_die "detourd does not answer"
 }

@@ -154,6 +154,9 @@ int ctl_keygen__write(const struct ctl_keygen *k, char *err, size_t err_len)
 			    NULL);
 	}
 	ret = fchmod(fd, 0600) ? -errno : 0;
+	/* the group before the read bit, so that no other group can read it for a moment */
+	if (!ret && k->group >= 0)
+		ret = fchown(fd, (uid_t)-1, (gid_t)k->group) || fchmod(fd, 0640) ? -errno : 0;
 	ret = ret ?: write_all(fd, text, len);
 	ret = ret ?: (fsync(fd) ? -errno : 0);
 	explicit_bzero(text, sizeof(text));

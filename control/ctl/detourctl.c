@@ -13,6 +13,7 @@
  * answering or answered garbage.
  */
 #include <errno.h>
+#include <grp.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -316,10 +317,11 @@ static int parse_id(const char *s, unsigned long max, unsigned long *out)
 	return errno || end == s || *end || s[0] == '-' || s[0] == '+' || *out > max ? -EINVAL : 0;
 }
 
-/* keygen [--force] [--key-id N] FILE SITE-ID...: a key file; no daemon involved. */
+/* keygen [--force] [--key-id N] [--group NAME] FILE SITE-ID...: a key file; no daemon involved. */
 static int do_keygen(const struct ctl_opts *o, int argc, char **argv)
 {
-	struct ctl_keygen k = { 0 };
+	struct ctl_keygen k = { .group = -1 };
+	const char *group = NULL;
 	bool seen[DT_MAX_SITES] = { false };
 	unsigned long v;
 	char err[PATH_MAX + 200];
@@ -333,6 +335,15 @@ static int do_keygen(const struct ctl_opts *o, int argc, char **argv)
 				return usage_error("keygen", "--key-id takes 0..65535, not \"%s\"",
 						   argv[i]);
 			k.key_id = (uint16_t)v;
+		} else if (!strcmp(argv[i], "--group") && i + 1 < argc) {
+			struct group *gr = getgrnam(argv[++i]);
+
+			if (!gr)
+				return usage_error("keygen",
+						   "--group: no group \"%s\" on this system",
+						   argv[i]);
+			group = argv[i];
+			k.group = gr->gr_gid;
 		} else {
 			return usage_error("keygen", "unexpected option \"%s\"", argv[i]);
 		}
@@ -354,8 +365,12 @@ static int do_keygen(const struct ctl_opts *o, int argc, char **argv)
 		fprintf(stderr, "detourctl keygen: %s\n", err);
 		return EXIT_REFUSED;
 	}
-	printf("%s: %u key%s with key id %u, mode 0600\n", k.path, k.n_sites,
-	       k.n_sites == 1 ? "" : "s", k.key_id);
+	if (group)
+		printf("%s: %u key%s with key id %u, mode 0640, group %s\n", k.path, k.n_sites,
+		       k.n_sites == 1 ? "" : "s", k.key_id, group);
+	else
+		printf("%s: %u key%s with key id %u, mode 0600\n", k.path, k.n_sites,
+		       k.n_sites == 1 ? "" : "s", k.key_id);
 	if (geteuid() != 0)
 		fprintf(stderr,
 			"detourctl keygen: warning: %s belongs to uid %u; detourd and detour-beacon "
@@ -382,7 +397,7 @@ static const struct ctl_cmd commands[] = {
 	  do_flows },
 	{ "stats", "", "per-site and per-reason packet counters, summed over CPUs", do_stats },
 	{ "events", "[--follow]", "site transitions with their timings", do_events },
-	{ "keygen", "[--force] [--key-id N] FILE SITE-ID...",
+	{ "keygen", "[--force] [--key-id N] [--group NAME] FILE SITE-ID...",
 	  "write a new heartbeat key file (no daemon needed)", do_keygen },
 	{ "what-if", "fail|drain NAME", "where a site's traffic would go; changes nothing",
 	  do_whatif },

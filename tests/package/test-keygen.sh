@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # `detourctl keygen FILE SITE-ID...`: a key file that detourd --check and detour-beacon accept,
-# root-owned, mode 0600 whatever the umask, new random keys each time, never replacing a file
+# root-owned, mode 0600 whatever the umask (0640 and the group with --group, which a detourd
+# running as `user` of that group takes), new random keys each time, never replacing a file
 # without --force, and a clear error (exit 1 or 2, nothing written) for every bad request.
 # The beacon's heartbeats go over loopback to hb-recv-dump, which verifies them with the file's
 # keys (as tests/heartbeat/test-beacon-multipath.sh); no namespace is needed.
@@ -80,7 +81,9 @@ run 2 "no site id" "$CTL" keygen "$WORK/x"
 check "... is a usage error" err_has "needs at least one site id"
 run 2 "--key-id 65536" "$CTL" keygen --key-id 65536 "$WORK/x" 1
 check "... is a usage error" err_has '--key-id takes 0..65535, not "65536"'
-run 2 "an unknown option" "$CTL" keygen --group adm "$WORK/x" 1
+run 2 "an unknown option" "$CTL" keygen --colour "$WORK/x" 1
+run 2 "--group of a group that does not exist" "$CTL" keygen --group nosuchgroup "$WORK/x" 1
+check "... is a usage error naming it" err_has '--group: no group "nosuchgroup" on this system'
 check "nothing was written by any refused request" test ! -e "$WORK/x"
 
 # Run by someone else, the file is theirs: keygen warns, and detourd refuses it.
@@ -126,6 +129,25 @@ write_conf "$WORK/nobody.conf" "$WORK/open/keys"
 run 1 "the key file uid 65534 wrote is refused by detourd --check" \
 	"$DETOURD" --check --other-host -c "$WORK/nobody.conf"
 check "... as not root's" err_has "owned by uid 65534; it must belong to root"
+
+# --group: mode 0640, root:GROUP, what a detourd with `user` needs; its --check takes it, and
+# refuses the 0600 file for that user.
+umask 000
+run 0 "keygen --group nogroup FILE 1 2" "$CTL" keygen --group nogroup "$WORK/kg" 1 2
+umask 022
+check "... root:nogroup, mode 0640" \
+	test "$(stat -c '%u:%G %a' "$WORK/kg")" = "0:nogroup 640"
+check "... stdout says so" grep -qF "$WORK/kg: 2 keys with key id 0, mode 0640, group nogroup" \
+	"$WORK/out"
+write_conf "$WORK/user.conf" "$WORK/kg"
+sed -i '/^\[detour\]/a user = nobody' "$WORK/user.conf"
+run 0 "detourd --check with user = nobody accepts it" \
+	"$DETOURD" --check --other-host -c "$WORK/user.conf"
+write_conf "$WORK/user600.conf" "$K"
+sed -i '/^\[detour\]/a user = nobody' "$WORK/user600.conf"
+run 1 "... and refuses the 0600 file for that user" \
+	"$DETOURD" --check --other-host -c "$WORK/user600.conf"
+check "... naming the file and the user" err_has "key_file $K: user nobody could not read it"
 
 # The beacon seals with the file's key for its site; a receiver with the same file accepts
 # every heartbeat, one with another keygen's keys for the same site accepts none (bad-mac).

@@ -12,7 +12,7 @@ PACKAGES=(
 	libcmocka-dev libsodium-dev libinih-dev libjson-c-dev libcap-dev libmicrohttpd-dev
 	libsystemd-dev logrotate
 	iproute2 iputils-ping ethtool tcpdump tshark netsniff-ng socat ncat
-	nut-server nut-client bird2 python3 python3-scapy faketime gnuplot-nox file prometheus curl
+	nut-server nut-client bird2 python3 python3-scapy gnuplot-nox file prometheus curl
 	debhelper lintian groff-base nginx-light coreutils
 )
 

@@ -244,7 +244,8 @@ static void nudge_sites(struct detourd_nudge *n, __u64 sites)
 	err = n->dp->ops->for_each_tcp_seen(n->dp->impl, scan_visit, &sc);
 	if (err < 0)
 		dt_log_warn("tcp_reset: reading the record of TCP flows: %s", strerror(-err));
-	qsort(sc.v, sc.n, sizeof(*sc.v), seen_cmp);
+	if (sc.n) /* sc.v is NULL while empty, and qsort's pointer must not be */
+		qsort(sc.v, sc.n, sizeof(*sc.v), seen_cmp);
 	for (i = 0; i < sc.n && !atomic_load(&n->stop); i++) {
 		if (i && !memcmp(&sc.v[i].key, &sc.v[i - 1].key, sizeof(sc.v[i].key)))
 			continue; /* an older copy, from another CPU */

@@ -1,28 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# A beacon restarted after its clock stepped backwards (libfaketime moves its realtime clock,
-# not its monotonic one). pangyo has two beacons; beacon 1 keeps it UP while beacon 0 restarts.
-# With --epoch-file, beacon 0's epoch is the last run's + 1: detourd accepts it, none is refused,
-# both beacons are heard and pangyo has no transition. Without the file it picks a smaller epoch,
-# which detourd refuses as old-epoch for as long as it runs: pangyo degraded, and DOWN once
-# beacon 1 stops too. An epoch file that holds no epoch stops the beacon with the file's name,
-# and the file is left as it was.
+# A beacon restarted after its clock stepped backwards. The clock is not moved (libfaketime's
+# clock_nanosleep breaks the beacon's absolute monotonic sleeps: it sends 150,000 heartbeats a
+# second): instead the last run's epoch is an hour ahead of the clock, as an earlier run's clock
+# was, in the epoch file it left (written here). pangyo has two beacons; beacon 1 keeps it UP while
+# beacon 0 restarts. With --epoch-file, beacon 0's epoch is the last run's + 1, an hour ahead of
+# its clock: detourd accepts it, and a restart takes + 1 again, with none refused, both beacons
+# heard and no transition. Restarted without the file it takes its clock's time, smaller than the
+# epoch detourd saw: refused as old-epoch for as long as it runs (the defect the file prevents),
+# pangyo degraded, and DOWN once beacon 1 stops too. An epoch file that holds no epoch stops the
+# beacon with the file's name, and the file is left as it was.
 . "$(dirname "$0")/daemon_fixture.sh"
 
-FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
-[ -e "$FAKETIME_LIB" ] || bail "libfaketime is not installed (scripts/setup.sh installs faketime)"
-
-# start_beacon_shifted OFFSET [args]: pangyo's beacon 0 with its realtime clock moved by OFFSET
-start_beacon_shifted() {
-	local offset=$1
-	shift
-	echo OL >"$TMP/power1.0"
-	dt_beacon_argv 1 "$KEYS" "$(site_edge_addr 1):7600" "$INTERVAL_MS"
-	dt_bg "$NS_A" "$TMP/beacon1.0.log" "$TMP/beacon1.0.log" env LD_PRELOAD="$FAKETIME_LIB" \
-		FAKETIME="$offset" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_NO_CACHE=1 \
-		"$DT_BEACON" "${DT_BEACON_ARGV[@]}" --beacon-id 0 --status-file "$TMP/power1.0" "$@"
-	BEACON_PID[1.0]=$DT_BG_PID
-}
 epoch_logged() { # the epoch the last start of pangyo's beacon 0 logged
 	sed -n 's/.*site 1 beacon 0: epoch \([0-9]*\),.*/\1/p' "$TMP/beacon1.0.log" | tail -n 1
 }
@@ -39,6 +28,9 @@ print(sum(1 for l in open(sys.argv[1]) if (e := json.loads(l))["site"] == "pangy
 SITE_EXTRA[1]="beacons=0 1"
 setup_all
 EPOCH_FILE=$TMP/pangyo.epoch
+# the epoch an earlier run of beacon 0 left, its clock an hour ahead: now + 1 h, in ns
+ahead=$(($(date +%s%N) + 3600 * 1000000000))
+echo "$ahead" >"$EPOCH_FILE"
 start_daemon || bail "detourd did not start"
 start_beacon 2
 start_beacon_of 1 1
@@ -46,12 +38,13 @@ start_beacon_of 1 0 --epoch-file "$EPOCH_FILE"
 wait_until 3000 sites_up || bail "sites did not come UP"
 wait_until 2000 heard 2/2 || bail "pangyo's two beacons were not both heard"
 first=$(epoch_logged)
-check "the epoch file holds the running beacon's epoch ($first)" \
-	[ "$(cat "$EPOCH_FILE")" = "$first" ]
+check "beacon 0 started on an epoch file an hour ahead of its clock: the last epoch + 1" \
+	[ "$first" = "$((ahead + 1))" ]
+check "... which the file holds now" [ "$(cat "$EPOCH_FILE")" = "$first" ]
 
 stop_beacon 1.0
-start_beacon_shifted -1h --epoch-file "$EPOCH_FILE"
-check "beacon 0 restarted an hour back with the epoch file: epoch is the last one + 1" \
+start_beacon_of 1 0 --epoch-file "$EPOCH_FILE"
+check "beacon 0 restarted, its clock still behind the last epoch: epoch is the last one + 1" \
 	wait_until 2000 epoch_is $((first + 1))
 check "... the file says so" [ "$(cat "$EPOCH_FILE")" = "$((first + 1))" ]
 check "... detourd hears both beacons again" wait_until 2000 heard 2/2
@@ -60,8 +53,9 @@ check "... none refused as old-epoch" [ "$(hb_count old-epoch)" = 0 ]
 check "... pangyo never went DOWN" [ "$(pangyo_downs)" = 0 ]
 
 stop_beacon 1.0
-start_beacon_shifted -2h
-check "restarted two hours back without it: a smaller epoch" wait_until 2000 epoch_below "$first"
+start_beacon_of 1 0
+check "restarted without the file: its clock's epoch, smaller than the last one" \
+	wait_until 2000 epoch_below "$first"
 check "... refused as old-epoch" wait_until 2000 old_epoch_above 10
 check "... pangyo degraded: beacon 0 runs but is not heard" wait_until 2000 heard "1/2 degraded"
 stop_beacon 1.1

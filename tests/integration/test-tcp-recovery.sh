@@ -18,7 +18,9 @@
 . "$(dirname "$0")/lib.sh"
 : "${DT_TCP_RESET:=1}"
 RATE=500 # requests a second per client: 2 ms between them
-REQUESTS=2000 # 4 s at RATE: a drain and an undrain, then the cut after 1.5 s
+# 10 s at RATE: a drain, an undrain (UP again once the flows moved during the drain are idle:
+# flow_idle_ms and a scan, 1.2 s idle, 2.9 s seen in CI), then the cut, and time after it
+REQUESTS=5000
 GAP_ON_MAX_MS=$((2 * DT_INTERVAL_MS * DT_MULTIPLIER))
 GAP_OFF_MIN_MS=150
 if [ "$DT_TCP_RESET" = 1 ]; then export DT_PREFIX_FLAGS=tcp_reset; fi
@@ -99,7 +101,7 @@ dt_ctl drain pangyo --reason "tcp-recovery: a drain resets nothing" >/dev/null
 check "pangyo is draining" dt_wait_state pangyo draining 2000
 sleep 0.5
 dt_ctl undrain pangyo >/dev/null
-check "pangyo is up again" dt_wait_state pangyo up 2000
+check "pangyo is up again" dt_wait_state pangyo up $((DT_FLOW_IDLE_MS + 4000))
 sleep 0.5
 nudges_before=$(grep -c 'tcp_reset: .* told to reconnect' "$DT_WORK/logs/detourd.log")
 before_cut_ns=$(dt_mono_ns) # dt_cut_power and dt_mono_ns take tens of ms: bracket the cut

@@ -65,6 +65,8 @@ CHECKS = [
     ("failover_1ms_total_p99_ms", None, 10, "<=", None),
     ("failover_redundant_1ms_total_median_ms", None, 5, "<=", None),
     ("failover_redundant_1ms_total_p99_ms", None, 10, "<=", None),
+    ("failover_tcp_gap_ms_median", "failover_tcp_gap_off_ms_median", 30, "<=", "off"),
+    ("failover_tcp_gap_ms_p99", "failover_tcp_gap_off_ms_p99", 30, "<=", "off"),
     ("failover_1ms_detect_median_ms", None, None, None, None),
     ("failover_1ms_apply_median_us", None, None, None, None),
     ("failover_1ms_detect_from_cut_median_ms", "bfd_1ms_detect_from_cut_median_ms", None, None,

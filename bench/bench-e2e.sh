@@ -19,11 +19,15 @@
 #             pangyo killed at the cut (failover_redundant_1ms_*);
 #   falsedown-redundant the 1 ms x 3 falsedown run with two beacons per site on different CPUs
 #             and two paths (falsedown_redundant_x3_*);
+#   failover-tcp four curl clients (a connection per request and kept alive, IPv4 and IPv6) to
+#             nginx at every site across power cuts of pangyo at 5 ms x 3 (30, --quick: 5), with
+#             the service prefixes flagged tcp_reset and without: the longest gap between two
+#             successful responses of any client (failover_tcp_gap_ms_*, _off_ms_*);
 #   forward   packets per second through the edge, bench/xdp-livegen on the client's veth: Detour
 #             rerouting in route mode against the kernel forwarding the same frames to the same
 #             site, counted at the site's veth.
 #
-#   bench-e2e.sh [--quick] failover|failover-dpdk|failover-redundant|falsedown|
+#   bench-e2e.sh [--quick] failover|failover-dpdk|failover-redundant|failover-tcp|falsedown|
 #                          falsedown-redundant|falsedown-phi|forward...
 #                                                            last line: one JSON object of figures
 # Programs come from the environment (scripts/bench.sh sets them, as for scripts/topology.sh).
@@ -50,11 +54,12 @@ for w in "${WHAT[@]}"; do
 	failover) bench_failover ;;
 	failover-dpdk) bench_failover_dpdk ;;
 	failover-redundant) bench_failover_redundant ;;
+	failover-tcp) bench_failover_tcp ;;
 	falsedown) bench_falsedown ;;
 	falsedown-redundant) bench_falsedown_redundant ;;
 	falsedown-phi) bench_falsedown_phi ;; # only the adaptive detector's run of falsedown
 	forward) bench_forward ;;
-	*) dt_die "unknown benchmark $w (failover failover-dpdk failover-redundant falsedown falsedown-redundant falsedown-phi forward)" ;;
+	*) dt_die "unknown benchmark $w (failover failover-dpdk failover-redundant failover-tcp falsedown falsedown-redundant falsedown-phi forward)" ;;
 	esac
 done
 python3 "$HERE/e2e_report.py" merge "$FIGURES"

@@ -10,6 +10,12 @@
  * subtracted. Every scenario is checked first for the verdict and output length it must give, so
  * a misconfigured run cannot report a fast path that is not the one it claims.
  *
+ * The two tcp_track scenarios are home UP for a prefix flagged tcp_reset (dt_tcp_seen,
+ * dataplane/core/tcp_seen.h), checked to have written the flow's record: "track" a stream of one
+ * flow (its slot is rewritten at most every 10 ms, so nearly every packet only reads and compares
+ * it), "track_write" every packet writing it (the slot is emptied before each run, outside the
+ * timed part: the first packet of a flow, or a flow sending less often than every 10 ms).
+ *
  *   bench-xdp [--quick]        last line: one JSON object of figures
  */
 #include <errno.h>
@@ -25,6 +31,7 @@
 
 #include "dt_clock.h"
 #include "dataplane/core/detour_abi.h"
+#include "dataplane/core/tcp_seen.h"
 #include "failover_slots.h"
 #include "test_packets.h"
 #include "bench_empty.skel.h"
@@ -36,9 +43,12 @@
 /* Route home 1 fails over to 2; ipip homes 3 and 5 fail over to tunnel sites 4 (v4) and 6 (v6). */
 enum { HOME = 1, SITE_A = 2, HOME_T4 = 3, TUN4 = 4, HOME_T6 = 5, TUN6 = 6, NSITES = 7 };
 
-enum scenario_kind { NOT_OURS, HOME_UP, ROUTE, IPIP, EMPTY, KINDS };
+enum scenario_kind { NOT_OURS, HOME_UP, ROUTE, IPIP, TRACK, TRACK_WRITE, EMPTY, KINDS };
 
-static const char *const kind_names[KINDS] = { "not_ours", "home_up", "route", "ipip", "empty" };
+static const char *const kind_names[KINDS] = {
+	"not_ours", "home_up", "route", "ipip", "home_up_tcp_track", "home_up_tcp_track_write",
+	"empty"
+};
 
 struct scenario {
 	enum scenario_kind kind;
@@ -48,6 +58,7 @@ struct scenario {
 	unsigned int len;
 	__u8 syn[PKT_MAX]; /* the flow's first packet: it moves the flow before the ACKs are timed */
 	unsigned int syn_len;
+	struct dt_flow_key key; /* the flow's key, as the parser makes it: its dt_tcp_seen slot */
 	__u32 *samples;
 	double median_ns, p99_ns;
 };
@@ -59,6 +70,8 @@ struct bench {
 	unsigned int rounds, per_round;
 	struct scenario sc[2 * KINDS];
 	double syscall_ns; /* wall-clock cost of one test-run syscall of the empty program */
+	struct dt_tcp_seen *seen; /* one dt_tcp_seen value per possible CPU: read back, emptied */
+	int ncpus, cpu;
 };
 
 static int map_put(struct bpf_map *map, const void *key, const void *val)
@@ -99,9 +112,9 @@ static int failover_put(struct bench *b, __u32 home, __u32 target)
 	return err ?: map_put(b->skel->maps.dt_failover, &home, &slots);
 }
 
-static int prefix_put(struct bench *b, const char *addr, __u32 plen, __u16 home)
+static int prefix_put(struct bench *b, const char *addr, __u32 plen, __u16 home, __u16 flags)
 {
-	struct dt_prefix_info info = { .home_site = home };
+	struct dt_prefix_info info = { .home_site = home, .flags = flags };
 	struct dt_lpm_v6_key k6 = { .prefixlen = plen };
 	struct dt_lpm_v4_key k4 = { .prefixlen = plen };
 
@@ -127,10 +140,13 @@ static int configure(struct bench *b)
 	err = err ?: failover_put(b, HOME, SITE_A);
 	err = err ?: failover_put(b, HOME_T4, TUN4);
 	err = err ?: failover_put(b, HOME_T6, TUN6);
-	err = err ?: prefix_put(b, "198.18.10.0", 24, HOME);
-	err = err ?: prefix_put(b, "2001:db8:10::", 48, HOME);
-	err = err ?: prefix_put(b, "198.18.20.0", 24, HOME_T4);
-	err = err ?: prefix_put(b, "2001:db8:20::", 48, HOME_T6);
+	err = err ?: prefix_put(b, "198.18.10.0", 24, HOME, 0);
+	err = err ?: prefix_put(b, "2001:db8:10::", 48, HOME, 0);
+	err = err ?: prefix_put(b, "198.18.20.0", 24, HOME_T4, 0);
+	err = err ?: prefix_put(b, "2001:db8:20::", 48, HOME_T6, 0);
+	/* the same home, its TCP flows recorded (the tcp_track scenarios) */
+	err = err ?: prefix_put(b, "198.18.30.0", 24, HOME, DT_PREFIX_F_TCP_RESET);
+	err = err ?: prefix_put(b, "2001:db8:30::", 48, HOME, DT_PREFIX_F_TCP_RESET);
 	return err;
 }
 
@@ -151,9 +167,11 @@ static int set_states(struct bench *b, __u32 down)
 static void scenario_init(struct scenario *s, enum scenario_kind kind, int family)
 {
 	static const char *const dst4[KINDS] = { "198.18.99.1", "198.18.10.1", "198.18.10.1",
-						 "198.18.20.1", "198.18.10.1" };
+						 "198.18.20.1", "198.18.30.1", "198.18.30.1",
+						 "198.18.10.1" };
 	static const char *const dst6[KINDS] = { "2001:db8:99::1", "2001:db8:10::1",
 						 "2001:db8:10::1", "2001:db8:20::1",
+						 "2001:db8:30::1", "2001:db8:30::1",
 						 "2001:db8:10::1" };
 	struct pkt_spec spec = { .family = family,
 				 .proto = 6,
@@ -170,6 +188,37 @@ static void scenario_init(struct scenario *s, enum scenario_kind kind, int famil
 	s->len = pkt_build(s->pkt, &spec);
 	spec.tcp_flags = 0x02;
 	s->syn_len = pkt_build(s->syn, &spec);
+	memset(&s->key, 0, sizeof(s->key));
+	s->key.family = family == 4 ? DT_FAMILY_V4 : DT_FAMILY_V6;
+	s->key.proto = 6;
+	s->key.sport = htons(spec.sport);
+	s->key.dport = htons(spec.dport);
+	inet_pton(family == 4 ? AF_INET : AF_INET6, spec.src, s->key.saddr);
+	inet_pton(family == 4 ? AF_INET : AF_INET6, spec.dst, s->key.daddr);
+}
+
+static bool scenario_tracked(const struct scenario *s)
+{
+	return s->kind == TRACK || s->kind == TRACK_WRITE;
+}
+
+/* The scenario's flow's dt_tcp_seen slot, every CPU's copy, into b->seen. */
+static int seen_read(const struct bench *b, const struct scenario *s)
+{
+	__u32 idx = dt_tcp_seen_index(&s->key);
+	int fd = bpf_map__fd(b->skel->maps.dt_tcp_seen);
+
+	return bpf_map_lookup_elem(fd, &idx, b->seen) ? -errno : 0;
+}
+
+/* Empty the slot (every CPU's copy): the next packet of the flow writes it, as a first one. */
+static int seen_clear(const struct bench *b, const struct scenario *s)
+{
+	__u32 idx = dt_tcp_seen_index(&s->key);
+	int fd = bpf_map__fd(b->skel->maps.dt_tcp_seen);
+
+	memset(b->seen, 0, sizeof(*b->seen) * b->ncpus);
+	return bpf_map_update_elem(fd, &idx, b->seen, BPF_ANY) ? -errno : 0;
 }
 
 static int scenario_fd(const struct bench *b, const struct scenario *s)
@@ -197,7 +246,7 @@ static int run_once(const struct bench *b, const struct scenario *s, __u32 *dura
 /* The verdict and the length change that prove the scenario takes the path it is named after. */
 static int scenario__check(const struct bench *b, const struct scenario *s)
 {
-	static const int grow[KINDS] = { 0, 0, 0, 1, 0 };
+	static const int grow[KINDS] = { 0, 0, 0, 1, 0, 0, 0 };
 	__u8 out[PKT_MAX + 128];
 	__u32 dur, action = 0, out_len = sizeof(out), want_len;
 	__u32 want_action = s->kind == ROUTE || s->kind == IPIP ? XDP_REDIRECT : XDP_PASS;
@@ -212,6 +261,21 @@ static int scenario__check(const struct bench *b, const struct scenario *s)
 		      run_once(b, s, &dur, &action, out, &out_len);
 
 	want_len = s->len + (grow[s->kind] ? (s->family == 4 ? 20 : 40) : 0);
+	if (!err && scenario_tracked(s)) {
+		const struct dt_tcp_seen *mine = &b->seen[b->cpu];
+
+		err = seen_clear(b, s);
+		err = err ?: run_once(b, s, &dur, &action, NULL, NULL);
+		err = err ?: seen_read(b, s);
+		if (!err && (!dt_tcp_seen_same_key(mine, &s->key) || mine->home_site != HOME ||
+			     mine->tcp_flags != 0x10)) {
+			fprintf(stderr,
+				"bench-xdp: %s v%d: the flow's dt_tcp_seen slot was not "
+				"written (home %u, flags 0x%x)\n",
+				kind_names[s->kind], s->family, mine->home_site, mine->tcp_flags);
+			return -EPROTO;
+		}
+	}
 	if (err)
 		fprintf(stderr, "bench-xdp: %s v%d: test run: %s\n", kind_names[s->kind], s->family,
 			strerror(-err));
@@ -237,8 +301,11 @@ static int scenario__round(struct bench *b, struct scenario *s, unsigned int rou
 	unsigned int i;
 	int err = set_states(b, s->down);
 
-	for (i = 0; i < b->per_round && !err; i++)
-		err = run_once(b, s, &dst[i], &action, NULL, NULL);
+	for (i = 0; i < b->per_round && !err; i++) {
+		if (s->kind == TRACK_WRITE)
+			err = seen_clear(b, s);
+		err = err ?: run_once(b, s, &dst[i], &action, NULL, NULL);
+	}
 	if (!err && s->kind == EMPTY && s->family == 4)
 		b->syscall_ns += ((double)dt_mono_ns() - t0) / b->per_round / b->rounds;
 	return err;
@@ -359,10 +426,10 @@ static void bench__report(const struct bench *b)
 	int k;
 
 	prog_info(bpf_program__fd(b->skel->progs.detour_xdp), &info);
-	printf("%-10s %12s %12s %12s %12s\n", "scenario", "v4 median", "v4 p99", "v6 median",
+	printf("%-24s %12s %12s %12s %12s\n", "scenario", "v4 median", "v4 p99", "v6 median",
 	       "v6 p99");
 	for (k = 0; k < KINDS; k++)
-		printf("%-10s %9.0f ns %9.0f ns %9.0f ns %9.0f ns\n", kind_names[k],
+		printf("%-24s %9.0f ns %9.0f ns %9.0f ns %9.0f ns\n", kind_names[k],
 		       b->sc[k].median_ns, b->sc[k].p99_ns, b->sc[KINDS + k].median_ns,
 		       b->sc[KINDS + k].p99_ns);
 	printf("raw durations include the test run's own cost (the empty row); %u x %u runs each\n",
@@ -390,6 +457,13 @@ static int bench__load(struct bench *b)
 		return -errno ?: -ENOMEM;
 	}
 	b->skel->rodata->flow_hash_seed = SEED;
+	b->ncpus = libbpf_num_possible_cpus();
+	b->cpu = sched_getcpu();
+	b->seen = b->ncpus > 0 ? calloc(b->ncpus, sizeof(*b->seen)) : NULL;
+	if (!b->seen || b->cpu < 0 || b->cpu >= b->ncpus) {
+		fprintf(stderr, "bench-xdp: %d possible CPUs, on CPU %d\n", b->ncpus, b->cpu);
+		return -ENOMEM;
+	}
 	err = detour__load(b->skel);
 	if (err)
 		fprintf(stderr, "bench-xdp: detour: load (root, bpffs mounted?): %s\n",
@@ -407,6 +481,7 @@ static void bench__close(struct bench *b)
 	}
 	detour__destroy(b->skel);
 	bench_empty__destroy(b->empty);
+	free(b->seen);
 	for (i = 0; i < 2 * KINDS; i++)
 		free(b->sc[i].samples);
 }

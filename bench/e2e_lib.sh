@@ -122,13 +122,14 @@ fresh_detourd() {
 
 # failover_ready SITE: power back, a fresh detourd that forgets (fresh_detourd: the flap damping
 # that 30 cuts of one site would build up would hold the site down for minutes), every site UP,
-# and the BFD session Up again.
+# and the BFD session Up again (BFD=0: no BIRD, failover-tcp).
+BFD=1
 failover_ready() {
 	local site=$1
 	if [ -z "$(dt_pid "beacon-$site")" ]; then
 		dt_restore_power "$site"
 		disown_beacons "$site"
-		bird_start "$site" "$site"
+		[ "$BFD" = 0 ] || bird_start "$site" "$site"
 		fresh_detourd
 	fi
 	# Two false DOWNs of one site in one daemon's life are damped (held down for a minute or
@@ -138,7 +139,7 @@ failover_ready() {
 		fresh_detourd
 		dt_wait_until 10000 dt_all_up || { dt_log "sites: $(dt_ctl sites | tr '\n' ' ')"; return 1; }
 	fi
-	dt_wait_until 10000 bfd_session_up || {
+	[ "$BFD" = 0 ] || dt_wait_until 10000 bfd_session_up || {
 		dt_log "BFD: $(birdc -s "$DT_WORK/bird-edge.ctl" show bfd sessions | tr '\n' ' ')"
 		return 1
 	}
@@ -250,6 +251,72 @@ bench_failover_dpdk() {
 		dt_log "failover-dpdk: EAL $(dpdk_eal_args | head -1)"
 		failover_setting 1 "$cuts" dpdk
 		failover_setting 10 "$cuts" dpdk
+	) || exit 1
+}
+
+# ---- TCP clients across a cut (issue 16) -------------------------------------------------------
+
+# Four curl clients (scripts/lib/http.sh) to nginx at every site, as test-tcp-recovery.sh: a
+# connection per request and one kept alive, IPv4 and IPv6, each TCP_REQUESTS paced at TCP_RATE
+# (1.5 s); the cut 0.5 s in.
+TCP_RATE=500
+TCP_REQUESTS=750
+TCP_CLIENTS="v4-close v4-keepalive v6-close v6-keepalive"
+
+# tcp_cut K SITE: the clients across a power cut of SITE (dt_cut_power: beacons killed, links
+# down). Appends one JSON line to tcp-cuts.jsonl: each client's tcp_gap_ms (the longest time
+# between two successful responses) and what makes the cut count: every request logged, none
+# failed before the cut, SITE answered before it and another site after it.
+tcp_cut() {
+	local k=$1 site=$2 c host mode before cut pid
+	for c in $TCP_CLIENTS; do
+		host=$DT_SERVICE_V4 mode=${c#*-}
+		[ "${c%%-*}" = v4 ] || host="[$DT_SERVICE_V6]"
+		dt_curl_client "tcp$k-$c" "$host" "$mode" "$TCP_RATE" "$TCP_REQUESTS"
+	done
+	sleep 0.5
+	before=$(dt_mono_ns)
+	dt_cut_power "$site"
+	cut=$(dt_mono_ns)
+	for c in $TCP_CLIENTS; do # each bounded: 2 s a request, 60 s in all (dt_curl_client)
+		pid=$(cat "$DT_WORK/client-tcp$k-$c.pid")
+		wait "$pid" || dt_log "cut $k: client $c exited $?"
+	done
+	for c in $TCP_CLIENTS; do
+		echo "$c $DT_WORK/tcp$k-$c.log $(dt_tcp_gap_ms "$DT_WORK/tcp$k-$c.log")"
+	done | python3 "$HERE/e2e_report.py" tcp-cut --site "$site" --before "$before" --cut "$cut" \
+		--requests "$TCP_REQUESTS" --detourd-log "$DT_WORK/logs/detourd.log" \
+		>>"$DT_WORK/tcp-cuts.jsonl"
+}
+
+# tcp_setting on|off CUTS: one topology (5 ms x 3, the service prefixes flagged tcp_reset or
+# not), nginx at every site, CUTS counted cuts of pangyo (at most 2 x CUTS made), a fresh detourd
+# before each (failover_ready, no BIRD).
+tcp_setting() {
+	local k=0 site=${DT_SITES%% *}
+	export DT_INTERVAL_MS=5 DT_MULTIPLIER=3
+	if [ "$1" = on ]; then export DT_PREFIX_FLAGS=tcp_reset; else unset DT_PREFIX_FLAGS; fi
+	e2e_topo_up
+	dt_nginx_all
+	: >"$DT_WORK/tcp-cuts.jsonl"
+	while [ "$(grep -c '"valid": true' "$DT_WORK/tcp-cuts.jsonl")" -lt "$2" ] &&
+		[ $k -lt $((2 * $2)) ]; do
+		failover_ready "$site" || dt_die "tcp cut $k: not every site UP"
+		tcp_cut "$k" "$site"
+		k=$((k + 1))
+	done
+	python3 "$HERE/e2e_report.py" tcp --cuts "$DT_WORK/tcp-cuts.jsonl" --setting "$1" >>"$FIGURES"
+	e2e_topo_down
+}
+
+# failover_tcp_gap_ms_* with tcp_reset, failover_tcp_gap_off_ms_* without. In a subshell: BFD=0
+# and the exports stay there, and a failure still removes the topology.
+bench_failover_tcp() {
+	(
+		dt_trap_cleanup e2e_topo_down INT TERM HUP PIPE
+		BFD=0
+		tcp_setting on $((QUICK ? 5 : 30))
+		tcp_setting off $((QUICK ? 5 : 30))
 	) || exit 1
 }
 

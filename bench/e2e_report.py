@@ -8,6 +8,9 @@
     e2e_report.py falsedown --events F --skip N --pcap F --seconds S --interval MS --multiplier M
                             [--steal-ticks T] [--capture-drops N] [--rcvbuf-errors N]
     e2e_report.py forward FILE
+    e2e_report.py tcp-cut --site S --before NS --cut NS --requests N --detourd-log F
+                          < "NAME CLIENT_LOG TCP_GAP_MS" lines
+    e2e_report.py tcp --cuts F --setting on|off
     e2e_report.py merge FIGURES.jsonl
 
 Every time is CLOCK_MONOTONIC nanoseconds except BIRD's log, which has only wall-clock stamps:
@@ -284,6 +287,63 @@ def do_forward(a):
     return 0
 
 
+NUDGE = re.compile(r"tcp_reset: sites \S+ down: (\d+) recent TCP flows told to reconnect")
+
+
+def do_tcp_cut(a):
+    """One cut of failover-tcp: each curl client's longest gap between successful responses, and
+    whether the cut counts (every request logged, none failed before the cut, the cut site
+    answered before it and another site after it)."""
+    row = {"gaps_ms": {}, "valid": True, "why": []}
+    for line in sys.stdin:
+        name, log, gap = line.split()
+        with open(log) as f:
+            reqs = [p for p in (line.split() for line in f) if len(p) == 4]
+        row["gaps_ms"][name] = int(gap)
+        bad = []
+        if len(reqs) != a.requests:
+            bad.append("%d of %d requests logged" % (len(reqs), a.requests))
+        if any(int(t) < a.before and code != "200" for t, _, code, _ in reqs):
+            bad.append("a request failed before the cut")
+        if sum(1 for t, site, _, _ in reqs if int(t) < a.before and site == a.site) < 50:
+            bad.append("%s answered fewer than 50 before the cut" % a.site)
+        if sum(1 for t, site, code, _ in reqs
+               if int(t) > a.cut and code == "200" and site not in (a.site, "-")) < 50:
+            bad.append("no other site answered 50 after the cut")
+        row["why"] += ["%s: %s" % (name, b) for b in bad]
+    row["valid"] = not row["why"] and bool(row["gaps_ms"])
+    row["gap_ms"] = max(row["gaps_ms"].values()) if row["gaps_ms"] else None
+    with open(a.detourd_log) as f:
+        nudges = [int(m.group(1)) for m in map(NUDGE.search, f) if m]
+    row["nudged_flows"] = sum(nudges)
+    row["cut_ns"] = a.cut
+    print(json.dumps(row))
+    return 0
+
+
+def do_tcp(a):
+    """failover_tcp_gap_ms_{median,p99} (tcp_reset on) or failover_tcp_gap_off_ms_* (off): per
+    counted cut, the longest gap of its four clients."""
+    with open(a.cuts) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    for r in rows:
+        print("  cut: %s; tcp_gap_ms %s, %d flows nudged" % (
+            "counted" if r["valid"] else "not counted (%s)" % "; ".join(r["why"]),
+            " ".join("%s %d" % kv for kv in sorted(r["gaps_ms"].items())), r["nudged_flows"]),
+            file=sys.stderr)
+    valid = [r for r in rows if r["valid"]]
+    p = "failover_tcp" + ("" if a.setting == "on" else "_off")
+    g = "failover_tcp_gap" + ("" if a.setting == "on" else "_off")
+    fig = {p + "_cuts": len(valid), p + "_cuts_not_counted": len(rows) - len(valid)}
+    gaps = [r["gap_ms"] for r in valid]
+    if gaps:
+        fig[g + "_ms_median"] = statistics.median(gaps)
+        fig[g + "_ms_p99"] = pct(gaps, 99)
+        fig[p + "_nudged_flows_median"] = statistics.median(r["nudged_flows"] for r in valid)
+    print(json.dumps(fig))
+    return 0
+
+
 def do_merge(a):
     fig = {}
     with open(a.file) as f:
@@ -328,6 +388,15 @@ def parser():
     d.add_argument("--redundant", action="store_true",
                    help="several beacons and paths per site: gaps per site, keys falsedown_redundant_*")
     sub.add_parser("forward").add_argument("file")
+    t = sub.add_parser("tcp-cut")
+    t.add_argument("--site", required=True)
+    t.add_argument("--before", type=int, required=True, help="monotonic ns just before the cut")
+    t.add_argument("--cut", type=int, required=True, help="monotonic ns just after the cut")
+    t.add_argument("--requests", type=int, required=True)
+    t.add_argument("--detourd-log", required=True)
+    t = sub.add_parser("tcp")
+    t.add_argument("--cuts", required=True)
+    t.add_argument("--setting", choices=("on", "off"), required=True)
     sub.add_parser("merge").add_argument("file")
     return ap
 
@@ -335,7 +404,7 @@ def parser():
 def main():
     a = parser().parse_args()
     run = {"cut": do_cut, "failover": do_failover, "falsedown": do_falsedown,
-           "forward": do_forward, "merge": do_merge}[a.cmd]
+           "forward": do_forward, "tcp-cut": do_tcp_cut, "tcp": do_tcp, "merge": do_merge}[a.cmd]
     try:
         return run(a)
     except (OSError, ValueError, KeyError, IndexError, subprocess.CalledProcessError) as e:

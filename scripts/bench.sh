@@ -6,12 +6,13 @@
 #
 #   scripts/bench.sh [--quick] [NAME...]
 #   NAME: xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk
-#         failover-redundant falsedown falsedown-redundant forward flood
+#         failover-redundant failover-tcp falsedown falsedown-redundant forward flood
 #         (default: all, in that order). Named ones replace their figures in an existing
 #         bench.json, the others' are kept. failover-dpdk: the failover benchmark with detourd
 #         --dataplane dpdk (its worker spins on CPU 1; EAL memory --no-huge). flood: TCP
 #         connections across a drain under a flood of made-up handshakes
-#         (tests/integration/test-flood-drain.sh).
+#         (tests/integration/test-flood-drain.sh). failover-tcp: curl clients to nginx across
+#         power cuts, the service prefixes flagged tcp_reset and not (issue 16).
 #   --quick: fewer samples and shorter runs (about 6 minutes instead of about 25, after the
 #            build; failover, failover-dpdk and falsedown take most of it)
 # Needs root: BPF_PROG_TEST_RUN, pinned maps, network namespaces (only ones it makes itself).
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-$ROOT/build-bench}
 ALL=(xdp dpdk heartbeat lateness apply memory reload failover failover-dpdk failover-redundant
-	falsedown falsedown-redundant forward flood)
+	failover-tcp falsedown falsedown-redundant forward flood)
 QUICK=
 NAMES=()
 
@@ -29,7 +30,7 @@ for arg in "$@"; do
 	case $arg in
 	--quick) QUICK=--quick ;;
 	-h | --help)
-		sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -116,6 +117,9 @@ bench_failover_dpdk() {
 }
 bench_failover_redundant() {
 	e2e_env && run failover-redundant bash "$ROOT/bench/bench-e2e.sh" $QUICK failover-redundant
+}
+bench_failover_tcp() {
+	e2e_env && run failover-tcp bash "$ROOT/bench/bench-e2e.sh" $QUICK failover-tcp
 }
 bench_falsedown() { e2e_env && run falsedown bash "$ROOT/bench/bench-e2e.sh" $QUICK falsedown; }
 bench_falsedown_redundant() {

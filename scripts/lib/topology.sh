@@ -42,6 +42,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 # shellcheck source=detour.sh
 . "$(dirname "${BASH_SOURCE[0]}")/detour.sh"
+# shellcheck source=http.sh
+. "$(dirname "${BASH_SOURCE[0]}")/http.sh"
 
 : "${DT_NS_PREFIX:=dt}"
 : "${DT_SITES:=pangyo ansan sihung}"

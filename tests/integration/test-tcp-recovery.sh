@@ -32,69 +32,14 @@ dataplane_test_start
 echo "# tcp_reset ${DT_TCP_RESET}: rate $RATE/s per client, $REQUESTS requests each"
 echo "# detourd: $(grep -o 'detour_xdp: loaded.*verified' "$DT_WORK/logs/detourd.log" | tail -1)"
 
-# nginx at SITE: one process, in the foreground, answering every request with the site's name,
-# on the service addresses; its files under the site's directory.
-nginx_start() {
-	local site=$1 d=$DT_WORK/$1/nginx
-	mkdir -p "$d"
-	cat >"$d/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	client_body_temp_path $d/body;
-	proxy_temp_path $d/proxy;
-	fastcgi_temp_path $d/fastcgi;
-	uwsgi_temp_path $d/uwsgi;
-	scgi_temp_path $d/scgi;
-	keepalive_requests 100000;
-	keepalive_timeout 60s;
-	server {
-		listen $DT_SERVICE_V4:80;
-		listen [$DT_SERVICE_V6]:80;
-		location / { return 200 "$site "; }
-	}
-}
-EOF
-	dt_spawn "nginx-$site" "$site" nginx -p "$d" -c "$d/nginx.conf"
-}
-nginx_serving() { dt_in "$1" ss -Hltn "sport = :80" | grep -q LISTEN; }
-
-for site in $DT_SITES; do nginx_start "$site"; done
-for site in $DT_SITES; do
-	dt_wait_until 5000 nginx_serving "$site" || dt_die "site $site: nginx did not listen"
-done
-
-# curl_client NAME URL-HOST keepalive|close: REQUESTS requests in one curl process, paced at
-# RATE, each with a 2 s limit (longer than the retransmission timers it must show); one line per
-# request in NAME.log: "MONO_NS SITE HTTP_CODE CURL_EXIT" (SITE "-" when nothing was answered).
-curl_client() {
-	local name=$1 host=$2 mode=$3 extra=()
-	[ "$mode" = close ] && extra=(-H "Connection: close")
-	dt_in client timeout 60 stdbuf -oL curl -s --rate "$RATE/s" --connect-timeout 2 \
-		--max-time 2 "${extra[@]}" -w ' %{http_code} %{exitcode}\n' \
-		"http://$host/[1-$REQUESTS]" 2>/dev/null |
-		python3 -u -c '
-import sys, time
-for line in sys.stdin:
-    f = line.split()
-    if len(f) == 3:
-        print(time.monotonic_ns(), f[0], f[1], f[2])
-    elif len(f) == 2:
-        print(time.monotonic_ns(), "-", f[0], f[1])
-' >"$DT_WORK/$name.log" &
-	echo $! >"$DT_WORK/client-$name.pid"
-}
+dt_nginx_all # nginx at every site, answering with its name (scripts/lib/http.sh)
 
 CLIENTS="v4-close v4-keepalive v6-close v6-keepalive"
-curl_client v4-close "$DT_SERVICE_V4" close
-curl_client v4-keepalive "$DT_SERVICE_V4" keepalive
-curl_client v6-close "[$DT_SERVICE_V6]" close
-curl_client v6-keepalive "[$DT_SERVICE_V6]" keepalive
+# each: REQUESTS requests in one curl process, paced at RATE (scripts/lib/http.sh)
+dt_curl_client v4-close "$DT_SERVICE_V4" close "$RATE" "$REQUESTS"
+dt_curl_client v4-keepalive "$DT_SERVICE_V4" keepalive "$RATE" "$REQUESTS"
+dt_curl_client v6-close "[$DT_SERVICE_V6]" close "$RATE" "$REQUESTS"
+dt_curl_client v6-keepalive "[$DT_SERVICE_V6]" keepalive "$RATE" "$REQUESTS"
 # A drain resets nothing: pangyo drained and undrained under the same clients before the cut.
 sleep 0.5
 dt_ctl drain pangyo --reason "tcp-recovery: a drain resets nothing" >/dev/null
@@ -119,17 +64,11 @@ else
 	check "detourd nudged no flow without tcp_reset (${nudged:-0})" eq "${nudged:-0}" 0
 fi
 
-# gap_ms NAME: the longest time between two successful responses of client NAME.
-gap_ms() {
-	awk '$3 == 200 { if (last && $1 - last > g) g = $1 - last; last = $1 } END { printf "%d\n", g / 1000000 }' \
-		"$DT_WORK/$1.log"
-}
-
 for c in $CLIENTS; do
 	log=$DT_WORK/$c.log
 	answered=$(awk '$3 == 200' "$log" | wc -l)
 	unanswered=$(awk '$3 != 200' "$log" | wc -l) # not "failed": the TAP count
-	gap=$(gap_ms "$c")
+	gap=$(dt_tcp_gap_ms "$log")
 	echo "# $c: tcp_gap_ms=$gap answered $answered failed $unanswered of $REQUESTS"
 	check "$c: every request logged ($((answered + unanswered)))" \
 		eq "$((answered + unanswered))" "$REQUESTS"

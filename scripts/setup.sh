@@ -10,7 +10,7 @@ PACKAGES=(
 	libbpf-dev bpftool libxdp-dev xdp-tools linux-libc-dev
 	libdpdk-dev dpdk dpdk-dev
 	libcmocka-dev libsodium-dev libinih-dev libjson-c-dev libcap-dev libmicrohttpd-dev
-	libsystemd-dev logrotate
+	libsystemd-dev logrotate systemd
 	iproute2 iputils-ping ethtool tcpdump tshark netsniff-ng socat ncat
 	nut-server nut-client bird2 python3 python3-scapy gnuplot-nox file prometheus curl
 	debhelper lintian groff-base nginx-light coreutils
